@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts.roles import CLIENT_ROLES, PROVIDER_ROLES, ROLE_PERMS, Perm, Role
+from kefu.core.tenancy import ClientOwned
+
+
+class User(AbstractUser):
+    """A person who logs in. Provider staff serve the clients in ``clients``; a client user
+    (auditor, department) belongs to exactly one ``client``."""
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    display_name = models.CharField(_("显示名"), max_length=100, blank=True)
+    language = models.CharField(
+        _("界面语言"),
+        max_length=10,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        default="zh-hans",
+    )
+    client = models.ForeignKey(
+        "contracts.Client",
+        verbose_name=_("所属甲方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="client_users",
+    )
+    department = models.ForeignKey(
+        "contracts.Department",
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    clients = models.ManyToManyField(
+        "contracts.Client",
+        verbose_name=_("负责的甲方"),
+        blank=True,
+        related_name="provider_staff",
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role in CLIENT_ROLES and self.client_id is None:
+            raise ValidationError({"client": _("甲方用户必须属于一个甲方")})
+        if self.role in PROVIDER_ROLES and self.client_id is not None:
+            raise ValidationError({"client": _("乙方员工不属于某个甲方，请用“负责的甲方”")})
+        if self.role == Role.DEPARTMENT and self.department_id is None:
+            raise ValidationError({"department": _("部门用户必须指定部门")})
+
+    @property
+    def is_provider(self) -> bool:
+        return self.role in PROVIDER_ROLES
+
+    def has_kefu_perm(self, perm: Perm) -> bool:
+        return self.is_active and perm in ROLE_PERMS.get(self.role, frozenset())
+
+    def visible_client_ids(self) -> list[int] | None:
+        """Client ids this user may see; ``None`` means every client (provider admin)."""
+        cached: list[int] | bool | None = getattr(self, "_visible_client_ids", False)
+        if cached is not False:
+            return cached  # type: ignore[return-value]
+        ids: list[int] | None
+        if self.role == Role.ADMIN:
+            ids = None
+        elif self.role in CLIENT_ROLES:
+            ids = [self.client_id] if self.client_id else []
+        else:
+            ids = list(self.clients.values_list("id", flat=True))
+        self._visible_client_ids = ids
+        return ids
+
+
+class Team(ClientOwned):
+    """A provider team serving one client's queue (热线组, 在线组 …)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    members = models.ManyToManyField(User, blank=True, related_name="teams")
+
+    class Meta:
+        ordering = ["client_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="team_unique")]
+        verbose_name = _("坐席组")
+        verbose_name_plural = _("坐席组")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the raw value is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def new_raw() -> str:
+        return "kf_" + secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return _hash_token(raw)

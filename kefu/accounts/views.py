@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from kefu.accounts import services
+from kefu.accounts.models import ApiToken, User
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    raw = None
+    if request.method == "POST":
+        try:
+            _token, raw = services.api_token_create(user=user, name=request.POST.get("name", ""))
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": ApiToken.objects.filter(user=user), "raw_token": raw},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=_user(request))
+    services.api_token_revoke(token=token)
+    return redirect("accounts:tokens")
+
+
+@login_required
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    try:
+        services.user_set_language(user=_user(request), language=request.POST.get("language", ""))
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

@@ -1,0 +1,80 @@
+"""The JSON API under /api/v1/ (OpenAPI at /api/v1/openapi.json).
+
+Integrations authenticate with ``Authorization: Bearer <token>``; the web UI's session works
+too (with its CSRF token). Errors are JSON ``{"detail": "..."}``, never an HTML page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from kefu.accounts.services import api_token_authenticate
+from kefu.tickets.api import router as tickets_router
+
+logger = logging.getLogger(__name__)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="kefu API",
+    version="1",
+    description="kefu 客服 — tickets, messages and customers. 工单、消息与客户。",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+api.add_router("/", tickets_router)
+
+
+def _error(request: HttpRequest, status: int, detail: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 404, "未找到 / not found")
+
+
+@api.exception_handler(PermissionDenied)
+def on_403(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 403, str(exc) or "无权限 / permission denied")
+
+
+@api.exception_handler(AuthenticationError)
+def on_401(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 401, "需要登录或有效的 API 令牌 / authentication required")
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return _error(request, 422, detail)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return _error(request, 422, exc.errors)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s", request.path)
+    return _error(request, 500, "服务器内部错误 / internal server error")

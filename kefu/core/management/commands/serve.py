@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
+from django_tasks.utils import get_random_id
+from django_tasks_db.management.commands.db_worker import Worker
+
+
+class Command(BaseCommand):
+    help = (
+        "启动 kefu 服务 / Serve web pages, API and (on the embedded database) one in-process "
+        "task worker."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--worker",
+            choices=["auto", "yes", "no"],
+            default="auto",
+            help="run a task worker in this process (auto: only on the embedded database)",
+        )
+
+    def handle(self, *args: Any, host: str, port: int, worker: str, **options: Any) -> None:
+        run_worker = worker == "yes" or (worker == "auto" and settings.EMBEDDED_DATABASE)
+        task_worker: Worker | None = None
+        if run_worker:
+            task_worker = Worker(
+                queue_names=["*"],
+                interval=1,
+                batch=False,
+                backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+                startup_delay=False,
+                max_tasks=None,
+                worker_id=get_random_id(),
+            )
+            threading.Thread(target=task_worker.run, name="kefu-worker", daemon=True).start()
+        self.stdout.write(
+            f"kefu 客服 serving on http://{host}:{port}/"
+            + (" (with an in-process task worker)" if run_worker else "")
+        )
+        try:
+            uvicorn.run("kefu.asgi:application", host=host, port=port, log_level="info")
+        finally:
+            if task_worker is not None:
+                task_worker.running = False

@@ -1,0 +1,54 @@
+"""The one tenant-scoping mechanism.
+
+Every row that holds a client's data inherits :class:`ClientOwned`; its manager offers
+``visible_to(user)``, which pages, API and exports call instead of filtering by client by
+hand. A model may narrow the rule further (a client department sees only the tickets
+escalated to it) by overriding :meth:`ClientScopedQuerySet.narrow_for`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from django.db import models
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from kefu.accounts.models import User
+
+
+class ClientScopedQuerySet(models.QuerySet[Any]):
+    def visible_to(self, user: User) -> Self:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        client_ids = user.visible_client_ids()
+        qs = self if client_ids is None else self.filter(client_id__in=client_ids)
+        return qs.narrow_for(user)
+
+    def narrow_for(self, user: User) -> Self:
+        """Extra, per-model restriction for the user's role; default: none."""
+        return self
+
+
+class ClientOwned(models.Model):
+    """Base for every client-owned row: carries ``client_id`` and the scoped manager."""
+
+    client = models.ForeignKey("contracts.Client", on_delete=models.PROTECT, related_name="+")
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_visible_or_404(model: type[M], user: User, **lookup: Any) -> M:
+    """Fetch one client-owned row the user may see, or 404 (never 403: no existence leak)."""
+    manager = model._default_manager
+    qs = manager.all().visible_to(user)  # type: ignore[attr-defined]
+    try:
+        return qs.get(**lookup)  # type: ignore[no-any-return]
+    except (model.DoesNotExist, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
+        raise Http404("not found") from exc

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from kefu.accounts.models import User
+from kefu.accounts.roles import Perm
+from kefu.contracts.selectors import clients_visible_to
+from kefu.core.tenancy import get_visible_or_404
+from kefu.tickets import selectors, services
+from kefu.tickets.models import Customer
+from kefu.tickets.schemas import (
+    ChannelName,
+    CustomerCreate,
+    CustomerPage,
+    CustomerRead,
+    Error,
+    KindName,
+    MessageCreate,
+    MessageRead,
+    PriorityName,
+    TicketCreate,
+    TicketDetail,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+)
+from kefu.tickets.serialize import customer_data, message_data, ticket_data, ticket_detail_data
+
+router = Router(tags=["tickets"])
+ERRORS: dict[int, Any] = {401: Error, 403: Error, 404: Error, 422: Error}
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class TicketQuery(Schema):
+    client: str = Field("", max_length=32)
+    status: str = Field("", description="a status, or 'active' for new+open+pending")
+    priority: PriorityName | None = None
+    kind: KindName | None = None
+    channel: ChannelName | None = None
+    assignee: str = Field("", description="user id, 'me' or 'none'")
+    q: str = Field("", max_length=100)
+    before: int | None = Field(None, ge=1, le=2**62)
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/tickets", response={200: TicketPage, **ERRORS})
+def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
+    filters = selectors.TicketFilters(
+        client=query.client,
+        status=query.status,
+        priority=query.priority or "",
+        kind=query.kind or "",
+        channel=query.channel or "",
+        assignee=query.assignee,
+        q=query.q,
+    )
+    qs = selectors.ticket_list(user=_user(request), filters=filters).select_related("team")
+    rows, next_before = selectors.keyset_page(
+        qs.prefetch_related("tags"), before=query.before, size=query.limit
+    )
+    return {"items": [ticket_data(t) for t in rows], "next_before": next_before}
+
+
+def _client_for(user: User, code: str) -> Any:
+    client = clients_visible_to(user).filter(code=code).first()
+    if client is None:
+        raise ValidationError({"client": f"未知的甲方 / unknown client: {code}"})
+    return client
+
+
+@router.post("/tickets", response={201: TicketRead, **ERRORS})
+def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
+    user = _user(request)
+    services.require(user, Perm.TICKET_CREATE)
+    client = _client_for(user, payload.client)
+    with transaction.atomic():
+        customer = None
+        if payload.customer_id is not None:
+            customer = get_visible_or_404(Customer, user, pk=payload.customer_id)
+        elif payload.customer is not None:
+            customer = services.customer_find_or_create(
+                client=client, data=services.CustomerData(**payload.customer.dict())
+            )
+        ticket = services.ticket_create(
+            client=client,
+            subject=payload.subject,
+            body=payload.body,
+            channel=payload.channel,
+            kind=payload.kind,
+            priority=payload.priority,
+            customer=customer,
+            actor=user,
+            tags=payload.tags,
+            external_id=payload.external_id,
+        )
+    return 201, ticket_data(ticket)
+
+
+@router.get("/tickets/{ticket_id}", response={200: TicketDetail, **ERRORS})
+def get_ticket(request: HttpRequest, ticket_id: int) -> Any:
+    user = _user(request)
+    return ticket_detail_data(user=user, ticket=selectors.access_ticket(user, ticket_id))
+
+
+@router.patch("/tickets/{ticket_id}", response={200: TicketRead, **ERRORS})
+def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketUpdate) -> Any:
+    user = _user(request)
+    ticket = selectors.access_ticket(user, ticket_id, Perm.TICKET_EDIT)
+    with transaction.atomic():
+        if (
+            payload.subject is not None
+            or payload.kind
+            or payload.priority
+            or (payload.tags is not None)
+        ):
+            services.ticket_update(
+                ticket=ticket,
+                actor=user,
+                subject=payload.subject,
+                kind=payload.kind,
+                priority=payload.priority,
+                tags=payload.tags,
+            )
+        if payload.assignee is not None:
+            assignee = None
+            if payload.assignee:
+                assignee = (
+                    selectors.assignable_agents(ticket=ticket)
+                    .filter(username=payload.assignee)
+                    .first()
+                )
+                if assignee is None:
+                    raise ValidationError(
+                        {"assignee": f"无此坐席 / no such agent: {payload.assignee}"}
+                    )
+            services.ticket_assign(ticket=ticket, actor=user, assignee=assignee)
+        if payload.status is not None:
+            services.ticket_set_status(ticket=ticket, actor=user, status=payload.status)
+    return ticket_data(selectors.access_ticket(user, ticket_id))
+
+
+@router.post("/tickets/{ticket_id}/messages", response={201: MessageRead, **ERRORS})
+def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) -> Any:
+    user = _user(request)
+    ticket = selectors.access_ticket(user, ticket_id)
+    if payload.direction == "out":
+        message = services.ticket_reply(
+            ticket=ticket, actor=user, body=payload.body, new_status=payload.new_status
+        )
+    elif payload.direction == "note":
+        message = services.ticket_add_note(ticket=ticket, actor=user, body=payload.body)
+    else:
+        # An integration relaying the customer's words (e.g. a CRM form): agents' rights.
+        services.require(user, Perm.TICKET_CREATE)
+        message = services.ticket_add_customer_message(ticket=ticket, body=payload.body)
+    return 201, message_data(message)
+
+
+class CustomerQuery(Schema):
+    client: str = Field("", max_length=32)
+    before: int | None = Field(None, ge=1, le=2**62)
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/customers", response={200: CustomerPage, **ERRORS}, tags=["customers"])
+def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
+    qs = Customer.objects.visible_to(_user(request)).select_related("client").order_by("-id")
+    if query.client:
+        qs = qs.filter(client__code=query.client)
+    rows, next_before = selectors.keyset_page(qs, before=query.before, size=query.limit)
+    return {"items": [customer_data(c) for c in rows], "next_before": next_before}
+
+
+@router.post("/customers", response={201: CustomerRead, **ERRORS}, tags=["customers"])
+def create_customer(request: HttpRequest, payload: CustomerCreate) -> Any:
+    user = _user(request)
+    services.require(user, Perm.CUSTOMER_EDIT)
+    client = _client_for(user, payload.client)
+    data = payload.dict()
+    data.pop("client")
+    customer = services.customer_create(client=client, data=services.CustomerData(**data))
+    return 201, customer_data(customer)
+
+
+@router.get("/customers/{customer_id}", response={200: CustomerRead, **ERRORS}, tags=["customers"])
+def get_customer(request: HttpRequest, customer_id: int) -> Any:
+    return customer_data(selectors.access_customer(_user(request), customer_id))

@@ -1,0 +1,343 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts.roles import Role
+from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
+
+if TYPE_CHECKING:
+    from kefu.accounts.models import User
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("邮件")
+    CHAT = "chat", _("在线客服")
+    PHONE = "phone", _("电话")
+    WECHAT = "wechat", _("微信")
+    PORTAL = "portal", _("网站门户")
+    API = "api", _("API")
+
+
+class Kind(models.TextChoices):
+    INQUIRY = "inquiry", _("咨询")
+    REQUEST = "request", _("服务请求")
+    FAULT = "fault", _("故障报告")
+    COMPLAINT = "complaint", _("投诉")
+    SUGGESTION = "suggestion", _("建议")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("低")
+    NORMAL = "normal", _("普通")
+    HIGH = "high", _("高")
+    URGENT = "urgent", _("紧急")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("新建")
+    OPEN = "open", _("处理中")
+    PENDING = "pending", _("等待客户")
+    RESOLVED = "resolved", _("已解决")
+    CLOSED = "closed", _("已关闭")
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+
+
+class TicketQuerySet(ClientScopedQuerySet):
+    def narrow_for(self, user: User) -> Self:
+        if user.role == Role.DEPARTMENT:
+            return self.filter(
+                id__in=Escalation.objects.filter(department_id=user.department_id).values(
+                    "ticket_id"
+                )
+            )
+        return self
+
+
+class CustomerQuerySet(ClientScopedQuerySet):
+    def narrow_for(self, user: User) -> Self:
+        if user.role == Role.DEPARTMENT:
+            return self.filter(tickets__escalations__department_id=user.department_id).distinct()
+        return self
+
+
+class TicketChildQuerySet(ClientScopedQuerySet):
+    """Rows hanging off a ticket: a department sees those of tickets escalated to it."""
+
+    def narrow_for(self, user: User) -> Self:
+        if user.role == Role.DEPARTMENT:
+            return self.filter(
+                ticket__in=Ticket.objects.filter(escalations__department_id=user.department_id)
+            )
+        return self
+
+
+class EscalationQuerySet(ClientScopedQuerySet):
+    def narrow_for(self, user: User) -> Self:
+        if user.role == Role.DEPARTMENT:
+            return self.filter(department_id=user.department_id)
+        return self
+
+
+class Customer(ClientOwned):
+    """终端客户 of one client. Phones, emails and external ids are lists because customers
+    write in from several addresses."""
+
+    name = models.CharField(_("姓名"), max_length=200, blank=True)
+    phones = models.JSONField(_("电话"), default=list, blank=True)
+    emails = models.JSONField(_("邮箱"), default=list, blank=True)
+    external_ids = models.JSONField(_("外部编号"), default=dict, blank=True)
+    # Lookup keys (normalised first phone/email, source system id): JSON lists cannot be
+    # searched the same way on SQLite and PostgreSQL, these columns can.
+    phone_key = models.CharField(max_length=40, blank=True, db_index=True)
+    email_key = models.CharField(max_length=254, blank=True, db_index=True)
+    external_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "external_key"],
+                condition=~Q(external_key=""),
+                name="customer_unique_external_key",
+            )
+        ]
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+
+class Tag(ClientOwned):
+    name = models.CharField(_("名称"), max_length=64)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="tag_unique")]
+        verbose_name = _("分类标签")
+        verbose_name_plural = _("分类标签")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketSequence(ClientOwned):
+    """Next human number per client and year; locked row while a ticket is numbered."""
+
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "year"], name="ticket_sequence_unique")
+        ]
+
+
+class Ticket(ClientOwned):
+    number = models.CharField(_("工单号"), max_length=32)
+    subject = models.CharField(_("主题"), max_length=300)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.INQUIRY)
+    priority = models.CharField(
+        _("优先级"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.NEW)
+    channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("客户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("坐席组"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("分类"), blank=True, related_name="tickets")
+    escalated = models.BooleanField(_("升级中"), default=False)
+    external_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+    first_resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "number"], name="ticket_unique_number"),
+            models.UniqueConstraint(
+                fields=["client", "external_id"],
+                condition=~Q(external_id=""),
+                name="ticket_unique_external_id",
+            ),
+        ]
+        indexes = [
+            # The queue's filters, each with the id order used by keyset pagination.
+            models.Index(fields=["client", "status", "-id"], name="ticket_client_status"),
+            models.Index(fields=["status", "-id"], name="ticket_status"),
+            models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
+            models.Index(fields=["client", "-id"], name="ticket_client_id"),
+        ]
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", _("客户来信")
+    OUTBOUND = "out", _("回复客户")
+    NOTE = "note", _("内部备注")
+
+
+class Message(ClientOwned):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(_("方向"), max_length=4, choices=Direction.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author_name = models.CharField(_("作者"), max_length=200, blank=True)
+    body_text = models.TextField(_("正文"))
+    body_html = models.TextField(_("HTML 正文（已净化）"), blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"))
+
+    objects = TicketChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_time")]
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.client_id}/{instance.ticket_id}/{filename}"
+
+
+class Attachment(ClientOwned):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=500)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+
+    objects = TicketChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+
+class EventType(models.TextChoices):
+    CREATED = "created", _("创建")
+    STATUS = "status", _("状态变更")
+    ASSIGNED = "assigned", _("分派")
+    PRIORITY = "priority", _("优先级变更")
+    KIND = "kind", _("类型变更")
+    TAGS = "tags", _("分类变更")
+    REPLIED = "replied", _("回复客户")
+    NOTED = "noted", _("内部备注")
+    CUSTOMER_MESSAGE = "customer_message", _("客户来信")
+    ESCALATED = "escalated", _("升级至甲方部门")
+    ESCALATION_ANSWERED = "escalation_answered", _("甲方部门已答复")
+    REOPENED = "reopened", _("重新打开")
+
+
+class TicketEvent(ClientOwned):
+    """One entry of a ticket's history, written in the transaction of the change."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=24, choices=EventType.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField()
+
+    objects = TicketChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_time")]
+        verbose_name = _("工单事件")
+        verbose_name_plural = _("工单事件")
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", _("待部门答复")
+    ANSWERED = "answered", _("已答复")
+
+
+class Escalation(ClientOwned):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
+    department = models.ForeignKey(
+        "contracts.Department",
+        verbose_name=_("部门"),
+        on_delete=models.PROTECT,
+        related_name="escalations",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("升级原因"))
+    expected_by = models.DateTimeField(_("预计完成时间"))
+    status = models.CharField(
+        max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.OPEN
+    )
+    answer = models.TextField(_("部门答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EscalationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["department", "status"], name="escalation_dept_status")]
+        verbose_name = _("升级")
+        verbose_name_plural = _("升级")

@@ -1,0 +1,139 @@
+"""API input and output schemas, one per operation (``TicketCreate``, ``TicketRead`` …)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+ChannelName = Literal["email", "chat", "phone", "wechat", "portal", "api"]
+KindName = Literal["inquiry", "request", "fault", "complaint", "suggestion"]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+StatusName = Literal["new", "open", "pending", "resolved", "closed"]
+
+
+class CustomerIn(Schema):
+    name: str = Field("", max_length=200)
+    phone: str = Field("", max_length=40)
+    email: str = Field("", max_length=254)
+    external_id: str = Field("", max_length=100)
+
+
+class CustomerCreate(CustomerIn):
+    client: str = Field(..., description="client code 甲方代码", max_length=32)
+
+
+class CustomerRead(Schema):
+    id: int
+    client: str
+    name: str
+    phones: list[str]
+    emails: list[str]
+    external_ids: dict[str, str]
+    created_at: datetime
+
+
+class TicketCreate(Schema):
+    client: str = Field(..., description="client code 甲方代码", max_length=32)
+    subject: str = Field(..., min_length=1, max_length=300)
+    body: str = Field("", max_length=100_000, description="the customer's words")
+    channel: ChannelName = "api"
+    kind: KindName = "inquiry"
+    priority: PriorityName = "normal"
+    customer_id: int | None = None
+    customer: CustomerIn | None = None
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    external_id: str = Field("", max_length=100)
+
+
+class TicketUpdate(Schema):
+    subject: str | None = Field(None, min_length=1, max_length=300)
+    kind: KindName | None = None
+    priority: PriorityName | None = None
+    status: StatusName | None = None
+    assignee: str | None = Field(None, description="username; empty string unassigns")
+    tags: list[str] | None = Field(None, max_length=20)
+
+
+class MessageCreate(Schema):
+    direction: Literal["in", "out", "note"] = "out"
+    body: str = Field(..., min_length=1, max_length=100_000)
+    new_status: StatusName | None = None
+
+
+class AttachmentRead(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+class MessageRead(Schema):
+    id: int
+    direction: str
+    author: str
+    body_text: str
+    body_html: str
+    created_at: datetime
+    attachments: list[AttachmentRead]
+
+
+class EventRead(Schema):
+    type: str
+    actor: str | None
+    at: datetime
+    data: dict[str, object]
+
+
+class EscalationRead(Schema):
+    id: int
+    department: str
+    status: str
+    reason: str
+    expected_by: datetime
+    answer: str
+    created_at: datetime
+    answered_at: datetime | None
+
+
+class TicketRead(Schema):
+    id: int
+    number: str
+    client: str
+    subject: str
+    kind: KindName
+    priority: PriorityName
+    status: StatusName
+    channel: ChannelName
+    customer: CustomerRead | None
+    assignee: str | None
+    team: str | None
+    tags: list[str]
+    escalated: bool
+    external_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketDetail(TicketRead):
+    messages: list[MessageRead]
+    events: list[EventRead]
+    escalations: list[EscalationRead]
+
+
+class TicketPage(Schema):
+    items: list[TicketRead]
+    next_before: int | None = Field(
+        None, description="pass as ?before= to get the next page; null on the last page"
+    )
+
+
+class CustomerPage(Schema):
+    items: list[CustomerRead]
+    next_before: int | None = None
+
+
+class Error(Schema):
+    detail: object

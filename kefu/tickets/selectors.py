@@ -1,0 +1,165 @@
+"""Reads shared by pages, API and commands. Every one starts from ``visible_to(user)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Model, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import User
+from kefu.accounts.roles import Perm
+from kefu.contracts.models import Client
+from kefu.core.tenancy import get_visible_or_404
+from kefu.tickets.models import (
+    OPEN_STATUSES,
+    Customer,
+    Escalation,
+    EscalationStatus,
+    Message,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+
+
+def access_ticket(user: User, ticket_id: int, perm: Perm | None = None) -> Ticket:
+    """Fetch a ticket the user may see (404 otherwise) and check ``perm`` on it."""
+    ticket = get_visible_or_404(Ticket, user, pk=ticket_id)
+    if perm is not None and not user.has_kefu_perm(perm):
+        raise PermissionDenied(_("你没有执行此操作的权限。"))
+    return ticket
+
+
+def access_escalation(user: User, escalation_id: int) -> Escalation:
+    return get_visible_or_404(Escalation, user, pk=escalation_id)
+
+
+def access_customer(user: User, customer_id: int) -> Customer:
+    return get_visible_or_404(Customer, user, pk=customer_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketFilters:
+    client: str = ""
+    status: str = ""
+    priority: str = ""
+    kind: str = ""
+    channel: str = ""
+    assignee: str = ""  # a user id, "me" or "none"
+    escalated: bool = False
+    q: str = ""
+
+
+def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    """The queue, newest first, with what a list row needs fetched in the same query."""
+    qs = Ticket.objects.visible_to(user).select_related("client", "assignee", "customer")
+    if filters.client:
+        qs = qs.filter(client__code=filters.client)
+    if filters.status == "active":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.priority:
+        qs = qs.filter(priority=filters.priority)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif filters.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        qs = qs.filter(assignee_id=int(filters.assignee))
+    if filters.escalated:
+        qs = qs.filter(escalated=True)
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(Q(number=term) | Q(subject__icontains=term) | Q(customer__name=term))
+    return qs.order_by("-id")
+
+
+R = TypeVar("R", bound=Model)
+
+
+def keyset_page(qs: QuerySet[R], *, before: int | None, size: int) -> tuple[list[R], int | None]:
+    """One page by ``id < before`` (no OFFSET, no COUNT: constant cost at any depth).
+    Returns the rows and the cursor for the next page (``None`` at the end)."""
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].pk if more and rows else None)
+
+
+def ticket_conversation(*, user: User, ticket: Ticket) -> list[Message]:
+    qs = Message.objects.visible_to(user).filter(ticket=ticket).select_related("author")
+    return list(qs.prefetch_related("attachments").order_by("created_at", "id"))
+
+
+def ticket_history(*, user: User, ticket: Ticket) -> list[TicketEvent]:
+    qs = TicketEvent.objects.visible_to(user).filter(ticket=ticket).select_related("actor")
+    return list(qs.order_by("at", "id"))
+
+
+def ticket_escalations(*, user: User, ticket: Ticket) -> list[Escalation]:
+    qs = Escalation.objects.visible_to(user).filter(ticket=ticket)
+    return list(qs.select_related("department", "requested_by", "answered_by"))
+
+
+def overview(*, user: User) -> list[dict[str, Any]]:
+    """Open work per client: counts by status, unassigned, urgent, escalated."""
+    open_q = Q(status__in=OPEN_STATUSES)
+    rows = (
+        Ticket.objects.visible_to(user)
+        .filter(open_q)
+        .values("client_id")
+        .annotate(
+            new=Count("id", filter=Q(status=Status.NEW)),
+            open=Count("id", filter=Q(status=Status.OPEN)),
+            pending=Count("id", filter=Q(status=Status.PENDING)),
+            unassigned=Count("id", filter=Q(assignee__isnull=True)),
+            urgent=Count("id", filter=Q(priority="urgent")),
+            escalated=Count("id", filter=Q(escalated=True)),
+        )
+    )
+    by_client = {r["client_id"]: r for r in rows}
+    ids = user.visible_client_ids()
+    clients = Client.objects.all() if ids is None else Client.objects.filter(id__in=ids)
+    result = []
+    for client in clients.order_by("code"):
+        counts = by_client.get(client.pk, {})
+        result.append(
+            {
+                "client": client,
+                **{
+                    k: counts.get(k, 0)
+                    for k in ("new", "open", "pending", "unassigned", "urgent", "escalated")
+                },
+            }
+        )
+    return result
+
+
+def open_escalations_for(*, user: User) -> QuerySet[Escalation]:
+    return (
+        Escalation.objects.visible_to(user)
+        .filter(status=EscalationStatus.OPEN)
+        .select_related("ticket", "department")
+        .order_by("expected_by")
+    )
+
+
+def assignable_agents(*, ticket: Ticket) -> QuerySet[User]:
+    from kefu.accounts.roles import PROVIDER_ROLES
+
+    return (
+        User.objects.filter(is_active=True, role__in=PROVIDER_ROLES)
+        .filter(Q(role="admin") | Q(clients=ticket.client_id))
+        .distinct()
+        .order_by("username")
+    )

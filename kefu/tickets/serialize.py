@@ -1,0 +1,84 @@
+"""Tickets as plain data: what the API returns and ``kefu ticket show --format json`` prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kefu.accounts.models import User
+from kefu.tickets import selectors
+from kefu.tickets.models import Customer, Message, Ticket
+
+
+def customer_data(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.pk,
+        "client": customer.client.code,
+        "name": customer.name,
+        "phones": list(customer.phones),
+        "emails": list(customer.emails),
+        "external_ids": dict(customer.external_ids),
+        "created_at": customer.created_at,
+    }
+
+
+def ticket_data(ticket: Ticket) -> dict[str, Any]:
+    """Needs ``client``, ``customer``, ``assignee``, ``team`` and ``tags`` loaded (the list
+    selector does that) to stay at one query per page."""
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "client": ticket.client.code,
+        "subject": ticket.subject,
+        "kind": ticket.kind,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "channel": ticket.channel,
+        "customer": customer_data(ticket.customer) if ticket.customer else None,
+        "assignee": ticket.assignee.username if ticket.assignee else None,
+        "team": ticket.team.name if ticket.team else None,
+        "tags": sorted(t.name for t in ticket.tags.all()),
+        "escalated": ticket.escalated,
+        "external_id": ticket.external_id,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "author": message.author_name,
+        "body_text": message.body_text,
+        "body_html": message.body_html,
+        "created_at": message.created_at,
+        "attachments": [
+            {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in message.attachments.all()
+        ],
+    }
+
+
+def ticket_detail_data(*, user: User, ticket: Ticket) -> dict[str, Any]:
+    data = ticket_data(ticket)
+    data["messages"] = [
+        message_data(m) for m in selectors.ticket_conversation(user=user, ticket=ticket)
+    ]
+    data["events"] = [
+        {"type": e.type, "actor": e.actor.username if e.actor else None, "at": e.at, "data": e.data}
+        for e in selectors.ticket_history(user=user, ticket=ticket)
+    ]
+    data["escalations"] = [
+        {
+            "id": x.pk,
+            "department": x.department.name,
+            "status": x.status,
+            "reason": x.reason,
+            "expected_by": x.expected_by,
+            "answer": x.answer,
+            "created_at": x.created_at,
+            "answered_at": x.answered_at,
+        }
+        for x in selectors.ticket_escalations(user=user, ticket=ticket)
+    ]
+    return data

@@ -1,0 +1,530 @@
+"""Every write on tickets. Each function is one use case: it validates, writes, records the
+ticket event in the same transaction and schedules side effects on commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import nh3
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import Team, User
+from kefu.accounts.roles import Perm, Role
+from kefu.contracts.models import Client, Department
+from kefu.tickets import tasks
+from kefu.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Channel,
+    Customer,
+    Direction,
+    Escalation,
+    EscalationStatus,
+    EventType,
+    Kind,
+    Message,
+    Priority,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+)
+
+# Which status an agent may move a ticket to from each status. Reopening is its own
+# transition (resolved/closed -> open) and is recorded as a ``reopened`` event.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
+    Status.OPEN: frozenset({Status.PENDING, Status.RESOLVED, Status.CLOSED}),
+    Status.PENDING: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.OPEN}),
+}
+
+
+def require(user: User | None, perm: Perm) -> None:
+    """System work (``user=None``: a channel, the importer) is always allowed."""
+    if user is not None and not user.has_kefu_perm(perm):
+        raise PermissionDenied(_("你没有执行此操作的权限。"))
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(html) if html else ""
+
+
+def _event(
+    ticket: Ticket, type_: str, actor: User | None, at: datetime, **data: Any
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        client_id=ticket.client_id, ticket=ticket, type=type_, actor=actor, at=at, data=data
+    )
+
+
+def _next_number(client: Client, at: datetime) -> str:
+    year = timezone.localtime(at).year
+    seq, _created = TicketSequence.objects.get_or_create(client=client, year=year)
+    TicketSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
+    last = TicketSequence.objects.values_list("last", flat=True).get(pk=seq.pk)
+    return f"{client.ticket_prefix}-{year}-{last:06d}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerData:
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    external_id: str = ""
+
+
+def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
+    """Find the client's customer by external id, email or phone, else create one."""
+    qs = Customer.objects.filter(client=client)
+    found: Customer | None = None
+    if data.external_id:
+        found = qs.filter(external_key=data.external_id).first()
+    if found is None and data.email:
+        found = qs.filter(email_key=data.email.strip().lower()).first()
+    if found is None and data.phone:
+        found = qs.filter(phone_key=_phone_key(data.phone)).first()
+    if found is not None:
+        return found
+    return customer_create(client=client, data=data)
+
+
+def _phone_key(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            return digits[len(prefix) :]
+    return digits
+
+
+def customer_create(*, client: Client, data: CustomerData) -> Customer:
+    email = data.email.strip().lower()
+    return Customer.objects.create(
+        client=client,
+        name=data.name.strip(),
+        phones=[data.phone.strip()] if data.phone.strip() else [],
+        emails=[email] if email else [],
+        external_ids={"source": data.external_id} if data.external_id else {},
+        phone_key=_phone_key(data.phone),
+        email_key=email,
+        external_key=data.external_id,
+    )
+
+
+def _validate_choice(value: str, choices: Iterable[str], field: str) -> None:
+    if value not in set(choices):
+        raise ValidationError({field: _("无效的取值：%(value)s") % {"value": value}})
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    client: Client,
+    subject: str,
+    body: str,
+    channel: str,
+    actor: User | None = None,
+    kind: str = Kind.INQUIRY,
+    priority: str = Priority.NORMAL,
+    customer: Customer | None = None,
+    body_html: str = "",
+    author_name: str = "",
+    tags: Sequence[str] = (),
+    external_id: str = "",
+    created_at: datetime | None = None,
+) -> Ticket:
+    """Create a ticket with its first inbound message (the customer's words).
+
+    ``actor`` is the agent or integration that created it (``None`` for a channel).
+    """
+    require(actor, Perm.TICKET_CREATE)
+    _validate_choice(channel, Channel.values, "channel")
+    _validate_choice(kind, Kind.values, "kind")
+    _validate_choice(priority, Priority.values, "priority")
+    subject = subject.strip()
+    if not subject:
+        raise ValidationError({"subject": _("主题不能为空")})
+    if customer is not None and customer.client_id != client.pk:
+        raise ValidationError({"customer": _("客户不属于该甲方")})
+    now = created_at or timezone.now()
+    ticket = Ticket.objects.create(
+        client=client,
+        number=_next_number(client, now),
+        subject=subject[:300],
+        kind=kind,
+        priority=priority,
+        channel=channel,
+        customer=customer,
+        external_id=external_id,
+        created_at=now,
+        updated_at=now,
+    )
+    if tags:
+        ticket.tags.set(_tags(client, tags))
+    _event(ticket, EventType.CREATED, actor, now, channel=channel)
+    if body.strip() or body_html:
+        Message.objects.create(
+            client=client,
+            ticket=ticket,
+            direction=Direction.INBOUND,
+            author_name=author_name or (customer.name if customer else ""),
+            body_text=body,
+            body_html=sanitize_html(body_html),
+            created_at=now,
+        )
+    return ticket
+
+
+def _tags(client: Client, names: Sequence[str]) -> list[Tag]:
+    clean = sorted({n.strip()[:64] for n in names if n.strip()})
+    existing = {t.name: t for t in Tag.objects.filter(client=client, name__in=clean)}
+    missing = [Tag(client=client, name=n) for n in clean if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(client=client, name__in=clean)}
+    return list(existing.values())
+
+
+def _touch(ticket: Ticket, at: datetime, *fields: str) -> None:
+    ticket.updated_at = at
+    ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
+    from django.conf import settings
+
+    for f in files:
+        if f.size is None or f.size > settings.KEFU_MAX_ATTACHMENT_BYTES:
+            raise ValidationError({"attachments": _("附件过大：%(name)s") % {"name": f.name}})
+        Attachment.objects.create(
+            client_id=message.client_id,
+            ticket_id=message.ticket_id,
+            message=message,
+            file=f,
+            filename=(f.name or "attachment")[:255],
+            content_type=(f.content_type or "application/octet-stream")[:100],
+            size=f.size,
+        )
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    body: str,
+    body_html: str = "",
+    new_status: str | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    at: datetime | None = None,
+) -> Message:
+    """A public reply to the customer. A new ticket becomes open unless ``new_status``
+    says otherwise (e.g. pending: waiting on the customer)."""
+    require(actor, Perm.TICKET_REPLY)
+    if not body.strip():
+        raise ValidationError({"body": _("回复内容不能为空")})
+    now = at or timezone.now()
+    message = Message.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        direction=Direction.OUTBOUND,
+        author=actor,
+        author_name=str(actor) if actor else "",
+        body_text=body,
+        body_html=sanitize_html(body_html),
+        created_at=now,
+    )
+    _attach(message, attachments)
+    _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
+    target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
+    if target and target != ticket.status:
+        _change_status(ticket, actor, target, now)
+    else:
+        _touch(ticket, now)
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    body: str,
+    attachments: Sequence[UploadedFile] = (),
+    at: datetime | None = None,
+) -> Message:
+    require(actor, Perm.TICKET_NOTE)
+    if not body.strip():
+        raise ValidationError({"body": _("备注内容不能为空")})
+    now = at or timezone.now()
+    message = Message.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        direction=Direction.NOTE,
+        author=actor,
+        author_name=str(actor) if actor else "",
+        body_text=body,
+        created_at=now,
+    )
+    _attach(message, attachments)
+    _event(ticket, EventType.NOTED, actor, now, message=message.pk)
+    _touch(ticket, now)
+    return message
+
+
+@transaction.atomic
+def ticket_add_customer_message(
+    *,
+    ticket: Ticket,
+    body: str,
+    body_html: str = "",
+    author_name: str = "",
+    external_id: str = "",
+    at: datetime | None = None,
+) -> Message:
+    """The customer wrote again. Pending resumes to open; a resolved or closed ticket is
+    reopened (the customer's matter is not settled)."""
+    now = at or timezone.now()
+    message = Message.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        direction=Direction.INBOUND,
+        author_name=author_name or (ticket.customer.name if ticket.customer else ""),
+        body_text=body,
+        body_html=sanitize_html(body_html),
+        external_id=external_id,
+        created_at=now,
+    )
+    _event(ticket, EventType.CUSTOMER_MESSAGE, None, now, message=message.pk)
+    if ticket.status != Status.OPEN and ticket.status != Status.NEW:
+        _change_status(ticket, None, Status.OPEN, now)
+    else:
+        _touch(ticket, now)
+    return message
+
+
+def _change_status(ticket: Ticket, actor: User | None, status: str, at: datetime) -> None:
+    old = ticket.status
+    if status not in STATUS_TRANSITIONS[old]:
+        raise ValidationError(
+            {"status": _("不能从“%(old)s”变为“%(new)s”") % {"old": old, "new": status}}
+        )
+    ticket.status = status
+    fields = ["status"]
+    if status == Status.RESOLVED and ticket.first_resolved_at is None:
+        ticket.first_resolved_at = at
+        fields.append("first_resolved_at")
+    _touch(ticket, at, *fields)
+    reopened = old in (Status.RESOLVED, Status.CLOSED) and status == Status.OPEN
+    _event(
+        ticket, EventType.REOPENED if reopened else EventType.STATUS, actor, at, old=old, new=status
+    )
+
+
+@transaction.atomic
+def ticket_set_status(
+    *, ticket: Ticket, actor: User | None, status: str, at: datetime | None = None
+) -> Ticket:
+    require(actor, Perm.TICKET_STATUS)
+    _validate_choice(status, Status.values, "status")
+    if status != ticket.status:
+        _change_status(ticket, actor, status, at or timezone.now())
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    assignee: User | None,
+    team: Team | None = None,
+) -> Ticket:
+    """Assign to an agent serving the ticket's client (and optionally a team of it)."""
+    require(actor, Perm.TICKET_ASSIGN)
+    if assignee is not None:
+        ids = assignee.visible_client_ids()
+        if not assignee.is_provider or (ids is not None and ticket.client_id not in ids):
+            raise ValidationError({"assignee": _("该坐席不负责这个甲方")})
+    if team is not None and team.client_id != ticket.client_id:
+        raise ValidationError({"team": _("坐席组不属于该甲方")})
+    now = timezone.now()
+    old = ticket.assignee_id
+    ticket.assignee = assignee
+    ticket.team = team if team is not None else ticket.team
+    _touch(ticket, now, "assignee", "team")
+    _event(
+        ticket,
+        EventType.ASSIGNED,
+        actor,
+        now,
+        old=old,
+        new=assignee.pk if assignee else None,
+        team=ticket.team_id,
+    )
+    if assignee is not None and assignee != actor and assignee.email:
+        # The task row is written in this transaction (database task backend), so the
+        # notification exists exactly when the assignment does.
+        tasks.notify_user.enqueue(assignee.pk, "assigned", ticket.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    subject: str | None = None,
+    kind: str | None = None,
+    priority: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> Ticket:
+    require(actor, Perm.TICKET_EDIT)
+    now = timezone.now()
+    fields: list[str] = []
+    if subject is not None and subject.strip() and subject.strip() != ticket.subject:
+        ticket.subject = subject.strip()[:300]
+        fields.append("subject")
+    if kind is not None and kind != ticket.kind:
+        _validate_choice(kind, Kind.values, "kind")
+        _event(ticket, EventType.KIND, actor, now, old=ticket.kind, new=kind)
+        ticket.kind = kind
+        fields.append("kind")
+    if priority is not None and priority != ticket.priority:
+        _validate_choice(priority, Priority.values, "priority")
+        _event(ticket, EventType.PRIORITY, actor, now, old=ticket.priority, new=priority)
+        ticket.priority = priority
+        fields.append("priority")
+    if tags is not None:
+        new_tags = _tags(ticket.client, tags)
+        old_names = sorted(ticket.tags.values_list("name", flat=True))
+        new_names = sorted(t.name for t in new_tags)
+        if old_names != new_names:
+            ticket.tags.set(new_tags)
+            _event(ticket, EventType.TAGS, actor, now, old=old_names, new=new_names)
+    if fields:
+        _touch(ticket, now, *fields)
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    department: Department,
+    reason: str,
+    expected_by: datetime,
+    notice: str | None = None,
+) -> Escalation:
+    """Escalate to a client department. The customer is told the expected completion time
+    in a public message; the department's members are notified."""
+    require(actor, Perm.TICKET_ESCALATE)
+    if department.client_id != ticket.client_id:
+        raise ValidationError({"department": _("部门不属于该甲方")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写升级原因")})
+    now = timezone.now()
+    if timezone.is_naive(expected_by) or expected_by <= now:
+        raise ValidationError({"expected_by": _("预计完成时间必须是将来的时间")})
+    if not ticket.is_open:
+        raise ValidationError({"status": _("只能升级未解决的工单")})
+    escalation = Escalation.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        department=department,
+        requested_by=actor,
+        reason=reason.strip(),
+        expected_by=expected_by,
+        created_at=now,
+    )
+    when = timezone.localtime(expected_by).strftime("%Y-%m-%d %H:%M")
+    text = notice or _(
+        "您好，您的问题（工单 %(number)s）已转交%(dept)s处理，预计于 %(when)s 前给您答复。"
+    ) % {"number": ticket.number, "dept": department.name, "when": when}
+    Message.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        direction=Direction.OUTBOUND,
+        author=actor,
+        author_name=str(actor) if actor else "",
+        body_text=text,
+        created_at=now,
+    )
+    ticket.escalated = True
+    fields = ["escalated"]
+    if ticket.status in (Status.NEW, Status.PENDING):
+        ticket.status = Status.OPEN
+        fields.append("status")
+    _touch(ticket, now, *fields)
+    _event(
+        ticket,
+        EventType.ESCALATED,
+        actor,
+        now,
+        escalation=escalation.pk,
+        department=department.name,
+        expected_by=expected_by.isoformat(),
+    )
+    tasks.notify_department.enqueue(escalation.pk)
+    return escalation
+
+
+@transaction.atomic
+def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str) -> Escalation:
+    """The department answers inside kefu; the ticket returns to its agent."""
+    require(actor, Perm.ESCALATION_ANSWER)
+    if (
+        actor is not None
+        and actor.role == Role.DEPARTMENT
+        and actor.department_id != escalation.department_id
+    ):
+        raise PermissionDenied(_("这不是你部门的升级事项。"))
+    if escalation.status != EscalationStatus.OPEN:
+        raise ValidationError({"answer": _("该升级事项已经答复过了")})
+    if not answer.strip():
+        raise ValidationError({"answer": _("答复内容不能为空")})
+    now = timezone.now()
+    escalation.status = EscalationStatus.ANSWERED
+    escalation.answer = answer.strip()
+    escalation.answered_by = actor
+    escalation.answered_at = now
+    escalation.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
+    Message.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        direction=Direction.NOTE,
+        author=actor,
+        author_name=f"{actor} · {escalation.department.name}" if actor else "",
+        body_text=escalation.answer,
+        created_at=now,
+    )
+    still_open = ticket.escalations.filter(status=EscalationStatus.OPEN).exists()
+    ticket.escalated = still_open
+    fields = ["escalated"]
+    if ticket.status not in OPEN_STATUSES:
+        ticket.status = Status.OPEN
+        fields.append("status")
+    _touch(ticket, now, *fields)
+    _event(
+        ticket,
+        EventType.ESCALATION_ANSWERED,
+        actor,
+        now,
+        escalation=escalation.pk,
+        department=escalation.department.name,
+    )
+    if ticket.assignee_id is not None:
+        tasks.notify_user.enqueue(ticket.assignee_id, "escalation_answered", ticket.pk)
+    return escalation

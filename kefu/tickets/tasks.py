@@ -1,0 +1,61 @@
+"""Background work for tickets. Thin: load by id, render, send."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+from django_tasks import task
+
+from kefu.accounts.models import User
+from kefu.tickets.models import Escalation, Ticket
+
+_SUBJECTS = {
+    "assigned": "工单已分派给你 / Ticket assigned to you: {number}",
+    "escalation_answered": "甲方部门已答复 / Department answered: {number}",
+}
+
+
+@task()
+def notify_user(user_id: int, reason: str, ticket_id: int) -> int:
+    """Email a provider user about a ticket; returns the number of mails sent."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if user is None or ticket is None or not user.email:
+        return 0
+    with translation.override(user.language):
+        body = render_to_string(
+            "tickets/mail/notify_user.txt",
+            {"user": user, "ticket": ticket, "reason": reason, "base_url": settings.KEFU_BASE_URL},
+        )
+    return send_mail(
+        _SUBJECTS[reason].format(number=ticket.number),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+
+
+@task()
+def notify_department(escalation_id: int) -> int:
+    """Email the department's members (and its shared address) about a new escalation."""
+    escalation = (
+        Escalation.objects.select_related("ticket", "department").filter(pk=escalation_id).first()
+    )
+    if escalation is None:
+        return 0
+    members = escalation.department.members.filter(is_active=True).exclude(email="")
+    recipients = sorted({u.email for u in members} | {escalation.department.email} - {""})
+    if not recipients:
+        return 0
+    body = render_to_string(
+        "tickets/mail/notify_department.txt",
+        {"escalation": escalation, "ticket": escalation.ticket, "base_url": settings.KEFU_BASE_URL},
+    )
+    return send_mail(
+        f"客服升级 / Escalation: {escalation.ticket.number} {escalation.ticket.subject}",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+    )

@@ -1,0 +1,313 @@
+"""Agent workspace pages. Thin: parse, call one service or selector, render.
+
+A view renders the whole page, or only the fragment HTMX asked for (``HX-Target``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from kefu.accounts.models import User
+from kefu.accounts.roles import Perm
+from kefu.contracts.selectors import clients_visible_to
+from kefu.tickets import forms, selectors, services
+from kefu.tickets.models import Channel, Kind, Priority, Status
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _filters(request: HttpRequest) -> selectors.TicketFilters:
+    g = request.GET
+    return selectors.TicketFilters(
+        client=g.get("client", ""),
+        status=g.get("status", "active"),
+        priority=g.get("priority", ""),
+        kind=g.get("kind", ""),
+        channel=g.get("channel", ""),
+        assignee=g.get("assignee", ""),
+        escalated=g.get("escalated") == "1",
+        q=g.get("q", "")[:100],
+    )
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if _user(request).has_kefu_perm(Perm.ESCALATION_ANSWER) and not _user(request).is_provider:
+        return redirect("tickets:escalations")
+    return redirect("tickets:queue")
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    filters = _filters(request)
+    before_raw = request.GET.get("before", "")
+    before = int(before_raw) if before_raw.isdigit() else None
+    rows, next_before = selectors.keyset_page(
+        selectors.ticket_list(user=user, filters=filters), before=before, size=50
+    )
+    params = request.GET.copy()
+    params.pop("before", None)
+    context = {
+        "tickets": rows,
+        "filters": filters,
+        "next_url": (f"?{params.urlencode()}&before={next_before}" if next_before else ""),
+        "first_url": f"?{params.urlencode()}" if before else "",
+        "clients": clients_visible_to(user),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "kinds": Kind.choices,
+        "channels": Channel.choices,
+    }
+    if request.headers.get("HX-Target") == "queue-results":
+        return render(request, "tickets/_queue_results.html", context)
+    return render(request, "tickets/queue.html", context)
+
+
+@login_required
+@require_GET
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.access_ticket(user, pk)
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "conversation": selectors.ticket_conversation(user=user, ticket=ticket),
+        "history": selectors.ticket_history(user=user, ticket=ticket),
+        "escalations": selectors.ticket_escalations(user=user, ticket=ticket),
+        "can": {p.name.lower(): user.has_kefu_perm(p) for p in Perm},
+    }
+    if user.has_kefu_perm(Perm.TICKET_REPLY):
+        context.update(
+            reply_form=forms.ReplyForm(),
+            note_form=forms.NoteForm(),
+            status_form=forms.StatusForm(initial={"status": ticket.status}),
+            assign_form=forms.AssignForm(
+                initial={"assignee": ticket.assignee_id},
+                agents=selectors.assignable_agents(ticket=ticket),
+            ),
+            update_form=forms.UpdateForm(
+                initial={
+                    "kind": ticket.kind,
+                    "priority": ticket.priority,
+                    "tags": ", ".join(t.name for t in ticket.tags.all()),
+                }
+            ),
+            escalate_form=forms.EscalateForm(client_id=ticket.client_id),
+        )
+    if user.has_kefu_perm(Perm.ESCALATION_ANSWER):
+        context["answer_form"] = forms.AnswerForm()
+    return render(request, "tickets/ticket.html", context)
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    form_class: Callable[..., Any],
+    perm: Perm,
+    apply: Callable[[Any, Any, User], object],
+    **form_kwargs: Any,
+) -> HttpResponse:
+    """Validate one action form and apply it; errors come back as page messages."""
+    user = _user(request)
+    ticket = selectors.access_ticket(user, pk, perm)
+    form = form_class(request.POST, **form_kwargs)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}")
+    else:
+        try:
+            apply(ticket, form.cleaned_data, user)
+            messages.success(request, _("已保存。"))
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+    return redirect(reverse("tickets:detail", args=[ticket.pk]))
+
+
+@login_required
+@require_POST
+def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.ReplyForm,
+        Perm.TICKET_REPLY,
+        lambda t, d, u: services.ticket_reply(
+            ticket=t,
+            actor=u,
+            body=d["body"],
+            new_status=d["new_status"] or None,
+            attachments=request.FILES.getlist("attachments"),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.NoteForm,
+        Perm.TICKET_NOTE,
+        lambda t, d, u: services.ticket_add_note(
+            ticket=t,
+            actor=u,
+            body=d["body"],
+            attachments=request.FILES.getlist("attachments"),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.StatusForm,
+        Perm.TICKET_STATUS,
+        lambda t, d, u: services.ticket_set_status(ticket=t, actor=u, status=d["status"]),
+    )
+
+
+@login_required
+@require_POST
+def ticket_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.access_ticket(_user(request), pk, Perm.TICKET_ASSIGN)
+    return _act(
+        request,
+        pk,
+        forms.AssignForm,
+        Perm.TICKET_ASSIGN,
+        lambda t, d, u: services.ticket_assign(ticket=t, actor=u, assignee=d["assignee"]),
+        agents=selectors.assignable_agents(ticket=ticket),
+    )
+
+
+@login_required
+@require_POST
+def ticket_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        forms.UpdateForm,
+        Perm.TICKET_EDIT,
+        lambda t, d, u: services.ticket_update(
+            ticket=t,
+            actor=u,
+            kind=d["kind"],
+            priority=d["priority"],
+            tags=[s for s in d["tags"].replace("，", ",").split(",") if s.strip()],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.access_ticket(_user(request), pk, Perm.TICKET_ESCALATE)
+    return _act(
+        request,
+        pk,
+        forms.EscalateForm,
+        Perm.TICKET_ESCALATE,
+        lambda t, d, u: services.ticket_escalate(
+            ticket=t,
+            actor=u,
+            department=d["department"],
+            reason=d["reason"],
+            expected_by=d["expected_by"],
+        ),
+        client_id=ticket.client_id,
+    )
+
+
+@login_required
+@require_POST
+def escalation_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    escalation = selectors.access_escalation(user, pk)
+    if not user.has_kefu_perm(Perm.ESCALATION_ANSWER):
+        raise PermissionDenied
+    form = forms.AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.escalation_answer(
+                escalation=escalation, actor=user, answer=form.cleaned_data["answer"]
+            )
+            messages.success(request, _("答复已提交，工单已退回客服处理。"))
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+    else:
+        messages.error(request, _("答复内容不能为空"))
+    return redirect(reverse("tickets:detail", args=[escalation.ticket_id]))
+
+
+@login_required
+@require_GET
+def escalations(request: HttpRequest) -> HttpResponse:
+    rows = selectors.open_escalations_for(user=_user(request))[:200]
+    return render(request, "tickets/escalations.html", {"escalations": rows})
+
+
+@login_required
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not user.has_kefu_perm(Perm.OVERVIEW_VIEW):
+        raise PermissionDenied
+    return render(request, "tickets/overview.html", {"rows": selectors.overview(user=user)})
+
+
+@login_required
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not user.has_kefu_perm(Perm.TICKET_CREATE):
+        raise PermissionDenied
+    form = forms.NewTicketForm(request.POST or None, clients=clients_visible_to(user))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            customer = None
+            if d["customer_name"] or d["customer_phone"] or d["customer_email"]:
+                customer = services.customer_find_or_create(
+                    client=d["client"],
+                    data=services.CustomerData(
+                        name=d["customer_name"],
+                        phone=d["customer_phone"],
+                        email=d["customer_email"],
+                    ),
+                )
+            ticket = services.ticket_create(
+                client=d["client"],
+                subject=d["subject"],
+                body=d["body"],
+                channel=d["channel"],
+                kind=d["kind"],
+                priority=d["priority"],
+                customer=customer,
+                actor=user,
+            )
+            return redirect(reverse("tickets:detail", args=[ticket.pk]))
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+    return render(request, "tickets/new.html", {"form": form})
