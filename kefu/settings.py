@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -112,6 +113,7 @@ ASGI_APPLICATION = "kefu.asgi.application"
 WSGI_APPLICATION = "kefu.wsgi.application"
 
 EMBEDDED_DATABASE = "DATABASE_URL" not in os.environ
+DATABASES: dict[str, Any]
 if EMBEDDED_DATABASE:
     DATABASES = {
         "default": {

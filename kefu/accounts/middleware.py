@@ -16,7 +16,7 @@ class UserLanguageMiddleware:
         user = getattr(request, "user", None)
         language = getattr(user, "language", None) if user and user.is_authenticated else None
         translation.activate(language or "zh-hans")
-        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", translation.get_language())
         return response

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import CLIENT_ROLES, PROVIDER_ROLES, ROLE_PERMS, Perm, Role
-from kefu.core.tenancy import ClientOwned
+from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
 
 
 class User(AbstractUser):
@@ -91,6 +91,8 @@ class Team(ClientOwned):
 
     name = models.CharField(_("名称"), max_length=100)
     members = models.ManyToManyField(User, blank=True, related_name="teams")
+
+    objects = ClientScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["client_id", "name"]

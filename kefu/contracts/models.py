@@ -4,7 +4,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.tenancy import ClientOwned
+from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
 
 
 class Client(models.Model):
@@ -41,6 +41,8 @@ class Department(ClientOwned):
 
     name = models.CharField(_("名称"), max_length=200)
     email = models.EmailField(_("邮箱"), blank=True)
+
+    objects = ClientScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["client_id", "name"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -31,11 +32,10 @@ class ClientScopedQuerySet(models.QuerySet[Any]):
 
 
 class ClientOwned(models.Model):
-    """Base for every client-owned row: carries ``client_id`` and the scoped manager."""
+    """Base for every client-owned row: carries ``client_id``. Each concrete model declares
+    ``objects`` as a :class:`ClientScopedQuerySet` (or a subclass narrowing it further)."""
 
     client = models.ForeignKey("contracts.Client", on_delete=models.PROTECT, related_name="+")
-
-    objects = ClientScopedQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -49,6 +49,6 @@ def get_visible_or_404(model: type[M], user: User, **lookup: Any) -> M:
     manager = model._default_manager
     qs = manager.all().visible_to(user)  # type: ignore[attr-defined]
     try:
-        return qs.get(**lookup)  # type: ignore[no-any-return]
-    except (model.DoesNotExist, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
+        return qs.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("not found") from exc

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kefu.accounts.models import User
@@ -103,7 +103,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
             tags=payload.tags,
             external_id=payload.external_id,
         )
-    return 201, ticket_data(ticket)
+    return Status(201, ticket_data(ticket))
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, **ERRORS})
@@ -163,7 +163,7 @@ def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) ->
         # An integration relaying the customer's words (e.g. a CRM form): agents' rights.
         services.require(user, Perm.TICKET_CREATE)
         message = services.ticket_add_customer_message(ticket=ticket, body=payload.body)
-    return 201, message_data(message)
+    return Status(201, message_data(message))
 
 
 class CustomerQuery(Schema):
@@ -189,7 +189,7 @@ def create_customer(request: HttpRequest, payload: CustomerCreate) -> Any:
     data = payload.dict()
     data.pop("client")
     customer = services.customer_create(client=client, data=services.CustomerData(**data))
-    return 201, customer_data(customer)
+    return Status(201, customer_data(customer))
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerRead, **ERRORS}, tags=["customers"])

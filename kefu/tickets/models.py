@@ -53,7 +53,7 @@ class TicketQuerySet(ClientScopedQuerySet):
     def narrow_for(self, user: User) -> Self:
         if user.role == Role.DEPARTMENT:
             return self.filter(
-                id__in=Escalation.objects.filter(department_id=user.department_id).values(
+                id__in=Escalation.objects.filter(department_id=user.department_id or 0).values(
                     "ticket_id"
                 )
             )
@@ -63,7 +63,9 @@ class TicketQuerySet(ClientScopedQuerySet):
 class CustomerQuerySet(ClientScopedQuerySet):
     def narrow_for(self, user: User) -> Self:
         if user.role == Role.DEPARTMENT:
-            return self.filter(tickets__escalations__department_id=user.department_id).distinct()
+            return self.filter(
+                tickets__escalations__department_id=user.department_id or 0
+            ).distinct()
         return self
 
 
@@ -73,7 +75,7 @@ class TicketChildQuerySet(ClientScopedQuerySet):
     def narrow_for(self, user: User) -> Self:
         if user.role == Role.DEPARTMENT:
             return self.filter(
-                ticket__in=Ticket.objects.filter(escalations__department_id=user.department_id)
+                ticket__in=Ticket.objects.filter(escalations__department_id=user.department_id or 0)
             )
         return self
 
@@ -81,7 +83,7 @@ class TicketChildQuerySet(ClientScopedQuerySet):
 class EscalationQuerySet(ClientScopedQuerySet):
     def narrow_for(self, user: User) -> Self:
         if user.role == Role.DEPARTMENT:
-            return self.filter(department_id=user.department_id)
+            return self.filter(department_id=user.department_id or 0)
         return self
 
 
@@ -121,6 +123,8 @@ class Customer(ClientOwned):
 class Tag(ClientOwned):
     name = models.CharField(_("名称"), max_length=64)
 
+    objects = ClientScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["client", "name"], name="tag_unique")]
@@ -136,6 +140,8 @@ class TicketSequence(ClientOwned):
 
     year = models.PositiveIntegerField()
     last = models.PositiveIntegerField(default=0)
+
+    objects = ClientScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -1,0 +1,44 @@
+# kefu 客服 — two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+KEFU := $(BIN)/kefu
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint types pytest messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: $(VENV)/.installed node_modules/.package-lock.json
+
+run: install
+	$(KEFU) migrate --noinput
+	$(KEFU) demo
+	$(KEFU) serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check kefu bench
+
+types: install
+	$(BIN)/mypy kefu
+
+pytest: install
+	$(BIN)/pytest -n 2 --dist loadfile -q
+
+test: lint types pytest
+
+messages: install
+	cd kefu && ../$(KEFU) makemessages -l en --no-obsolete && ../$(KEFU) compilemessages -l en
+
+clean:
+	rm -rf $(VENV) node_modules

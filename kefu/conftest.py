@@ -1,0 +1,111 @@
+"""Shared fixtures: two clients (A and B) with a user of every role each, built through the
+real services so tests exercise what users exercise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from kefu.accounts.models import User
+from kefu.accounts.roles import Role
+from kefu.accounts.services import api_token_create
+from kefu.contracts.models import Client, Department
+from kefu.contracts.services import client_create, department_create
+from kefu.tickets import services
+from kefu.tickets.models import Customer, Escalation, Ticket
+
+PASSWORD = "test-pass-2026"
+
+
+@dataclass
+class Tenant:
+    client: Client
+    department: Department
+    agent: User
+    supervisor: User
+    auditor: User
+    department_user: User
+    customer: Customer
+    ticket: Ticket
+    escalation: Escalation
+
+
+def _user(username: str, role: str, **extra: object) -> User:
+    user = User(username=username, role=role, email=f"{username}@example.com", **extra)
+    user.set_password(PASSWORD)
+    user.full_clean()
+    user.save()
+    return user
+
+
+def make_tenant(code: str, name: str) -> Tenant:
+    client = client_create(code=code, name=name)
+    department = department_create(client=client, name=f"{name}售后部")
+    agent = _user(f"{code.lower()}_agent", Role.AGENT)
+    agent.clients.add(client)
+    supervisor = _user(f"{code.lower()}_sup", Role.SUPERVISOR)
+    supervisor.clients.add(client)
+    auditor = _user(f"{code.lower()}_audit", Role.AUDITOR, client=client)
+    dept_user = _user(f"{code.lower()}_dept", Role.DEPARTMENT, client=client, department=department)
+    customer = services.customer_create(
+        client=client,
+        data=services.CustomerData(name="王小明", phone="13800138000", email=f"wang@{code}.cn"),
+    )
+    ticket = services.ticket_create(
+        client=client,
+        subject=f"{name}：空调不制冷",
+        body="你好，家里的空调从昨天开始不制冷了。",
+        channel="email",
+        customer=customer,
+        actor=agent,
+    )
+    services.ticket_reply(ticket=ticket, actor=agent, body="您好，请问是哪个型号？")
+    services.ticket_add_note(ticket=ticket, actor=agent, body="可能是压缩机故障")
+    escalation = services.ticket_escalate(
+        ticket=ticket,
+        actor=agent,
+        department=department,
+        reason="需要上门检修",
+        expected_by=timezone.now() + timedelta(days=2),
+    )
+    return Tenant(
+        client, department, agent, supervisor, auditor, dept_user, customer, ticket, escalation
+    )
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return make_tenant("ACME", "甲方A")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    return make_tenant("BETA", "甲方B")
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return _user("boss", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def login(user: User) -> HttpClient:
+    http = HttpClient()
+    http.force_login(user)
+    return http
+
+
+def api_client(user: User) -> HttpClient:
+    _token, raw = api_token_create(user=user, name="test")
+    return HttpClient(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    # argon2 is deliberately slow; tests hash dozens of passwords and check none of them.
+    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]

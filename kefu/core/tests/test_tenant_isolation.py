@@ -1,0 +1,201 @@
+"""Tenant isolation over every URL kefu serves.
+
+The test walks the URL configuration itself, so a page or endpoint added later is covered
+without editing this file: a new path parameter must be named in ``PARAMS`` (the test fails
+until it is), and every path is requested with client B's objects by a user of client A.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from kefu.conftest import Tenant, api_client, login
+from kefu.tickets.models import Escalation, Message, Ticket, TicketEvent
+
+# Which of tenant B's objects each path parameter names. "token" rows are per user, not per
+# client: they are checked the same way (another user's token is never reachable).
+PARAMS = {
+    "pk": "ticket",
+    "ticket_id": "ticket",
+    "customer_id": "customer",
+}
+PARAMS_BY_NAME = {
+    "tickets:escalation_answer": "escalation",
+    "accounts:token_revoke": "token",
+}
+# The Django admin is the provider admin's tool over all tenants (is_staff only); users of a
+# client are never staff, which test_admin_is_closed_to_client_users checks.
+SKIP_NAMESPACES = ("admin",)
+ROLES = ("agent", "supervisor", "auditor", "department_user")
+
+
+def _walk(
+    resolvers: list[URLPattern | URLResolver], prefix: str = "", ns: str = ""
+) -> Iterator[tuple[str, str]]:
+    for entry in resolvers:
+        route = str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner_ns = entry.namespace or ns
+            yield from _walk(entry.url_patterns, prefix + route, inner_ns)
+        else:
+            name = f"{ns}:{entry.name}" if ns and entry.name else (entry.name or route)
+            yield prefix + route, name
+
+
+def all_routes() -> list[tuple[str, str]]:
+    routes = []
+    for route, name in _walk(get_resolver().url_patterns):
+        if name.split(":")[0] in SKIP_NAMESPACES or route.startswith("admin/"):
+            continue
+        if route.startswith("^") or "(?P" in route:  # regex routes (static, media)
+            continue
+        routes.append((route, name))
+    return routes
+
+
+def _objects(b: Tenant, token_id: int) -> dict[str, int]:
+    return {
+        "ticket": b.ticket.pk,
+        "customer": b.customer.pk,
+        "escalation": b.escalation.pk,
+        "token": token_id,
+    }
+
+
+def _fill(route: str, name: str, objects: dict[str, int]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        param = m.group(2)
+        kind = PARAMS_BY_NAME.get(name) or PARAMS.get(param)
+        assert kind, f"path parameter {param!r} of {name} ({route}) is not in PARAMS"
+        return str(objects[kind])
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", sub, route)
+
+
+def _snapshot(b: Tenant) -> tuple[object, ...]:
+    t = Ticket.objects.get(pk=b.ticket.pk)
+    return (
+        t.status,
+        t.priority,
+        t.assignee_id,
+        t.kind,
+        t.escalated,
+        t.subject,
+        Message.objects.filter(ticket=t).count(),
+        TicketEvent.objects.filter(ticket=t).count(),
+        Escalation.objects.get(pk=b.escalation.pk).status,
+    )
+
+
+BODY = {
+    "body": "x",
+    "direction": "note",
+    "status": "open",
+    "priority": "low",
+    "answer": "x",
+    "reason": "x",
+    "subject": "x",
+    "kind": "fault",
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_other_clients_objects_are_404_everywhere(
+    tenant_a: Tenant, tenant_b: Tenant, role: str
+) -> None:
+    from kefu.accounts.services import api_token_create
+
+    b_token, _raw = api_token_create(user=tenant_b.agent, name="b")
+    objects = _objects(tenant_b, b_token.pk)
+    user = getattr(tenant_a, role)
+    before = _snapshot(tenant_b)
+    checked = 0
+    for http, token in ((login(user), False), (api_client(user), True)):
+        for route, name in all_routes():
+            if "<" not in route or (token and not route.startswith("api/")):
+                continue
+            url = _fill(route, name, objects)
+            for method in ("get", "post", "patch"):
+                if method == "get":
+                    r = http.get(url)
+                elif route.startswith("api/"):
+                    r = getattr(http, method)(
+                        url, data=json.dumps(BODY), content_type="application/json"
+                    )
+                elif method == "patch":
+                    continue
+                else:
+                    r = http.post(url, data=BODY)
+                if r.status_code == 405:
+                    continue
+                assert r.status_code == 404, (role, method, url, r.status_code)
+                checked += 1
+    assert checked >= 10
+    assert _snapshot(tenant_b) == before
+    assert not tenant_b.agent.api_tokens.get(pk=b_token.pk).revoked_at
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_never_show_other_clients_rows(tenant_a: Tenant, tenant_b: Tenant, role: str) -> None:
+    user = getattr(tenant_a, role)
+    markers = [
+        tenant_b.client.name,
+        tenant_b.ticket.subject,
+        tenant_b.department.name,
+        *tenant_b.customer.emails,
+    ]
+    checked = 0
+    for http, token in ((login(user), False), (api_client(user), True)):
+        for route, _name in all_routes():
+            if (
+                "<" in route
+                or route.endswith("logout/")
+                or (token and not route.startswith("api/"))
+            ):
+                continue
+            for query in ("", "?status=", f"?client={tenant_b.client.code}&status="):
+                r = http.get("/" + route + query)
+                if r.status_code in (405, 403):
+                    continue
+                body = r.content.decode()
+                for marker in markers:
+                    assert marker not in body, (role, route + query, marker)
+                checked += 1
+    assert checked >= 10
+
+
+def test_own_objects_are_reachable(tenant_a: Tenant) -> None:
+    # The same walk must not pass merely because everything is 404.
+    http = login(tenant_a.agent)
+    assert http.get(f"/tickets/{tenant_a.ticket.pk}/").status_code == 200
+    assert (
+        api_client(tenant_a.auditor).get(f"/api/v1/tickets/{tenant_a.ticket.pk}").json()["subject"]
+        == tenant_a.ticket.subject
+    )
+    assert (
+        api_client(tenant_a.agent).get(f"/api/v1/customers/{tenant_a.customer.pk}").status_code
+        == 200
+    )
+
+
+def test_department_sees_only_escalated_tickets(tenant_a: Tenant) -> None:
+    from kefu.tickets import services
+
+    other = services.ticket_create(
+        client=tenant_a.client, subject="未升级的工单", body="x", channel="chat"
+    )
+    http = login(tenant_a.department_user)
+    assert http.get(f"/tickets/{tenant_a.ticket.pk}/").status_code == 200
+    assert http.get(f"/tickets/{other.pk}/").status_code == 404
+    assert "未升级的工单" not in http.get("/tickets/?status=").content.decode()
+
+
+def test_admin_is_closed_to_client_users(tenant_a: Tenant) -> None:
+    for role in ROLES:
+        r = login(getattr(tenant_a, role)).get("/admin/tickets/ticket/")
+        assert r.status_code == 302 and "/admin/login/" in r["Location"]
