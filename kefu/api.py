@@ -6,6 +6,7 @@ too (with its CSRF token). Errors are JSON ``{"detail": "..."}``, never an HTML 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,12 +14,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
 
 from kefu.accounts.services import api_token_authenticate
 from kefu.tickets.api import router as tickets_router
 
 logger = logging.getLogger(__name__)
+
+
+class Renderer(JSONRenderer):
+    """JSON with Chinese text as is (UTF-8), not as \\u escapes."""
+
+    json_dumps_params: Mapping[str, Any] = {"ensure_ascii": False}
 
 
 class TokenAuth(HttpBearer):
@@ -34,6 +42,7 @@ api = NinjaAPI(
     version="1",
     description="kefu 客服 — tickets, messages and customers. 工单、消息与客户。",
     auth=[TokenAuth(), django_auth],
+    renderer=Renderer(),
     urls_namespace="api",
 )
 api.add_router("/", tickets_router)
