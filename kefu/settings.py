@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "kefu.accounts",
     "kefu.contracts",
     "kefu.tickets",
+    "kefu.calendars",
+    "kefu.sla",
 ]
 
 MIDDLEWARE = [

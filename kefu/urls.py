@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tickets/", include("kefu.tickets.urls")),
     path("account/", include("kefu.accounts.urls")),
+    path("sla/", include("kefu.sla.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

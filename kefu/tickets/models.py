@@ -188,6 +188,9 @@ class Ticket(ClientOwned):
     created_at = models.DateTimeField(_("创建时间"), db_index=True)
     updated_at = models.DateTimeField(_("更新时间"))
     first_resolved_at = models.DateTimeField(null=True, blank=True)
+    # Earliest due instant of the ticket's running SLA clocks (kept by kefu.sla.services),
+    # so the queue can sort by time left through an index.
+    sla_due_at = models.DateTimeField(_("时效到期"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -207,6 +210,8 @@ class Ticket(ClientOwned):
             models.Index(fields=["status", "-id"], name="ticket_status"),
             models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_status"),
             models.Index(fields=["client", "-id"], name="ticket_client_id"),
+            models.Index(fields=["client", "sla_due_at", "id"], name="ticket_client_sla_due"),
+            models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due"),
         ]
         verbose_name = _("工单")
         verbose_name_plural = _("工单")
@@ -282,6 +287,7 @@ class EventType(models.TextChoices):
     ESCALATED = "escalated", _("升级至甲方部门")
     ESCALATION_ANSWERED = "escalation_answered", _("甲方部门已答复")
     REOPENED = "reopened", _("重新打开")
+    SLA_BREACHED = "sla_breached", _("时效超时")
 
 
 class TicketEvent(ClientOwned):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -94,6 +95,28 @@ def keyset_page(qs: QuerySet[R], *, before: int | None, size: int) -> tuple[list
     more = len(rows) > size
     rows = rows[:size]
     return rows, (rows[-1].pk if more and rows else None)
+
+
+def due_page(qs: QuerySet[Ticket], *, after: str, size: int) -> tuple[list[Ticket], str | None]:
+    """Tickets with a running SLA clock, least time left first, by the keyset
+    ``(sla_due_at, id)``; ``after`` is the cursor a previous page returned."""
+    qs = qs.filter(sla_due_at__isnull=False).order_by("sla_due_at", "id")
+    if after:
+        due_text, _sep, id_text = after.rpartition("|")
+        try:
+            due = datetime.fromisoformat(due_text)
+            last_id = int(id_text)
+        except ValueError:
+            due, last_id = None, 0
+        if due is not None:
+            qs = qs.filter(Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__gt=last_id))
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    cursor = None
+    if more and rows and rows[-1].sla_due_at is not None:
+        cursor = f"{rows[-1].sla_due_at.isoformat()}|{rows[-1].pk}"
+    return rows, cursor
 
 
 def ticket_conversation(*, user: User, ticket: Ticket) -> list[Message]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client, Department
+from kefu.sla import services as sla
 from kefu.tickets import tasks
 from kefu.tickets.models import (
     OPEN_STATUSES,
@@ -172,6 +173,7 @@ def ticket_create(
     if tags:
         ticket.tags.set(_tags(client, tags))
     _event(ticket, EventType.CREATED, actor, now, channel=channel)
+    sla.sla_ticket_created(ticket=ticket, at=now)
     if body.strip() or body_html:
         Message.objects.create(
             client=client,
@@ -246,6 +248,7 @@ def ticket_reply(
     )
     _attach(message, attachments)
     _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
+    sla.sla_on_reply(ticket=ticket, at=now)
     target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
     if target and target != ticket.status:
         _change_status(ticket, actor, target, now)
@@ -325,6 +328,7 @@ def _change_status(ticket: Ticket, actor: User | None, status: str, at: datetime
         ticket.first_resolved_at = at
         fields.append("first_resolved_at")
     _touch(ticket, at, *fields)
+    sla.sla_on_status(ticket=ticket, old=old, new=status, at=at)
     reopened = old in (Status.RESOLVED, Status.CLOSED) and status == Status.OPEN
     _event(
         ticket, EventType.REOPENED if reopened else EventType.STATUS, actor, at, old=old, new=status
@@ -414,6 +418,29 @@ def ticket_update(
             _event(ticket, EventType.TAGS, actor, now, old=old_names, new=new_names)
     if fields:
         _touch(ticket, now, *fields)
+    if "kind" in fields or "priority" in fields:
+        sla.sla_on_retarget(ticket=ticket, at=now)
+    return ticket
+
+
+_PRIORITY_UP = {
+    Priority.LOW: Priority.NORMAL,
+    Priority.NORMAL: Priority.HIGH,
+    Priority.HIGH: Priority.URGENT,
+}
+
+
+@transaction.atomic
+def ticket_raise_priority(*, ticket: Ticket, reason: str, at: datetime | None = None) -> Ticket:
+    """One step up (low → normal → high → urgent), done by kefu itself (an SLA breach)."""
+    new = _PRIORITY_UP.get(Priority(ticket.priority))
+    if new is None:
+        return ticket
+    now = at or timezone.now()
+    _event(ticket, EventType.PRIORITY, None, now, old=ticket.priority, new=new, reason=reason)
+    ticket.priority = new
+    _touch(ticket, now, "priority")
+    sla.sla_on_retarget(ticket=ticket, at=now)
     return ticket
 
 
@@ -462,11 +489,10 @@ def ticket_escalate(
         created_at=now,
     )
     ticket.escalated = True
-    fields = ["escalated"]
+    _touch(ticket, now, "escalated")
     if ticket.status in (Status.NEW, Status.PENDING):
-        ticket.status = Status.OPEN
-        fields.append("status")
-    _touch(ticket, now, *fields)
+        _change_status(ticket, actor, Status.OPEN, now)
+    sla.sla_on_escalated(ticket=ticket, at=now)
     _event(
         ticket,
         EventType.ESCALATED,
@@ -510,13 +536,10 @@ def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str
         body_text=escalation.answer,
         created_at=now,
     )
-    still_open = ticket.escalations.filter(status=EscalationStatus.OPEN).exists()
-    ticket.escalated = still_open
-    fields = ["escalated"]
+    ticket.escalated = ticket.escalations.filter(status=EscalationStatus.OPEN).exists()
+    _touch(ticket, now, "escalated")
     if ticket.status not in OPEN_STATUSES:
-        ticket.status = Status.OPEN
-        fields.append("status")
-    _touch(ticket, now, *fields)
+        _change_status(ticket, actor, Status.OPEN, now)
     _event(
         ticket,
         EventType.ESCALATION_ANSWERED,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import clients_visible_to
+from kefu.sla import selectors as sla_selectors
 from kefu.tickets import forms, selectors, services
 from kefu.tickets.models import Channel, Kind, Priority, Status
 
@@ -56,18 +58,31 @@ def home(request: HttpRequest) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     filters = _filters(request)
-    before_raw = request.GET.get("before", "")
-    before = int(before_raw) if before_raw.isdigit() else None
-    rows, next_before = selectors.keyset_page(
-        selectors.ticket_list(user=user, filters=filters), before=before, size=50
-    )
+    sort = request.GET.get("sort", "")
     params = request.GET.copy()
-    params.pop("before", None)
+    qs = selectors.ticket_list(user=user, filters=filters)
+    if sort == "due":
+        after = request.GET.get("after", "")
+        rows, cursor = selectors.due_page(qs, after=after, size=50)
+        params.pop("after", None)
+        next_url = f"?{params.urlencode()}&{urlencode({'after': cursor})}" if cursor else ""
+        paged = bool(after)
+    else:
+        before_raw = request.GET.get("before", "")
+        before = int(before_raw) if before_raw.isdigit() else None
+        rows, next_before = selectors.keyset_page(qs, before=before, size=50)
+        params.pop("before", None)
+        next_url = f"?{params.urlencode()}&before={next_before}" if next_before else ""
+        paged = before is not None
+    sort_due = params.copy()
+    sort_due["sort"] = "due"
     context = {
         "tickets": rows,
         "filters": filters,
-        "next_url": (f"?{params.urlencode()}&before={next_before}" if next_before else ""),
-        "first_url": f"?{params.urlencode()}" if before else "",
+        "sort": sort,
+        "sort_due_query": sort_due.urlencode(),
+        "next_url": next_url,
+        "first_url": f"?{params.urlencode()}" if paged else "",
         "clients": clients_visible_to(user),
         "statuses": Status.choices,
         "priorities": Priority.choices,
@@ -89,6 +104,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "conversation": selectors.ticket_conversation(user=user, ticket=ticket),
         "history": selectors.ticket_history(user=user, ticket=ticket),
         "escalations": selectors.ticket_escalations(user=user, ticket=ticket),
+        "clocks": sla_selectors.ticket_clocks(user=user, ticket=ticket),
         "can": {p.name.lower(): user.has_kefu_perm(p) for p in Perm},
     }
     if user.has_kefu_perm(Perm.TICKET_REPLY):

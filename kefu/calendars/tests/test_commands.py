@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from kefu.calendars.models import Calendar, HolidayYear
+from kefu.calendars.services import calendar_load, holiday_year_enter, statutory_sync
+from kefu.conftest import Tenant
+from kefu.sla.models import SlaClock
+from kefu.sla.tests.conftest import EXAMPLES, frozen, sh
+from kefu.tickets import services
+
+CN = EXAMPLES / "calendars" / "cn-standard.yaml"
+
+
+def _run(*args: str, stdin: str = "") -> str:
+    out = io.StringIO()
+    if stdin:
+        import sys
+        from unittest import mock
+
+        with mock.patch.object(sys, "stdin", io.StringIO(stdin)):
+            call_command("calendar", *args, stdout=out)
+    else:
+        call_command("calendar", *args, stdout=out)
+    return out.getvalue().strip()
+
+
+@pytest.fixture
+def cn(db: None) -> Calendar:
+    _run("load", str(CN))
+    _run("sync", "--year", "2026")
+    return Calendar.objects.get(name="cn-standard")
+
+
+def test_due_elapsed_and_day(cn: Calendar) -> None:
+    assert (
+        _run(
+            "due",
+            "--calendar",
+            "cn-standard",
+            "--start",
+            "2026-11-20T20:00:00+08:00",
+            "--minutes",
+            "240",
+        )
+        == "2026-11-23T14:30:00+08:00"
+    )
+    lines = _run(
+        "due",
+        "--calendar",
+        "cn-standard",
+        stdin="2026-11-23T09:00:00+08:00 180\n2026-11-23T11:00:00+08:00 90\n",
+    )
+    assert lines.splitlines() == ["2026-11-23T12:00:00+08:00", "2026-11-23T14:00:00+08:00"]
+    assert _run(
+        "elapsed",
+        "--calendar",
+        "cn-standard",
+        "--start",
+        "2026-11-23T08:00:00+08:00",
+        "--end",
+        "2026-11-23T14:00:00+08:00",
+    ) == str(3 * 3600 + 30 * 60)
+    holiday = json.loads(_run("day", "--calendar", "cn-standard", "2026-02-17"))
+    assert holiday["open"] is False and "节假日" in holiday["reason"]
+    makeup = json.loads(_run("day", "--calendar", "cn-standard", "2026-02-14"))
+    assert makeup["open"] is True and makeup["hours"] == ["09:00-12:00", "13:30-18:00"]
+    assert "调休" in makeup["reason"]
+    own = json.loads(_run("day", "--calendar", "cn-standard", "2026-12-26"))
+    assert own["hours"] == ["09:00-12:00"]
+
+
+def test_bad_input_is_one_clear_error(cn: Calendar, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="no calendar"):
+        _run("due", "--calendar", "nope", "--start", "2026-11-23T09:00", "--minutes", "1")
+    with pytest.raises(CommandError, match="line 2"):
+        _run("due", "--calendar", "cn-standard", stdin="2026-11-23T09:00 5\nbad\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nweekly:\n  mon: ['18:00-09:00']\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"weekly\.mon\[0\]"):
+        _run("load", str(bad))
+
+
+def test_unknown_year_is_reported_not_assumed(cn: Calendar) -> None:
+    err = io.StringIO()
+    call_command("calendar", "sync", "--year", "2099", stdout=io.StringIO(), stderr=err)
+    assert "2099" in err.getvalue()
+    assert not HolidayYear.objects.filter(year=2099).exists()
+    day = json.loads(_run("day", "--calendar", "cn-standard", "2099-01-05"))
+    assert day["provisional"] is True
+
+
+def test_entering_a_year_recomputes_running_clocks(tenant_a: Tenant) -> None:
+    from kefu.sla.policies import sla_policy_load
+
+    calendar_load(text=CN.read_text(encoding="utf-8"))
+    statutory_sync(years=[2026])
+    sla_policy_load(
+        text="client: ACME\ntargets:\n"
+        "  - {metric: resolution, minutes: 4500, calendar: cn-standard}\n"
+    )
+    start = sh(2026, 12, 28, 9, 0)  # runs into 2027, whose holidays are not entered
+    with frozen(start):
+        ticket = services.ticket_create(
+            client=tenant_a.client, subject="跨年", body="x", channel="email", created_at=start
+        )
+    clock = SlaClock.objects.get(ticket=ticket)
+    assert clock.provisional
+    before = clock.due_at
+    # The admin enters 2027's New Year holiday (Jan 1) and marks the year as known.
+    from kefu.calendars.models import StatutoryDay
+
+    StatutoryDay.objects.create(
+        date=sh(2027, 1, 1).date(), kind="holiday", name="元旦", source="manual"
+    )
+    holiday_year_enter(year=2027)
+    clock.refresh_from_db()
+    assert not clock.provisional
+    assert clock.due_at is not None and before is not None and clock.due_at > before
+    assert clock.events.filter(type="recomputed").exists()

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kefu.accounts.models import User
+from kefu.sla.models import ClockStatus, SlaClock
+from kefu.tickets.models import Ticket
+
+
+def ticket_clocks(*, user: User, ticket: Ticket) -> list[SlaClock]:
+    return list(
+        SlaClock.objects.visible_to(user)
+        .filter(ticket=ticket)
+        .exclude(status=ClockStatus.CANCELLED)
+        .select_related("target__calendar")
+        .order_by("started_at", "id")
+    )
+
+
+def clocks_at_risk(*, user: User, client_code: str = "", days: int = 7) -> QuerySet[SlaClock]:
+    """Running clocks past their warning, and clocks breached in the last ``days``; soonest
+    due (or most recently breached) first."""
+    since = timezone.now() - timedelta(days=days)
+    qs = SlaClock.objects.visible_to(user).filter(
+        Q(status=ClockStatus.RUNNING, warned_at__isnull=False)
+        | Q(status=ClockStatus.BREACHED, breached_at__gte=since)
+    )
+    if client_code:
+        qs = qs.filter(client__code=client_code)
+    return qs.select_related("ticket", "ticket__assignee", "client").order_by("status", "due_at")

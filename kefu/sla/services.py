@@ -1,0 +1,381 @@
+"""SLA clocks: started, paused, resumed, met, warned and breached, each transition stored.
+
+Rules (what a client auditing the figures needs to know):
+- Targets are chosen when the ticket is created: for each metric the first matching target
+  of the client's active policy (by ``order``). acknowledge, first_response, escalation and
+  resolution start at creation; next_response (progress update) starts at each public agent
+  reply while the ticket is unresolved and is met by the next one.
+- acknowledge is met by the first public reply or the ticket leaving ``new``; first_response
+  by the first public reply; escalation by an escalation to a client department; resolution
+  by ``resolved`` (or ``closed``).
+- While the ticket is pending (waiting on the customer) every running clock pauses; it
+  resumes when the ticket opens again. Paused time does not count.
+- A change of priority or kind re-chooses the targets: a running or paused clock whose
+  target no longer applies is cancelled (kept, excluded from compliance) and a clock for the
+  new target replaces it, counting from the same start with the business time already used;
+  if the new target is already exceeded it breaches at the next sweep. Finished clocks keep
+  their verdict.
+- Reopening a resolved ticket starts a new resolution clock; the earlier one keeps its
+  verdict.
+- A breach is recorded once, at the due instant, by whichever sweeper gets there first. It
+  notifies the assignee and the client's supervisors; the ticket's first breach also raises
+  its priority one step (when the target says so), later breaches only notify — so two
+  clocks breaching together do not jump a ticket from normal to urgent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from kefu.calendars.models import HolidayMode
+from kefu.calendars.services import calendar_engine, known_years
+from kefu.sla import tasks
+from kefu.sla.models import (
+    ClockStatus,
+    Metric,
+    SlaClock,
+    SlaEvent,
+    SlaEventType,
+    SlaPolicy,
+    SlaTarget,
+)
+from kefu.tickets.models import Status, Ticket
+
+START_ON_CREATE = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.ESCALATION, Metric.RESOLUTION)
+ACTIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+
+
+def _event(clock: SlaClock, type_: str, at: datetime, **data: object) -> None:
+    SlaEvent.objects.create(client_id=clock.client_id, clock=clock, type=type_, at=at, data=data)
+
+
+def _targets(ticket: Ticket) -> dict[str, SlaTarget]:
+    policy = SlaPolicy.objects.filter(client_id=ticket.client_id, active=True).first()
+    if policy is None:
+        return {}
+    chosen: dict[str, SlaTarget] = {}
+    for target in policy.targets.select_related("calendar").order_by("order", "id"):
+        if target.metric not in chosen and target.matches(
+            channel=ticket.channel, priority=ticket.priority, kind=ticket.kind
+        ):
+            chosen[target.metric] = target
+    return chosen
+
+
+def _provisional(target: SlaTarget, start: datetime, due: datetime) -> bool:
+    if target.calendar.holidays != HolidayMode.CN:
+        return False
+    known = known_years()
+    first = timezone.localtime(start).year
+    last = timezone.localtime(due).year
+    return any(year not in known for year in range(first, last + 1))
+
+
+def _schedule(clock: SlaClock) -> None:
+    """Set due, warn and next check of a running clock from its run start and budget."""
+    assert clock.resumed_at is not None
+    eng = calendar_engine(clock.target.calendar)
+    remaining = max(clock.goal_seconds - clock.consumed_seconds, 0)
+    clock.due_at = eng.add_seconds(clock.resumed_at, remaining)
+    warn_total = clock.goal_seconds * clock.target.warn_percent // 100
+    clock.warn_at = eng.add_seconds(clock.resumed_at, max(warn_total - clock.consumed_seconds, 0))
+    clock.next_check_at = clock.warn_at if clock.warned_at is None else clock.due_at
+    clock.provisional = _provisional(clock.target, clock.resumed_at, clock.due_at)
+
+
+def _start(
+    ticket: Ticket,
+    target: SlaTarget,
+    at: datetime,
+    consumed: int = 0,
+    started_at: datetime | None = None,
+) -> SlaClock:
+    clock = SlaClock(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        target=target,
+        metric=target.metric,
+        status=ClockStatus.RUNNING,
+        goal_seconds=target.minutes * 60,
+        consumed_seconds=consumed,
+        started_at=started_at or at,
+        resumed_at=at,
+    )
+    if ticket.status == Status.PENDING:
+        clock.status = ClockStatus.PAUSED
+        clock.resumed_at = None
+    else:
+        _schedule(clock)
+    clock.save()
+    _event(clock, SlaEventType.STARTED, at, target=target.pk, due_at=_iso(clock.due_at))
+    return clock
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _active(ticket: Ticket, metrics: Iterable[str] | None = None) -> list[SlaClock]:
+    qs = SlaClock.objects.filter(ticket=ticket, status__in=ACTIVE).select_related(
+        "target__calendar"
+    )
+    if metrics is not None:
+        qs = qs.filter(metric__in=list(metrics))
+    # of=("self",): lock the clocks only, not the shared target and calendar rows joined in.
+    return list(qs.select_for_update(of=("self",)))
+
+
+def _refresh_ticket_due(ticket: Ticket) -> None:
+    due = (
+        SlaClock.objects.filter(ticket=ticket, status=ClockStatus.RUNNING)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if ticket.sla_due_at != due:
+        ticket.sla_due_at = due
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+
+
+def _meet(clock: SlaClock, at: datetime) -> None:
+    if clock.status == ClockStatus.RUNNING and clock.due_at is not None and at > clock.due_at:
+        # The sweeper has not got there yet: the breach happened at the due instant.
+        _breach(clock, at, act=False)
+        clock.refresh_from_db()
+    if clock.status in ACTIVE:
+        clock.status = ClockStatus.MET
+        clock.met_at = at
+        clock.stopped_at = at
+        clock.next_check_at = None
+        clock.save()
+        _event(clock, SlaEventType.MET, at)
+    elif clock.status == ClockStatus.BREACHED and clock.met_at is None:
+        # Fulfilled late: the verdict stays breached, the instant is kept for the record.
+        SlaClock.objects.filter(pk=clock.pk).update(met_at=at)
+
+
+def _cancel(clock: SlaClock, at: datetime, reason: str) -> None:
+    clock.status = ClockStatus.CANCELLED
+    clock.stopped_at = at
+    clock.next_check_at = None
+    clock.save()
+    _event(clock, SlaEventType.CANCELLED, at, reason=reason)
+
+
+@transaction.atomic
+def sla_ticket_created(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
+    clocks = [_start(ticket, t, at) for m, t in _targets(ticket).items() if m in START_ON_CREATE]
+    _refresh_ticket_due(ticket)
+    return clocks
+
+
+@transaction.atomic
+def sla_on_reply(*, ticket: Ticket, at: datetime) -> None:
+    """A public agent reply: meets acknowledge, first response and progress update, then
+    starts the next progress-update clock while the ticket is unresolved."""
+    metrics = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
+    for clock in _active(ticket, metrics):
+        _meet(clock, at)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        target = _targets(ticket).get(Metric.NEXT_RESPONSE)
+        if target is not None:
+            _start(ticket, target, at)
+    _refresh_ticket_due(ticket)
+
+
+@transaction.atomic
+def sla_on_escalated(*, ticket: Ticket, at: datetime) -> None:
+    for clock in _active(ticket, [Metric.ESCALATION]):
+        _meet(clock, at)
+    _refresh_ticket_due(ticket)
+
+
+@transaction.atomic
+def sla_on_status(*, ticket: Ticket, old: str, new: str, at: datetime) -> None:
+    if old == Status.NEW and new != Status.NEW:
+        for clock in _active(ticket, [Metric.ACKNOWLEDGE]):
+            _meet(clock, at)
+    if new == Status.PENDING:
+        for clock in _active(ticket):
+            if clock.status == ClockStatus.RUNNING:
+                _pause(clock, at)
+    elif old == Status.PENDING:
+        for clock in _active(ticket):
+            if clock.status == ClockStatus.PAUSED:
+                _resume(clock, at)
+    if new in (Status.RESOLVED, Status.CLOSED):
+        for clock in _active(ticket):
+            if clock.metric == Metric.RESOLUTION:
+                _meet(clock, at)
+            else:
+                _cancel(clock, at, f"ticket {new}")
+    elif old in (Status.RESOLVED, Status.CLOSED):
+        target = _targets(ticket).get(Metric.RESOLUTION)
+        if target is not None:
+            _start(ticket, target, at)
+    _refresh_ticket_due(ticket)
+
+
+def _pause(clock: SlaClock, at: datetime) -> None:
+    assert clock.resumed_at is not None
+    if clock.due_at is not None and at > clock.due_at:
+        _breach(clock, at, act=False)
+        return
+    used = calendar_engine(clock.target.calendar).elapsed(clock.resumed_at, at)
+    clock.consumed_seconds = min(clock.consumed_seconds + used, clock.goal_seconds)
+    clock.status = ClockStatus.PAUSED
+    clock.resumed_at = None
+    clock.due_at = clock.warn_at = clock.next_check_at = None
+    clock.save()
+    _event(clock, SlaEventType.PAUSED, at, consumed_seconds=clock.consumed_seconds)
+
+
+def _resume(clock: SlaClock, at: datetime) -> None:
+    clock.status = ClockStatus.RUNNING
+    clock.resumed_at = at
+    _schedule(clock)
+    clock.save()
+    _event(clock, SlaEventType.RESUMED, at, due_at=_iso(clock.due_at))
+
+
+@transaction.atomic
+def sla_on_retarget(*, ticket: Ticket, at: datetime) -> None:
+    """Priority or kind changed: swap clocks whose target no longer applies (see above)."""
+    chosen = _targets(ticket)
+    for clock in _active(ticket):
+        target = chosen.get(clock.metric)
+        if target is None or target.pk == clock.target_id:
+            continue
+        consumed = clock.consumed_seconds
+        if clock.status == ClockStatus.RUNNING and clock.resumed_at is not None:
+            consumed += calendar_engine(clock.target.calendar).elapsed(clock.resumed_at, at)
+        _cancel(clock, at, f"retargeted to {target.pk}")
+        # The new target's budget counts the time already used on the old one.
+        new = _start(ticket, target, at, consumed=0, started_at=clock.started_at)
+        if new.status == ClockStatus.RUNNING:
+            new.consumed_seconds = min(consumed, new.goal_seconds)
+            _schedule(new)
+            new.save()
+        else:
+            new.consumed_seconds = min(consumed, new.goal_seconds)
+            new.save(update_fields=["consumed_seconds"])
+    _refresh_ticket_due(ticket)
+
+
+def sla_recompute_for_calendars(*, calendar_ids: list[int]) -> int:
+    """Recompute the due instants of running clocks on these calendars (their holidays or
+    hours changed). Finished clocks keep their verdict. Returns how many moved."""
+    moved = 0
+    now = timezone.now()
+    clocks = SlaClock.objects.filter(
+        status=ClockStatus.RUNNING, target__calendar_id__in=calendar_ids
+    ).select_related("target__calendar", "ticket")
+    for clock in clocks.iterator(chunk_size=500):
+        old_due = clock.due_at
+        _schedule(clock)
+        if clock.due_at != old_due:
+            clock.save(update_fields=["due_at", "warn_at", "next_check_at", "provisional"])
+            _event(
+                clock,
+                SlaEventType.RECOMPUTED,
+                now,
+                old_due_at=_iso(old_due),
+                due_at=_iso(clock.due_at),
+            )
+            _refresh_ticket_due(clock.ticket)
+            moved += 1
+        elif clock.provisional != SlaClock.objects.values_list("provisional", flat=True).get(
+            pk=clock.pk
+        ):
+            clock.save(update_fields=["provisional"])
+    return moved
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    warned: int
+    breached: int
+
+
+def _breach(clock: SlaClock, now: datetime, act: bool = True) -> bool:
+    """Record the breach exactly once: the conditional update lets one sweeper win.
+    ``act=False`` when found late by the very event that ends the clock: the record and the
+    notification still happen, raising the priority of a ticket being answered does not."""
+    assert clock.due_at is not None
+    won = SlaClock.objects.filter(
+        pk=clock.pk, status=ClockStatus.RUNNING, breached_at__isnull=True
+    ).update(
+        status=ClockStatus.BREACHED,
+        breached_at=clock.due_at,
+        next_check_at=None,
+        stopped_at=clock.due_at,
+    )
+    if won != 1:
+        return False
+    clock.status = ClockStatus.BREACHED
+    clock.breached_at = clock.due_at
+    _event(clock, SlaEventType.BREACHED, clock.due_at)
+    tasks.sla_notify.enqueue(clock.pk, "breached")
+    first_on_ticket = not (
+        SlaClock.objects.filter(ticket_id=clock.ticket_id, status=ClockStatus.BREACHED)
+        .exclude(pk=clock.pk)
+        .exists()
+    )
+    if act and first_on_ticket and clock.target.breach_raise_priority:
+        _raise_priority(clock, now)
+    return True
+
+
+def _raise_priority(clock: SlaClock, now: datetime) -> None:
+    from kefu.tickets.services import ticket_raise_priority
+
+    ticket_raise_priority(
+        ticket=Ticket.objects.get(pk=clock.ticket_id), reason=f"SLA {clock.metric} breached", at=now
+    )
+
+
+def _warn(clock: SlaClock, now: datetime) -> bool:
+    won = SlaClock.objects.filter(
+        pk=clock.pk, status=ClockStatus.RUNNING, warned_at__isnull=True
+    ).update(warned_at=clock.warn_at, next_check_at=clock.due_at)
+    if won != 1:
+        return False
+    assert clock.warn_at is not None
+    _event(clock, SlaEventType.WARNED, clock.warn_at, due_at=_iso(clock.due_at))
+    tasks.sla_notify.enqueue(clock.pk, "warned")
+    return True
+
+
+def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
+    """Record the warnings and breaches that are due. Reads only clocks whose
+    ``next_check_at`` has passed (an index); safe to run in several processes at once."""
+    now = now or timezone.now()
+    warned = breached = 0
+    due_ids = list(
+        SlaClock.objects.filter(next_check_at__lte=now)
+        .order_by("next_check_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due_ids:
+        with transaction.atomic():
+            clock = (
+                SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("target__calendar")
+                .filter(pk=pk, status=ClockStatus.RUNNING)
+                .first()
+            )
+            if clock is None:
+                continue
+            if clock.due_at is not None and clock.due_at <= now:
+                if clock.warned_at is None and clock.warn_at and clock.warn_at < clock.due_at:
+                    warned += _warn(clock, now)
+                breached += _breach(clock, now)
+                _refresh_ticket_due(Ticket.objects.get(pk=clock.ticket_id))
+            elif clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
+                warned += _warn(clock, now)
+    return SweepResult(warned, breached)
