@@ -123,3 +123,17 @@ def test_entering_a_year_recomputes_running_clocks(tenant_a: Tenant) -> None:
     assert not clock.provisional
     assert clock.due_at is not None and before is not None and clock.due_at > before
     assert clock.events.filter(type="recomputed").exists()
+
+
+def test_admins_are_warned_from_november_when_next_year_is_missing(tenant_a: Tenant) -> None:
+    from kefu.conftest import login
+
+    with frozen(sh(2026, 11, 2, 10, 0)):
+        page = login(tenant_a.supervisor).get("/tickets/").content.decode()
+        assert "holiday-warning" in page and "2027" in page
+        assert "holiday-warning" not in login(tenant_a.agent).get("/tickets/").content.decode()
+        HolidayYear.objects.create(year=2027)
+        assert "holiday-warning" not in login(tenant_a.supervisor).get("/tickets/").content.decode()
+    with frozen(sh(2026, 10, 30, 10, 0)):
+        HolidayYear.objects.filter(year=2027).delete()
+        assert "holiday-warning" not in login(tenant_a.supervisor).get("/tickets/").content.decode()

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from kefu.calendars.models import Calendar, CalendarException, HolidayYear, StatutoryDay
+
+
+class CalendarExceptionInline(admin.TabularInline[CalendarException, Calendar]):
+    model = CalendarException
+    extra = 0
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin[Calendar]):
+    list_display = ("name", "timezone", "holidays", "updated_at")
+    inlines = [CalendarExceptionInline]
+
+
+@admin.register(StatutoryDay)
+class StatutoryDayAdmin(admin.ModelAdmin[StatutoryDay]):
+    list_display = ("date", "kind", "name", "source")
+    list_filter = ("kind", "source")
+    date_hierarchy = "date"
+
+
+@admin.register(HolidayYear)
+class HolidayYearAdmin(admin.ModelAdmin[HolidayYear]):
+    list_display = ("year", "source", "entered_at")
