@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "kefu.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kefu.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -180,6 +181,20 @@ TASKS = {
     }
 }
 
+KEFU_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # The API docs page (Swagger UI, served locally) sets styles inline.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ]
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
