@@ -27,7 +27,7 @@ run: install
 	$(KEFU) serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check kefu bench
+	$(BIN)/ruff check .
 
 types: install
 	$(BIN)/mypy kefu
