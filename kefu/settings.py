@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "kefu.tickets",
     "kefu.calendars",
     "kefu.sla",
+    "kefu.phone",
+    "kefu.surveys",
+    "kefu.reports",
 ]
 
 MIDDLEWARE = [
