@@ -32,6 +32,7 @@ from kefu.tickets.models import (
     EventType,
     Message,
     Status,
+    Tag,
     Ticket,
     TicketEvent,
     TicketSequence,
@@ -81,6 +82,8 @@ class TicketIn(_Strict):
     created_at: Instant
     messages: list[MessageIn] = []
     events: list[EventIn] = []
+    assignee: str | None = Field(None, description="username of the agent handling it")
+    tags: list[str] = Field(default_factory=list, max_length=20)
 
 
 class CallIn(_Strict):
@@ -241,6 +244,7 @@ def _agents(
         if m.author.startswith("agent:")
     }
     names |= {c.agent for c in calls if c.agent}
+    names |= {t.assignee for t in tickets if t.assignee}
     found = {u.username: u for u in User.objects.filter(username__in=names)}
     for name in sorted(names - set(found)):
         user = User(username=name, role=Role.AGENT, is_active=False, display_name=name)
@@ -368,6 +372,23 @@ def _write_tickets(
             status = Status(e.type)
     Message.objects.bulk_create(messages, batch_size=5000)
     TicketEvent.objects.bulk_create(events, batch_size=5000)
+
+
+def _tag(client: Client, chunk: list[TicketIn], tickets: list[Ticket]) -> None:
+    names = {name for t in chunk for name in t.tags}
+    if not names:
+        return
+    Tag.objects.bulk_create([Tag(client=client, name=n) for n in names], ignore_conflicts=True)
+    tags = dict(Tag.objects.filter(client=client, name__in=names).values_list("name", "pk"))
+    through = Ticket.tags.through
+    through.objects.bulk_create(
+        [
+            through(ticket_id=ticket.pk, tag_id=tags[name])
+            for t, ticket in zip(chunk, tickets, strict=True)
+            for name in set(t.tags)
+        ],
+        batch_size=5000,
+    )
 
 
 _DIRECTIONS = {"in": Direction.INBOUND, "out": Direction.OUTBOUND, "note": Direction.NOTE}

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from kefu.accounts.models import User
+from kefu.contracts.models import Client
+from kefu.sla.models import SlaClock
+from kefu.tickets import services
+from kefu.tickets.models import Channel, Escalation, Kind, Ticket
+
+
+def _demo(*args: str) -> str:
+    out = io.StringIO()
+    call_command("demo", "--tickets", "240", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_demo_builds_a_working_help_desk_once() -> None:
+    text = _demo()
+    assert "huaxin_audit" in text and "kefu-demo-2026" in text
+    assert set(Client.objects.values_list("code", flat=True)) == {"HUAXIN", "MINGDA"}
+    assert User.objects.filter(role="agent").count() == 20
+    auditor = User.objects.get(username="huaxin_audit")
+    assert auditor.client is not None and auditor.client.code == "HUAXIN"
+    assert auditor.check_password("kefu-demo-2026")
+    tickets = Ticket.objects.all()
+    assert tickets.count() == 240
+    assert set(tickets.values_list("channel", flat=True)) >= {
+        Channel.EMAIL,
+        Channel.CHAT,
+        Channel.PHONE,
+        Channel.WECHAT,
+    }
+    assert set(tickets.values_list("kind", flat=True)) == set(Kind.values)
+    for t in tickets.filter(status__in=["resolved", "closed"])[:50]:
+        assert t.first_resolved_at is not None
+        assert t.events.filter(type="status", data__new="resolved").exists()
+        assert t.messages.filter(direction="in").exists()
+    # Open tickets run SLA clocks; some are escalated to a department.
+    assert SlaClock.objects.exists()
+    assert Escalation.objects.filter(status="open").exists()
+    # Running it again adds nothing; a new ticket continues the numbering.
+    assert "already loaded" in _demo()
+    assert Ticket.objects.count() == 240
+    client = Client.objects.get(code="HUAXIN")
+    fresh = services.ticket_create(client=client, subject="新工单", body="x", channel="chat")
+    assert fresh.number.startswith("HX-")
+
+
+@pytest.mark.django_db
+def test_demo_reset_rebuilds() -> None:
+    _demo()
+    first = set(Ticket.objects.values_list("pk", flat=True))
+    _demo("--reset")
+    assert Ticket.objects.count() == 240
+    assert first.isdisjoint(set(Ticket.objects.values_list("pk", flat=True)))
+    assert User.objects.filter(username="admin").count() == 1
