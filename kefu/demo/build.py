@@ -382,12 +382,13 @@ def _make_live(rng: random.Random, client: Client, now: datetime, people: dict[s
     ).order_by("created_at")
     for ticket in open_tickets:
         sla.sla_ticket_created(ticket=ticket, at=ticket.created_at)
-        first_reply = ticket.messages.filter(direction="out").order_by("created_at").first()
-        if first_reply is not None:
-            sla.sla_on_reply(ticket=ticket, at=first_reply.created_at)
-            sla.sla_on_status(
-                ticket=ticket, old=Status.NEW, new=Status.OPEN, at=first_reply.created_at
-            )
+        replies = ticket.messages.filter(direction="out").order_by("created_at")
+        for n, reply in enumerate(replies):
+            sla.sla_on_reply(ticket=ticket, at=reply.created_at)
+            if n == 0:
+                sla.sla_on_status(
+                    ticket=ticket, old=Status.NEW, new=Status.OPEN, at=reply.created_at
+                )
         if ticket.status == Status.PENDING:
             sla.sla_on_status(
                 ticket=ticket, old=Status.OPEN, new=Status.PENDING, at=ticket.updated_at

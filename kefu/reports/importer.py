@@ -322,9 +322,11 @@ def _write_tickets(
                 created_at=t.created_at,
                 updated_at=last,
                 first_resolved_at=resolved[0] if resolved else None,
+                assignee=agents.get(t.assignee) if t.assignee else None,
             )
         )
     tickets = Ticket.objects.bulk_create(rows)
+    _tag(client, chunk, tickets)
     messages, events = [], []
     for t, ticket in zip(chunk, tickets, strict=True):
         events.append(

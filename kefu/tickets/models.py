@@ -313,6 +313,24 @@ class TicketEvent(ClientOwned):
         verbose_name = _("工单事件")
         verbose_name_plural = _("工单事件")
 
+    def describe(self) -> str:
+        """The change in words, e.g. "状态变更：处理中 → 已解决"."""
+        labels: dict[str, type[models.TextChoices]] = {
+            EventType.STATUS: Status,
+            EventType.REOPENED: Status,
+            EventType.PRIORITY: Priority,
+            EventType.KIND: Kind,
+        }
+        choices = labels.get(self.type)
+        old, new = self.data.get("old"), self.data.get("new")
+        if choices is not None and new:
+            names = {value: str(label) for value, label in choices.choices}
+            before = f"{names.get(old, old)} → " if old else ""
+            return f"{self.get_type_display()}：{before}{names.get(new, new)}"
+        if self.type == EventType.ESCALATED and self.data.get("department"):
+            return f"{self.get_type_display()}：{self.data['department']}"
+        return str(self.get_type_display())
+
 
 class EscalationStatus(models.TextChoices):
     OPEN = "open", _("待部门答复")

@@ -40,6 +40,8 @@ def test_demo_builds_a_working_help_desk_once() -> None:
         assert t.first_resolved_at is not None
         assert t.events.filter(type="status", data__new="resolved").exists()
         assert t.messages.filter(direction="in").exists()
+    assert tickets.filter(assignee__isnull=False).count() > 100
+    assert tickets.filter(tags__isnull=False).distinct().count() == 240
     # Open tickets run SLA clocks; some are escalated to a department.
     assert SlaClock.objects.exists()
     assert Escalation.objects.filter(status="open").exists()
