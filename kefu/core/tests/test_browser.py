@@ -1,0 +1,177 @@
+"""The workspace in a real browser: Debian's Chromium driven by Playwright.
+
+Playwright's sync API runs its own event loop in this thread, and Django refuses database
+access from a thread with a running loop unless told it is safe; the test's own database
+calls are plain synchronous ones, so it is."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kefu.conftest import PASSWORD, Tenant
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+BROWSER = os.environ.get("KEFU_BROWSER", "/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.skipif(
+        not os.path.exists(BROWSER), reason=f"no Chromium at {BROWSER} (apt-get install chromium)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=BROWSER,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+class Page:
+    """A logged-in page that records JavaScript errors and requests leaving the server."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.base = base
+        self.context = browser.new_context(locale="zh-CN")
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("request", self._request)
+        self.page.on("response", lambda r: self.failed.append(r.url) if r.status >= 400 else None)
+
+    def _request(self, request: Any) -> None:
+        if not request.url.startswith((self.base, "data:")):
+            self.foreign.append(request.url)
+
+    def login(self, username: str) -> None:
+        self.page.goto(self.base + "/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def clean(self) -> None:
+        assert self.errors == [] and self.foreign == [], (self.errors, self.foreign)
+
+
+@pytest.fixture
+def open_page(browser: Any, live_server: Any) -> Iterator[Any]:
+    pages: list[Page] = []
+
+    def make() -> Page:
+        page = Page(browser, live_server.url)
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        page.context.close()
+
+
+def test_agent_replies_and_changes_status(
+    open_page: Any, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    page = p.page
+    assert page.locator("h1").inner_text() == "工单队列"
+    page.get_by_role("link", name=tenant_a.ticket.subject).click()
+    page.wait_for_load_state()
+    assert "家里的空调从昨天开始不制冷了" in page.locator(".conversation").inner_text()
+    page.fill("#reply-form textarea[name=body]", "师傅明天上午九点上门检修。")
+    page.click("#reply-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "师傅明天上午九点上门检修。" in page.locator(".conversation").inner_text()
+    page.select_option("#status-form select[name=status]", "pending")
+    page.click("#status-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#ticket-status").inner_text() == "等待客户"
+    assert p.failed == []
+    p.clean()
+
+
+def test_auditor_reads_own_client_only(open_page: Any, tenant_a: Tenant, tenant_b: Tenant) -> None:
+    p = open_page()
+    p.login(tenant_a.auditor.username)
+    page = p.page
+    page.select_option("select[name=status]", "")
+    page.wait_for_load_state("networkidle")
+    queue = page.locator("#queue-results").inner_text()
+    assert tenant_a.ticket.subject in queue and tenant_b.ticket.subject not in queue
+    page.get_by_role("link", name=tenant_a.ticket.subject).click()
+    page.wait_for_load_state()
+    assert page.locator("#reply-form").count() == 0
+    assert page.locator("#status-form").count() == 0
+    assert "只读视图" in page.content()
+    response = page.goto(f"{p.base}/tickets/{tenant_b.ticket.pk}/")
+    assert response is not None and response.status == 404
+    p.errors.clear()  # the 404 page itself is reported as a failed resource
+    p.clean()
+
+
+def test_filters_update_the_queue_in_place(open_page: Any, tenant_a: Tenant) -> None:
+    p = open_page()
+    p.login(tenant_a.supervisor.username)
+    page = p.page
+    page.evaluate("window.__marker = 1")
+    page.select_option("select[name=status]", "resolved")
+    page.wait_for_url("**status=resolved**")
+    assert "没有符合条件的工单" in page.locator("#queue-results").inner_text()
+    assert page.evaluate("window.__marker") == 1  # no full page load
+    page.select_option("select[name=status]", "open")
+    page.wait_for_url("**status=open**")
+    assert tenant_a.ticket.subject in page.locator("#queue-results").inner_text()
+    p.clean()
+
+
+def test_department_answers_escalation(open_page: Any, tenant_a: Tenant) -> None:
+    p = open_page()
+    p.login(tenant_a.department_user.username)
+    page = p.page
+    assert tenant_a.ticket.number in page.locator("table").inner_text()
+    page.get_by_role("link", name=tenant_a.ticket.number).click()
+    page.wait_for_load_state()
+    page.fill("#answer-form textarea[name=answer]", "已安排售后工程师明日上门。")
+    page.click("#answer-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "已安排售后工程师明日上门。" in page.content()
+    p.clean()
+
+    agent = open_page()
+    agent.login(tenant_a.agent.username)
+    agent.page.goto(f"{agent.base}/tickets/{tenant_a.ticket.pk}/")
+    assert "已安排售后工程师明日上门。" in agent.page.locator(".conversation").inner_text()
+    agent.clean()
+
+
+def test_language_switch_to_english(open_page: Any, tenant_a: Tenant) -> None:
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    page = p.page
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(p.base + "/tickets/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    p.clean()
