@@ -174,4 +174,5 @@ def test_language_switch_to_english(open_page: Any, tenant_a: Tenant) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     page.goto(p.base + "/tickets/")
     assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Ticket queue"
     p.clean()

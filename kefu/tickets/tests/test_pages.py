@@ -72,7 +72,8 @@ def test_language_switch_persists(tenant_a: Tenant) -> None:
     http = login(tenant_a.agent)
     assert 'lang="zh-hans"' in http.get("/tickets/").content.decode()
     http.post("/account/language/", {"language": "en", "next": "/tickets/"})
-    assert 'lang="en"' in http.get("/tickets/").content.decode()
+    page = http.get("/tickets/").content.decode()
+    assert 'lang="en"' in page and "Ticket queue" in page and "工单队列" not in page
 
 
 def test_overview_counts_open_work(tenant_a: Tenant, tenant_b: Tenant) -> None:

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+LOCALE = Path(__file__).resolve().parents[2] / "locale" / "en" / "LC_MESSAGES"
+
+
+def test_every_string_has_an_english_translation() -> None:
+    po = (LOCALE / "django.po").read_text(encoding="utf-8")
+    untranslated = []
+    for block in po.split("\n\n")[1:]:
+        m = re.search(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', block, re.M)
+        if m and not "".join(re.findall(r'"(.*)"', m.group(2))):
+            untranslated.append("".join(re.findall(r'"(.*)"', m.group(1))))
+    assert untranslated == [], "run `make messages` and translate: " + ", ".join(untranslated)
+
+
+def test_compiled_catalogue_matches_the_source(tmp_path: Path) -> None:
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("msgfmt (gettext) is not installed")
+    out = tmp_path / "django.mo"
+    subprocess.run([msgfmt, "-o", str(out), str(LOCALE / "django.po")], check=True)
+    assert out.read_bytes() == (LOCALE / "django.mo").read_bytes(), "run `make messages`"
