@@ -78,6 +78,7 @@ class BusinessCalendar:
         self._cum: list[float] = []
         self._cum_end: list[float] = []
         self._np: tuple[npt.NDArray[np.float64], ...] | None = None
+        self._lo = self._hi = 0.0
         if not any(self.weekly.get(d) for d in range(7)) and not self.extra:
             raise ValueError("a calendar needs opening hours on at least one weekday")
 
@@ -138,9 +139,14 @@ class BusinessCalendar:
         self._starts, self._ends, self._cum = starts, ends, cum
         self._cum_end = [c + (e - s) for c, s, e in zip(cum, starts, ends, strict=True)]
         self._first_year, self._last_year = first_year, last_year
+        # Instants covered by the layout, so a query checks its range with two comparisons.
+        self._lo = datetime(first_year, 1, 1, tzinfo=self._zone).timestamp()
+        self._hi = datetime(last_year + 1, 1, 1, tzinfo=self._zone).timestamp()
         self._np = None
 
     def _cover(self, epoch: float, ahead_years: int = 2) -> None:
+        if self._lo <= epoch < self._hi - ahead_years * 366 * 86400:
+            return
         year = datetime.fromtimestamp(epoch, self._zone).year
         first = year - 1 if self._last_year < self._first_year else min(self._first_year, year - 1)
         last = max(self._last_year, year + ahead_years)
@@ -242,12 +248,15 @@ class BusinessCalendar:
         while True:
             st, en, cum, cum_end = self._arrays()
             i = np.searchsorted(en, t, side="right")
-            inside = i < st.size
-            ic = np.minimum(i, st.size - 1)
-            pos = np.where(inside, cum[ic] + np.maximum(0.0, t - st[ic]), cum_end[-1])
-            target = pos + s
+            if i.max() >= st.size:
+                self._build(self._first_year, self._last_year + 5)
+                continue
+            # Business position of each start (0 inside a closed stretch), plus the budget.
+            target = cum[i] + np.maximum(t - st[i], 0.0) + s
             j = np.searchsorted(cum_end, target, side="left")
-            if np.all(j < st.size):
-                due = st[j] + (target - cum[j])
-                return np.where(s == 0, t, due)
-            self._build(self._first_year, self._last_year + 5)
+            if j.max() >= st.size:
+                self._build(self._first_year, self._last_year + 5)
+                continue
+            due = st[j] + (target - cum[j])
+            zero = s == 0
+            return np.where(zero, t, due) if zero.any() else due
