@@ -24,9 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kefu.calendars import cn_holidays  # noqa: E402
-from kefu.calendars.engine import BusinessCalendar  # noqa: E402
-from kefu.calendars.slow import slow_add  # noqa: E402
+from kefu.calendars import cn_holidays
+from kefu.calendars.engine import BusinessCalendar
+from kefu.calendars.slow import slow_add
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = ["09:00-12:00", "13:30-18:00"]
