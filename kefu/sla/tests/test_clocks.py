@@ -153,3 +153,16 @@ def test_late_reply_keeps_breach_verdict(sla_tenant: Tenant) -> None:
     clock = SlaClock.objects.get(ticket=ticket, metric="first_response")
     assert clock.status == "breached" and clock.breached_at == sh(2026, 11, 23, 9, 1)
     assert clock.met_at == sh(2026, 11, 23, 9, 10)
+
+
+def test_queue_sorts_by_time_left(sla_tenant: Tenant) -> None:
+    from kefu.conftest import login
+
+    chat = _new(sla_tenant, sh(2026, 11, 23, 9, 0), channel="chat")  # due 09:01
+    email = _new(sla_tenant, sh(2026, 11, 23, 8, 0), channel="email")  # ack due 11:00
+    urgent = _new(sla_tenant, sh(2026, 11, 23, 9, 30), priority="urgent")  # due 11:30 (7×24)
+    http = login(sla_tenant.agent)
+    page = http.get("/tickets/?sort=due&status=")
+    order = [t.pk for t in page.context["tickets"]]
+    assert order == [chat.pk, email.pk, urgent.pk]
+    assert 'data-due="' in page.content.decode()
