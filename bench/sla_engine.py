@@ -40,8 +40,7 @@ def calendars() -> tuple[BusinessCalendar, BusinessCalendar, set[dt.date]]:
         closed |= set(holidays)
         extra.update({d: DAY for d in workdays})
     weekly = {d: DAY for d in range(5)}
-    full = BusinessCalendar.from_spec(tz="Asia/Shanghai", weekly=weekly, closed=closed,
-                                      extra=extra)
+    full = BusinessCalendar.from_spec(tz="Asia/Shanghai", weekly=weekly, closed=closed, extra=extra)
     reduced = BusinessCalendar.from_spec(tz="Asia/Shanghai", weekly=weekly, closed=closed)
     return full, reduced, closed
 
@@ -50,8 +49,9 @@ def cases(n: int, seed: int = 7) -> tuple[list[dt.datetime], list[int]]:
     rng = random.Random(seed)
     base = dt.datetime(2024, 1, 1, tzinfo=SH)
     starts = [base + dt.timedelta(minutes=rng.randrange(0, 2 * 365 * 1440)) for _ in range(n)]
-    minutes = [rng.choice([1, 60, 120, 240, 450, 900, 2250, rng.randrange(1, 3000)])
-               for _ in range(n)]
+    minutes = [
+        rng.choice([1, 60, 120, 240, 450, 900, 2250, rng.randrange(1, 3000)]) for _ in range(n)
+    ]
     return starts, minutes
 
 
@@ -89,25 +89,30 @@ def main() -> None:
 
     print(f"calendar cn-standard, {args.cases:,} cases")
     print(f"kefu engine (scalar)        {scalar_rate:>14,.0f} due dates/s")
-    print(f"kefu engine (numpy batch)   {batch_rate:>14,.0f} due dates/s "
-          f"(disagreements with scalar: {batch_disagree})")
-    print(f"oracle check                {args.oracle_cases} cases, "
-          f"{oracle_disagree} disagreements")
+    print(
+        f"kefu engine (numpy batch)   {batch_rate:>14,.0f} due dates/s "
+        f"(disagreements with scalar: {batch_disagree})"
+    )
+    print(f"oracle check                {args.oracle_cases} cases, {oracle_disagree} disagreements")
 
     try:
         import businesstimedelta as btd
         import holidays as pyholidays
     except ImportError:
-        print("businesstimedelta is not installed (pip install businesstimedelta==1.0.1): "
-              "no baseline row")
+        print(
+            "businesstimedelta is not installed (pip install businesstimedelta==1.0.1): "
+            "no baseline row"
+        )
         return
     import pytz
 
     tz = pytz.timezone("Asia/Shanghai")
-    workday = btd.WorkDayRule(start_time=dt.time(9), end_time=dt.time(18),
-                              working_days=[0, 1, 2, 3, 4], tz=tz)
-    lunch = btd.LunchTimeRule(start_time=dt.time(12), end_time=dt.time(13, 30),
-                              working_days=[0, 1, 2, 3, 4], tz=tz)
+    workday = btd.WorkDayRule(
+        start_time=dt.time(9), end_time=dt.time(18), working_days=[0, 1, 2, 3, 4], tz=tz
+    )
+    lunch = btd.LunchTimeRule(
+        start_time=dt.time(12), end_time=dt.time(13, 30), working_days=[0, 1, 2, 3, 4], tz=tz
+    )
     cn_days = pyholidays.HolidayBase()
     cn_days.update({d: "statutory holiday" for d in closed})
     holiday_rule = btd.HolidayRule(cn_days, tz=tz)
@@ -121,8 +126,10 @@ def main() -> None:
     btd_rate = rate(n, time.perf_counter() - t0)
     reduced_due = [reduced.add(s, m) for s, m in zip(starts[:n], minutes[:n], strict=True)]
     mismatch = sum(a != b for a, b in zip(btd_due, reduced_due, strict=True))
-    print(f"businesstimedelta 1.0.1     {btd_rate:>14,.0f} due dates/s "
-          f"({n:,} cases; holidays closed, make-up days not expressible)")
+    print(
+        f"businesstimedelta 1.0.1     {btd_rate:>14,.0f} due dates/s "
+        f"({n:,} cases; holidays closed, make-up days not expressible)"
+    )
     print(f"  disagreements with kefu on that reduced calendar: {mismatch} of {n}")
     print(f"ratio scalar / businesstimedelta: {scalar_rate / btd_rate:,.0f}×")
     print(f"ratio batch  / businesstimedelta: {batch_rate / btd_rate:,.0f}×")

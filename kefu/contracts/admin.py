@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kefu.contracts.models import Client, Department
+from kefu.contracts.models import Client, Contract, Department, ImprovementGoal, KpiTarget
 
 
 @admin.register(Client)
@@ -13,3 +13,20 @@ class ClientAdmin(admin.ModelAdmin[Client]):
 class DepartmentAdmin(admin.ModelAdmin[Department]):
     list_display = ("name", "client", "email")
     list_filter = ("client",)
+
+
+class KpiTargetInline(admin.TabularInline[KpiTarget, Contract]):
+    model = KpiTarget
+    extra = 0
+
+
+class ImprovementGoalInline(admin.TabularInline[ImprovementGoal, Contract]):
+    model = ImprovementGoal
+    extra = 0
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin[Contract]):
+    list_display = ("number", "title", "client", "start_date", "end_date", "monthly_fee")
+    list_filter = ("client",)
+    inlines = [KpiTargetInline, ImprovementGoalInline]

@@ -15,30 +15,25 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Role
 from kefu.calendars.services import calendar_load, statutory_sync
+from kefu.contracts.documents import contract_load
 from kefu.contracts.models import Client, Department
+from kefu.core.tenancy import ClientOwned
 from kefu.demo import vocabulary as vocab
 from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
 from kefu.sla import services as sla
-from kefu.sla.models import SlaClock, SlaEvent, SlaPolicy
-from kefu.sla.policies import sla_policy_load
 from kefu.tickets import services
 from kefu.tickets.models import (
-    Attachment,
-    Customer,
-    Escalation,
-    Message,
     Status,
-    Tag,
     Ticket,
-    TicketEvent,
-    TicketSequence,
 )
 
 PASSWORD = "kefu-demo-2026"  # noqa: S105 - the documented demo-only password
@@ -96,21 +91,26 @@ def exists() -> bool:
 
 @transaction.atomic
 def reset() -> None:
-    """Delete the demo clients and everything they own, and the demo users."""
-    clients = list(Client.objects.filter(code__in=[c.code for c in CLIENTS]))
-    ids = [c.pk for c in clients]
-    for model in (SlaEvent, SlaClock, Escalation, Attachment, TicketEvent, Message):
-        model.objects.filter(client_id__in=ids).delete()
-    from kefu.phone.models import Call
-    from kefu.surveys.models import Survey
+    """Delete the demo clients, every row they own, and the demo users.
 
-    Call.objects.filter(client_id__in=ids).delete()
-    Survey.objects.filter(client_id__in=ids).delete()
+    Client-owned models protect their client and one another, so rows are deleted in
+    passes until nothing is left; a model added later is covered without listing it."""
+    ids = list(
+        Client.objects.filter(code__in=[c.code for c in CLIENTS]).values_list("pk", flat=True)
+    )
+    owned = [m for m in apps.get_models() if issubclass(m, ClientOwned)]
     Ticket.tags.through.objects.filter(ticket__client_id__in=ids).delete()
-    Ticket.objects.filter(client_id__in=ids).delete()
-    for owned in (Customer, Tag, TicketSequence, Team):
-        owned.objects.filter(client_id__in=ids).delete()
-    SlaPolicy.objects.filter(client_id__in=ids).delete()
+    for _ in range(len(owned) + 1):
+        left = False
+        for model in owned:
+            rows = model._default_manager.filter(client_id__in=ids)
+            try:
+                with transaction.atomic():
+                    rows.delete()
+            except ProtectedError:
+                left = True
+        if not left:
+            break
     User.objects.filter(username__in=_usernames()).delete()
     User.objects.filter(client_id__in=ids).delete()
     Department.objects.filter(client_id__in=ids).delete()
@@ -157,8 +157,10 @@ def build(
         per_client = [tickets * 6 // 10, tickets - tickets * 6 // 10]
         for spec, n in zip(CLIENTS, per_client, strict=True):
             client = Client.objects.get(code=spec.code)
-            sla_policy_load(
-                text=(EXAMPLES / "sla" / f"{spec.code.lower()}.yaml").read_text(encoding="utf-8")
+            contract_load(
+                text=(EXAMPLES / "contracts" / f"{spec.code.lower()}.yaml").read_text(
+                    encoding="utf-8"
+                )
             )
             agents = [u for u in people["agents"] if client in u.clients.all()]
             records = _history(rng, spec, n, agents, now)

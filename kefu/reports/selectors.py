@@ -19,7 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from kefu.calendars.services import calendar_engine
-from kefu.contracts.models import Client
+from kefu.contracts.models import Client, Contract
 from kefu.phone.models import Call
 from kefu.reports import kpi
 from kefu.reports.periods import Period
@@ -222,6 +222,20 @@ def sla_kpis(client: Client, period: Period) -> dict[str, Any]:
         )
         for metric in Metric.values
     }
+
+
+def contract_for(client: Client, period: Period) -> Contract | None:
+    """The contract in force during the period (the latest one that started before it
+    ended and had not ended before it began)."""
+    return (
+        Contract.objects.filter(
+            client=client,
+            start_date__lt=period.end.date(),
+            end_date__gte=period.start.date(),
+        )
+        .order_by("-start_date")
+        .first()
+    )
 
 
 def client_kpis(

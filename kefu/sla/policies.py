@@ -41,6 +41,12 @@ def sla_policy_load(*, text: str) -> SlaPolicy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValidationError(f"YAML 格式错误 / invalid YAML: {exc}") from exc
+    return sla_policy_apply(data=data)
+
+
+@transaction.atomic
+def sla_policy_apply(*, data: Any) -> SlaPolicy:
+    """The same from parsed data: ``{"client", "name", "targets": [...]}``."""
     if not isinstance(data, dict):
         raise ValidationError("应为映射 / expected a mapping with client, name, targets")
     client = Client.objects.filter(code=str(data.get("client", ""))).first()

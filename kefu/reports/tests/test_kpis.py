@@ -135,3 +135,44 @@ def test_report_json_command(imported: Tenant) -> None:
         "complaint_rate",
         "sla.resolution",
     }
+
+
+def test_contract_evaluation_and_service_credit(imported: Tenant) -> None:
+    from kefu.contracts.models import Contract, KpiTarget
+
+    contract = Contract.objects.create(
+        client=imported.client,
+        number="C-1",
+        title="测试合同",
+        party_a="甲",
+        party_b="乙",
+        start_date="2026-01-01",
+        end_date="2026-12-31",
+        monthly_fee=100000,
+        credit_cap_percent=4,
+        service_level_seconds=20,
+    )
+    for i, (key, cmp, target, credit) in enumerate(
+        [
+            ("fcr", ">=", 0.6, 2),  # 0.5: missed, 2 % = 2,000
+            ("csat", ">=", 0.6, 3),  # 0.667: met
+            ("asa", "<=", 15, 1.5),  # 18.3 s: missed, 1.5 % = 1,500
+            ("abandon_rate", "<=", 0.3, 1),  # 0.4: missed, 1 % = 1,000 → 4,500, capped at 4,000
+            ("sla.resolution", ">=", 0.9, 5),  # no clocks: no figure, no credit
+        ]
+    ):
+        KpiTarget.objects.create(
+            contract=contract,
+            kpi=key,
+            comparison=cmp,
+            target=target,
+            label=key,
+            credit_percent=credit,
+            order=i,
+        )
+    out = io.StringIO()
+    call_command("report", "monthly", "--client", "ACME", "--month", "2026-10", stdout=out)
+    data = json.loads(out.getvalue())["contract"]
+    assert [r["passed"] for r in data["targets"]] == [False, True, False, False, None]
+    assert [r["credit"] for r in data["targets"]] == [2000, 0, 1500, 1000, 0]
+    assert data["credit_before_cap"] == 4500 and data["credit"] == 4000

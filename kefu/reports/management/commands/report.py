@@ -7,8 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kefu.contracts.models import Client
+from kefu.reports.evaluation import evaluate
 from kefu.reports.periods import month
-from kefu.reports.selectors import client_kpis
+from kefu.reports.selectors import client_kpis, contract_for
 
 
 class Command(BaseCommand):
@@ -28,7 +29,12 @@ class Command(BaseCommand):
             default="json",
             help="json (HTML, PDF and XLSX are not built yet)",
         )
-        monthly.add_argument("--service-level-seconds", type=int, default=20)
+        monthly.add_argument(
+            "--service-level-seconds",
+            type=int,
+            default=0,
+            help="override the contract's service-level threshold",
+        )
         monthly.add_argument("--out", help="write to this file instead of stdout")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
@@ -39,7 +45,12 @@ class Command(BaseCommand):
             period = month(opts["month"], client.time_zone)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        data = client_kpis(client, period, service_level_s=opts["service_level_seconds"])
+        contract = contract_for(client, period)
+        threshold = opts["service_level_seconds"] or (
+            contract.service_level_seconds if contract else 20
+        )
+        data = client_kpis(client, period, service_level_s=threshold)
+        data["contract"] = evaluate(contract, data["kpis"]) if contract else None
         text = json.dumps(data, ensure_ascii=False, indent=2)
         if opts["out"]:
             Path(opts["out"]).write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,60 @@
+"""KPI against the contract: pass or fail per target, and the service credit that follows
+from the contract's rules (a share of the monthly fee per missed KPI, capped per month)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from kefu.contracts.models import Comparison, Contract
+
+
+def _value(kpis: dict[str, Any], key: str) -> float | None:
+    if key == "first_response.within_target":
+        value: float | None = kpis["first_response"]["within_target"]["value"]
+        return value
+    figure = kpis.get(key)
+    return None if figure is None else figure["value"]
+
+
+def evaluate(contract: Contract, kpis: dict[str, Any]) -> dict[str, Any]:
+    """A row per KPI target: the figure, the target, ``passed`` (None when the figure has no
+    value: no data is neither a pass nor a miss, and costs no credit) and the credit."""
+    rows = []
+    credit = Decimal(0)
+    for target in contract.kpi_targets.all():
+        value = _value(kpis, target.kpi)
+        passed = None
+        if value is not None:
+            passed = (
+                value >= target.target
+                if target.comparison == Comparison.AT_LEAST
+                else value <= target.target
+            )
+        row_credit = Decimal(0)
+        if passed is False:
+            row_credit = contract.monthly_fee * target.credit_percent / 100
+        credit += row_credit
+        rows.append(
+            {
+                "kpi": target.kpi,
+                "label": target.label,
+                "value": value,
+                "comparison": target.comparison,
+                "target": target.target,
+                "passed": passed,
+                "credit_percent": float(target.credit_percent),
+                "credit": float(row_credit),
+            }
+        )
+    cap = contract.monthly_fee * contract.credit_cap_percent / 100
+    total = min(credit, cap) if contract.credit_cap_percent else credit
+    return {
+        "contract": contract.number,
+        "monthly_fee": float(contract.monthly_fee),
+        "currency": contract.currency,
+        "targets": rows,
+        "credit_before_cap": float(credit),
+        "credit_cap": float(cap),
+        "credit": float(total),
+    }
