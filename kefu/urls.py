@@ -12,6 +12,7 @@ urlpatterns = [
     path("tickets/", include("kefu.tickets.urls")),
     path("account/", include("kefu.accounts.urls")),
     path("sla/", include("kefu.sla.urls")),
+    path("reports/", include("kefu.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

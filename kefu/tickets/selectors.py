@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
@@ -52,6 +53,8 @@ class TicketFilters:
     assignee: str = ""  # a user id, "me" or "none"
     escalated: bool = False
     q: str = ""
+    period: str = ""  # created in: YYYY-MM or YYYY-MM-DD (local time)
+    resolved: str = ""  # first resolved in: YYYY-MM or YYYY-MM-DD
 
 
 def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
@@ -77,6 +80,10 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(assignee_id=int(filters.assignee))
     if filters.escalated:
         qs = qs.filter(escalated=True)
+    if filters.period and (span := _span(filters.period)):
+        qs = qs.filter(created_at__gte=span[0], created_at__lt=span[1])
+    if filters.resolved and (span := _span(filters.resolved)):
+        qs = qs.filter(first_resolved_at__gte=span[0], first_resolved_at__lt=span[1])
     if filters.q:
         term = filters.q.strip()
         qs = qs.filter(Q(number=term) | Q(subject__icontains=term) | Q(customer__name=term))
@@ -84,6 +91,24 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
 
 
 R = TypeVar("R", bound=Model)
+
+
+def _span(text: str) -> tuple[datetime, datetime] | None:
+    """``YYYY-MM`` or ``YYYY-MM-DD`` in the default zone → ``[start, end)``; None if bad."""
+    try:
+        if len(text) == 7:
+            first = date.fromisoformat(text + "-01")
+            nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        else:
+            first = date.fromisoformat(text)
+            nxt = first + timedelta(days=1)
+    except ValueError:
+        return None
+    zone = timezone.get_default_timezone()
+    return (
+        datetime.combine(first, time(), tzinfo=zone),
+        datetime.combine(nxt, time(), tzinfo=zone),
+    )
 
 
 def keyset_page(qs: QuerySet[R], *, before: int | None, size: int) -> tuple[list[R], int | None]:

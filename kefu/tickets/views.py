@@ -42,6 +42,8 @@ def _filters(request: HttpRequest) -> selectors.TicketFilters:
         assignee=g.get("assignee", ""),
         escalated=g.get("escalated") == "1",
         q=g.get("q", "")[:100],
+        period=g.get("period", "")[:10],
+        resolved=g.get("resolved", "")[:10],
     )
 
 

@@ -30,16 +30,21 @@ def cn_standard() -> BusinessCalendar:
         extra.update({d: DAY for d in workdays})
     extra[date(2026, 12, 26)] = ["09:00-12:00"]
     return BusinessCalendar.from_spec(
-        tz="Asia/Shanghai", weekly={d: DAY for d in range(5)}, closed=closed, extra=extra,
+        tz="Asia/Shanghai",
+        weekly={d: DAY for d in range(5)},
+        closed=closed,
+        extra=extra,
         known_years={2024, 2025, 2026},
     )
 
 
 CN = cn_standard()
-NEW_YORK = BusinessCalendar.from_spec(tz="America/New_York",
-                                      weekly={d: ["09:00-17:00"] for d in range(5)})
-ALWAYS = BusinessCalendar.from_spec(tz="Asia/Shanghai",
-                                    weekly={d: ["00:00-24:00"] for d in range(7)})
+NEW_YORK = BusinessCalendar.from_spec(
+    tz="America/New_York", weekly={d: ["09:00-17:00"] for d in range(5)}
+)
+ALWAYS = BusinessCalendar.from_spec(
+    tz="Asia/Shanghai", weekly={d: ["00:00-24:00"] for d in range(7)}
+)
 
 minutes_2024_2026 = st.integers(0, (3 * 366 - 10) * 24 * 60)
 
@@ -79,8 +84,13 @@ def test_is_open_and_next_open(offset: int) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3 * 365 * 86400), st.integers(0, 10 * 86400)),
-                min_size=1, max_size=50))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3 * 365 * 86400), st.integers(0, 10 * 86400)),
+        min_size=1,
+        max_size=50,
+    )
+)
 def test_batch_form_agrees_with_scalar(cases: list[tuple[int, int]]) -> None:
     base = datetime(2024, 1, 1, tzinfo=SH).timestamp()
     starts = np.array([base + s for s, _ in cases], dtype=np.float64)

@@ -15,6 +15,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from kefu.conftest import Tenant, api_client, login
+from kefu.reports.models import ServiceReport
 from kefu.tickets.models import Escalation, Message, Ticket, TicketEvent
 
 # Which of tenant B's objects each path parameter names. "token" rows are per user, not per
@@ -23,10 +24,16 @@ PARAMS = {
     "pk": "ticket",
     "ticket_id": "ticket",
     "customer_id": "customer",
+    "code": "client_code",
+    "label": "month",
+    "kind": "file_kind",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
     "accounts:token_revoke": "token",
+    "reports:issued": "report",
+    "reports:issued_file": "report",
+    "reports:sign_off": "report",
 }
 # The Django admin is the provider admin's tool over all tenants (is_staff only); users of a
 # client are never staff, which test_admin_is_closed_to_client_users checks.
@@ -58,16 +65,23 @@ def all_routes() -> list[tuple[str, str]]:
     return routes
 
 
-def _objects(b: Tenant, token_id: int) -> dict[str, int]:
+def _objects(b: Tenant, token_id: int) -> dict[str, object]:
+    from kefu.reports.services import report_issue
+
+    report = report_issue(client=b.client, month_label="2026-10", actor=None)
     return {
         "ticket": b.ticket.pk,
         "customer": b.customer.pk,
         "escalation": b.escalation.pk,
         "token": token_id,
+        "client_code": b.client.code,
+        "month": "2026-10",
+        "file_kind": "pdf",
+        "report": report.pk,
     }
 
 
-def _fill(route: str, name: str, objects: dict[str, int]) -> str:
+def _fill(route: str, name: str, objects: dict[str, object]) -> str:
     def sub(m: re.Match[str]) -> str:
         param = m.group(2)
         kind = PARAMS_BY_NAME.get(name) or PARAMS.get(param)
@@ -89,6 +103,8 @@ def _snapshot(b: Tenant) -> tuple[object, ...]:
         Message.objects.filter(ticket=t).count(),
         TicketEvent.objects.filter(ticket=t).count(),
         Escalation.objects.get(pk=b.escalation.pk).status,
+        ServiceReport.objects.filter(client=b.client, signed_off_at__isnull=False).count(),
+        ServiceReport.objects.filter(client=b.client).count(),
     )
 
 
@@ -112,6 +128,8 @@ def test_other_clients_objects_are_404_everywhere(
 
     b_token, _raw = api_token_create(user=tenant_b.agent, name="b")
     objects = _objects(tenant_b, b_token.pk)
+    a_token, _raw = api_token_create(user=tenant_a.agent, name="a")
+    own_objects = _objects(tenant_a, a_token.pk)
     user = getattr(tenant_a, role)
     before = _snapshot(tenant_b)
     checked = 0
@@ -132,6 +150,12 @@ def test_other_clients_objects_are_404_everywhere(
                 else:
                     r = http.post(url, data=BODY)
                 if r.status_code == 405:
+                    continue
+                if r.status_code == 403:
+                    # Refused for the role whatever the object: allowed only if the same
+                    # request for the user's own client is refused too (no existence leak).
+                    own = _fill(route, name, own_objects)
+                    assert http.get(own).status_code in (403, 405), (role, own)
                     continue
                 assert r.status_code == 404, (role, method, url, r.status_code)
                 checked += 1

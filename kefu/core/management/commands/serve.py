@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from typing import Any
 
 import uvicorn
@@ -12,29 +10,13 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks.utils import get_random_id
 from django_tasks_db.management.commands.db_worker import Worker
 
-logger = logging.getLogger(__name__)
-
-
-def _sweep_forever(every: float = 30.0) -> None:
-    """The SLA sweeper for the one-process embedded set-up (elsewhere: `kefu sla sweep`)."""
-    from django.db import close_old_connections
-
-    from kefu.sla.services import sla_sweep
-
-    while True:
-        try:
-            sla_sweep()
-        except Exception:
-            logger.exception("SLA sweep failed; retrying in %s s", every)
-        finally:
-            close_old_connections()
-        time.sleep(every)
+from kefu.core.scheduler import run_forever
 
 
 class Command(BaseCommand):
     help = (
         "启动 kefu 服务 / Serve web pages, API and (on the embedded database) one in-process "
-        "task worker and the SLA sweeper."
+        "task worker and the scheduler (SLA sweeps, monthly reports)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -61,7 +43,7 @@ class Command(BaseCommand):
                 worker_id=get_random_id(),
             )
             threading.Thread(target=task_worker.run, name="kefu-worker", daemon=True).start()
-            threading.Thread(target=_sweep_forever, name="kefu-sla-sweeper", daemon=True).start()
+            threading.Thread(target=run_forever, name="kefu-scheduler", daemon=True).start()
         self.stdout.write(
             f"kefu 客服 serving on http://{host}:{port}/"
             + (" (with an in-process task worker)" if run_worker else "")

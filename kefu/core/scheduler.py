@@ -1,0 +1,33 @@
+"""Time-driven work: SLA warnings and breaches, and the monthly reports due on the 1st.
+Run by `kefu serve` on the embedded database and by `kefu scheduler` elsewhere; every step
+is safe to run in several processes at once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+def tick(now: datetime | None = None) -> None:
+    from kefu.reports.services import report_issue_due
+    from kefu.sla.services import sla_sweep
+
+    sla_sweep(now=now)
+    for report in report_issue_due(now=now):
+        logger.info("issued report %s %s v%s", report.client_id, report.period, report.version)
+
+
+def run_forever(every: float = 30.0) -> None:
+    while True:
+        try:
+            tick()
+        except Exception:
+            logger.exception("scheduled work failed; retrying in %s s", every)
+        finally:
+            close_old_connections()
+        time.sleep(every)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from kefu.conftest import Tenant, login
+from kefu.reports import services
+from kefu.reports.models import ServiceReport
+from kefu.tickets.models import Ticket
+
+FIXTURE = Path(__file__).parent / "fixtures" / "history.jsonl"
+
+
+@pytest.fixture
+def imported(tenant_a: Tenant) -> Tenant:
+    call_command("import", "--client", "ACME", str(FIXTURE), stdout=io.StringIO())
+    return tenant_a
+
+
+def test_issued_report_is_frozen_and_reissue_makes_a_version(imported: Tenant) -> None:
+    first = services.report_issue(
+        client=imported.client,
+        month_label="2026-10",
+        actor=imported.supervisor,
+        plan="加强夜间排班",
+    )
+    assert first.version == 1 and first.data["volume"]["tickets"] == 7
+    # A late ticket for October changes the live figures, not the issued snapshot.
+    from kefu.tickets import services as tickets
+
+    t = tickets.ticket_create(client=imported.client, subject="补录", body="x", channel="phone")
+    Ticket.objects.filter(pk=t.pk).update(created_at="2026-10-15T10:00:00+08:00")
+    first.refresh_from_db()
+    assert first.data["volume"]["tickets"] == 7
+    second = services.report_issue(
+        client=imported.client, month_label="2026-10", actor=imported.supervisor
+    )
+    assert second.version == 2 and second.data["volume"]["tickets"] == 8
+    with pytest.raises(PermissionDenied):
+        services.report_issue(client=imported.client, month_label="2026-10", actor=imported.agent)
+
+
+def test_auditor_signs_off_in_the_ui(imported: Tenant) -> None:
+    report = services.report_issue(client=imported.client, month_label="2026-10", actor=None)
+    sup = login(imported.supervisor)
+    assert sup.post(f"/reports/issued/{report.pk}/sign-off/").status_code == 403
+    assert ServiceReport.objects.get(pk=report.pk).signed_off_at is None
+    http = login(imported.auditor)
+    page = http.get(f"/reports/issued/{report.pk}/").content.decode()
+    assert "sign-off-form" in page and "<code>fcr</code>" in page
+    http.post(f"/reports/issued/{report.pk}/sign-off/")
+    report.refresh_from_db()
+    assert report.signed_off_by == imported.auditor and report.signed_off_at is not None
+    assert "sign-off-form" not in http.get(f"/reports/issued/{report.pk}/").content.decode()
+
+
+def test_pdf_shows_chinese_headings_and_xlsx_holds_the_figures(imported: Tenant) -> None:
+    data = services.report_build(imported.client, "2026-10")
+    pdf = services.render_pdf(data, plan="下月重点：缩短电话等待")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for heading in (
+        "月度服务报告",
+        "服务量",
+        "绩效指标",
+        "合同考核",
+        "热点问题与投诉",
+        "下月工作计划",
+        "缩短电话等待",
+    ):
+        assert heading in text, heading
+    book = load_workbook(io.BytesIO(services.render_xlsx(data)))
+    rows = {r[0]: r[1:] for r in book["KPI"].iter_rows(values_only=True)}
+    assert rows["fcr"] == (0.5, 3, 6)
+    assert rows["service_level"] == (0.5, 2, 4)
+    assert rows["csat"][1:] == (2, 3)
+
+
+def test_report_pages_link_figures_to_tickets(imported: Tenant) -> None:
+    http = login(imported.supervisor)
+    page = http.get("/reports/monthly/ACME/2026-10/").content.decode()
+    assert "resolved=2026-10" in page and "period=2026-10" in page
+    queue = http.get("/tickets/?client=ACME&status=&period=2026-10")
+    assert len(queue.context["tickets"]) == 7
+    resolved = http.get("/tickets/?client=ACME&status=&resolved=2026-10")
+    assert len(resolved.context["tickets"]) == 6
+    assert http.get("/reports/dashboard/ACME/").status_code == 200
+    assert login(imported.agent).get("/reports/").status_code == 403
+    pdf = http.post("/reports/monthly/ACME/2026-10/issue/", {"plan": "x"})
+    assert pdf.status_code == 302
+    report = ServiceReport.objects.get(client=imported.client)
+    f = http.get(f"/reports/issued/{report.pk}/file.xlsx")
+    assert f.status_code == 200 and f["Content-Type"].startswith("application/vnd.openxml")
+
+
+def test_reports_issue_themselves_on_the_first_at_eight(imported: Tenant) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from kefu.contracts.models import Contract
+
+    Contract.objects.create(
+        client=imported.client,
+        number="C-1",
+        title="测试合同",
+        party_a="甲",
+        party_b="乙",
+        start_date="2026-01-01",
+        end_date="2026-12-31",
+        monthly_fee=100000,
+        report_recipients=["boss@client.example"],
+    )
+    sh = ZoneInfo("Asia/Shanghai")
+    assert services.report_issue_due(now=datetime(2026, 11, 1, 7, 59, tzinfo=sh)) == []
+    issued = services.report_issue_due(now=datetime(2026, 11, 1, 8, 0, tzinfo=sh))
+    assert [(r.period, r.version) for r in issued] == [("2026-10", 1)]
+    assert services.report_issue_due(now=datetime(2026, 11, 1, 9, 0, tzinfo=sh)) == []
+    from django.core import mail
+
+    from kefu.reports.tasks import report_mail
+
+    assert report_mail.call(issued[0].pk) == 1
+    assert mail.outbox[-1].to == ["boss@client.example"]
+    assert {a[0].rsplit(".", 1)[1] for a in mail.outbox[-1].attachments} == {"pdf", "xlsx"}

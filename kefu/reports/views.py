@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from kefu.accounts.models import User
+from kefu.accounts.roles import Perm, Role
+from kefu.contracts.models import Client
+from kefu.contracts.selectors import clients_visible_to
+from kefu.core.tenancy import get_visible_or_404
+from kefu.reports import kpi, services
+from kefu.reports.evaluation import evaluate
+from kefu.reports.models import ServiceReport
+from kefu.reports.periods import Period, month
+from kefu.reports.selectors import client_kpis, contract_for
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if not user.has_kefu_perm(Perm.OVERVIEW_VIEW):
+        raise PermissionDenied
+    return user
+
+
+def _client(user: User, code: str) -> Client:
+    client = clients_visible_to(user).filter(code=code).first()
+    if client is None:
+        raise Http404("no such client")
+    return client
+
+
+def _month(text: str, client: Client) -> str:
+    try:
+        return month(text, client.time_zone).label
+    except ValueError as exc:
+        raise Http404("bad month") from exc
+
+
+def _recent_months(n: int = 3) -> list[str]:
+    first = timezone.localdate().replace(day=1)
+    out = []
+    for _ in range(n):
+        first = (first - timedelta(days=1)).replace(day=1)
+        out.append(first.strftime("%Y-%m"))
+    return out
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    issued = ServiceReport.objects.visible_to(user).select_related("client")[:100]
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "clients": clients_visible_to(user),
+            "months": _recent_months(),
+            "issued": issued,
+            "can_issue": user.role in (Role.ADMIN, Role.SUPERVISOR),
+        },
+    )
+
+
+def _links(client: Client, label: str) -> dict[str, str]:
+    base = f"/tickets/?client={client.code}&status="
+    return {"created": f"{base}&period={label}", "resolved": f"{base}&resolved={label}"}
+
+
+@login_required
+@require_GET
+def monthly(request: HttpRequest, code: str, label: str) -> HttpResponse:
+    user = _user(request)
+    client = _client(user, code)
+    label = _month(label, client)
+    data = services.report_build(client, label)
+    context: dict[str, Any] = services.report_context(data)
+    context.update(
+        client=client,
+        label=label,
+        links=_links(client, label),
+        live=True,
+        can_issue=user.role in (Role.ADMIN, Role.SUPERVISOR),
+    )
+    return render(request, "reports/report_page.html", context)
+
+
+@login_required
+@require_POST
+def issue(request: HttpRequest, code: str, label: str) -> HttpResponse:
+    user = _user(request)
+    client = _client(user, code)
+    report = services.report_issue(
+        client=client,
+        month_label=_month(label, client),
+        actor=user,
+        plan=request.POST.get("plan", "")[:5000],
+    )
+    messages.success(request, f"已发布 {report.period} v{report.version}")
+    return redirect("reports:issued", pk=report.pk)
+
+
+@login_required
+@require_GET
+def issued(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    report = get_visible_or_404(ServiceReport, user, pk=pk)
+    context: dict[str, Any] = services.report_context(report.data, plan=report.plan)
+    context.update(
+        report=report,
+        client=report.client,
+        label=report.period,
+        links=_links(report.client, report.period),
+        can_sign=user.role == Role.AUDITOR and report.signed_off_at is None,
+    )
+    return render(request, "reports/report_page.html", context)
+
+
+@login_required
+@require_GET
+def issued_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    user = _user(request)
+    report = get_visible_or_404(ServiceReport, user, pk=pk)
+    name = f"{report.client.code}-{report.period}-v{report.version}"
+    if kind == "pdf":
+        body, mime = services.render_pdf(report.data, plan=report.plan), "application/pdf"
+    else:
+        body = services.render_xlsx(report.data)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(body, content_type=mime)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
+
+
+@login_required
+@require_POST
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    report = get_visible_or_404(ServiceReport, user, pk=pk)
+    try:
+        services.report_sign_off(report=report, actor=user)
+        messages.success(request, "已确认 / signed off")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("reports:issued", pk=report.pk)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    """Today, this month and last month against the contract, each figure linked to the
+    tickets behind it."""
+    user = _user(request)
+    client = _client(user, code)
+    today = timezone.localdate()
+    this = month(today.strftime("%Y-%m"), client.time_zone)
+    last = month(_recent_months(1)[0], client.time_zone)
+    start = timezone.localtime(this.end).replace(
+        year=today.year, month=today.month, day=today.day, hour=0, minute=0
+    )
+    periods = [Period(start, start + timedelta(days=1), today.isoformat()), this, last]
+    columns: list[dict[str, Any]] = []
+    for period in periods:
+        contract = contract_for(client, period)
+        data = client_kpis(
+            client, period, service_level_s=contract.service_level_seconds if contract else 20
+        )
+        columns.append(
+            {
+                "period": period,
+                "data": data,
+                "contract": evaluate(contract, data["kpis"]) if contract else None,
+                "link": _links(client, period.label)["created"],
+            }
+        )
+    keys = [
+        "csat",
+        "fcr",
+        "service_level",
+        "asa",
+        "aht_call",
+        "aht_chat",
+        "abandon_rate",
+        "resolution_rate",
+        "complaint_rate",
+        "sla.first_response",
+        "sla.resolution",
+    ]
+    seconds = {"asa", "aht_call", "aht_chat"}
+    rows = []
+    for key in keys:
+        cells = []
+        for col in columns:
+            figure = col["data"]["kpis"][key]
+            verdict = None
+            if col["contract"]:
+                verdict = next((t for t in col["contract"]["targets"] if t["kpi"] == key), None)
+            cells.append(
+                {
+                    "text": kpi.display(figure, percent=key not in seconds),
+                    "passed": verdict["passed"] if verdict else None,
+                    "target": verdict and f"{verdict['comparison']} {verdict['target']}",
+                }
+            )
+        rows.append({"key": key, "cells": cells})
+    return render(
+        request, "reports/dashboard.html", {"client": client, "columns": columns, "rows": rows}
+    )
