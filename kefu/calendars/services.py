@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -217,38 +218,34 @@ def known_years() -> frozenset[int]:
     return frozenset(HolidayYear.objects.values_list("year", flat=True))
 
 
-_ENGINE_CACHE: dict[tuple[Any, ...], engine.BusinessCalendar] = {}
+# Built engines by calendar id, with the stamp of the rows they were built from and when
+# that stamp was last checked. A change made in this process clears the cache at once;
+# one made by another process is seen within _RECHECK_SECONDS.
+_ENGINE_CACHE: dict[int, tuple[tuple[Any, ...], float, engine.BusinessCalendar]] = {}
 _CACHE_LOCK = threading.Lock()
+_RECHECK_SECONDS = 10.0
 
 
 def _stamp(calendar: Calendar) -> tuple[Any, ...]:
     days = StatutoryDay.objects.aggregate(n=Count("id"), t=Max("updated_at"))
     years = HolidayYear.objects.aggregate(n=Count("id"), t=Max("entered_at"))
     exc = calendar.exceptions.aggregate(n=Count("id"), d=Max("date"))
-    return (
-        calendar.pk,
-        calendar.updated_at,
-        days["n"],
-        days["t"],
-        years["n"],
-        years["t"],
-        exc["n"],
-        exc["d"],
-    )
+    fresh = Calendar.objects.filter(pk=calendar.pk).values_list("updated_at", flat=True).first()
+    return (fresh, days["n"], days["t"], years["n"], years["t"], exc["n"], exc["d"])
 
 
 def calendar_engine(calendar: Calendar) -> engine.BusinessCalendar:
     """The pure engine value for a calendar row, with its statutory days and exceptions."""
-    key = _stamp(calendar)
+    now = time.monotonic()
     with _CACHE_LOCK:
-        cached = _ENGINE_CACHE.get(key)
-    if cached is not None:
-        return cached
-    built = build_engine(calendar)
+        cached = _ENGINE_CACHE.get(calendar.pk)
+    if cached is not None and now - cached[1] < _RECHECK_SECONDS:
+        return cached[2]
+    stamp = _stamp(calendar)
+    same = cached is not None and cached[0] == stamp
+    built = cached[2] if cached is not None and same else build_engine(calendar)
     with _CACHE_LOCK:
-        if len(_ENGINE_CACHE) > 64:
-            _ENGINE_CACHE.clear()
-        _ENGINE_CACHE[key] = built
+        _ENGINE_CACHE[calendar.pk] = (stamp, now, built)
     return built
 
 

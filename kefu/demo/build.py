@@ -31,10 +31,7 @@ from kefu.demo import vocabulary as vocab
 from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
 from kefu.sla import services as sla
 from kefu.tickets import services
-from kefu.tickets.models import (
-    Status,
-    Ticket,
-)
+from kefu.tickets.models import Message, Status, Ticket, TicketEvent
 
 PASSWORD = "kefu-demo-2026"  # noqa: S105 - the documented demo-only password
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -60,7 +57,7 @@ CLIENTS = (
         ("售后技术部", "质量管理部", "客户关系部"),
         vocab.HUAXIN,
         (("phone", 35), ("chat", 25), ("email", 15), ("wechat", 20), ("portal", 5)),
-        (("inquiry", 40), ("request", 25), ("fault", 25), ("complaint", 6), ("suggestion", 4)),
+        (("inquiry", 42), ("request", 27), ("fault", 25), ("complaint", 2), ("suggestion", 4)),
     ),
     DemoClient(
         "MINGDA",
@@ -69,7 +66,7 @@ CLIENTS = (
         ("工程维修部", "客户服务中心"),
         vocab.MINGDA,
         (("phone", 45), ("wechat", 30), ("portal", 15), ("email", 10)),
-        (("inquiry", 30), ("request", 30), ("fault", 28), ("complaint", 8), ("suggestion", 4)),
+        (("inquiry", 32), ("request", 31), ("fault", 29), ("complaint", 4), ("suggestion", 4)),
     ),
 )
 
@@ -166,7 +163,7 @@ def build(
             records = _history(rng, spec, n, agents, now)
             result = import_history(client=client, records=[(0, r) for r in records], progress=tick)
             counts[spec.code] = dict(result.created)
-            _make_live(rng, client, now, people)
+            _make_live(rng, client, now, people, tick)
     return counts
 
 
@@ -271,7 +268,20 @@ def _history(
         fate = rng.random()
         answered = t < now and (age > timedelta(hours=4) or fate < 0.6)
         if answered:
-            msgs.append({"at": t, "direction": "out", "author": f"agent:{agent}", "body": reply})
+            if channel == "phone":
+                # Answered on the call itself (the call is the contact); the agent notes it.
+                msgs.append(
+                    {
+                        "at": t,
+                        "direction": "note",
+                        "author": f"agent:{agent}",
+                        "body": f"通话记录：{reply}",
+                    }
+                )
+            else:
+                msgs.append(
+                    {"at": t, "direction": "out", "author": f"agent:{agent}", "body": reply}
+                )
             if rng.random() < 0.15:
                 msgs.append(
                     {
@@ -282,7 +292,7 @@ def _history(
                     }
                 )
             t2 = t + timedelta(hours=rng.choice([1, 3, 20]))
-            if rng.random() < 0.45 and t2 < now:
+            if rng.random() < 0.25 and t2 < now:
                 msgs.append({"at": t2, "direction": "in", "author": "customer", "body": follow})
                 t3 = t2 + timedelta(minutes=rng.choice([10, 40, 120]))
                 if t3 < now:
@@ -325,12 +335,12 @@ def _history(
             )
         )
         if channel == "phone":
-            wait = rng.choice([3, 8, 12, 15, 18, 25, 40, 75])
-            abandoned = rng.random() < 0.07
+            wait = rng.choice([3, 6, 8, 10, 12, 14, 16, 18, 22, 35])
+            abandoned = rng.random() < 0.04
             offered = created - timedelta(seconds=wait + 200)
             answered_at = None if abandoned else offered + timedelta(seconds=wait)
             ended = (answered_at or offered + timedelta(seconds=wait)) + timedelta(
-                seconds=0 if abandoned else rng.randrange(90, 600)
+                seconds=0 if abandoned else rng.randrange(90, 480)
             )
             records.append(
                 CallIn.model_validate(
@@ -352,7 +362,7 @@ def _history(
         if resolved and rng.random() < 0.6:
             sent = resolved[0]["at"] + timedelta(hours=1)
             if sent < now:
-                score = rng.choices([5, 4, 3, 2, 1], [55, 28, 9, 5, 3])[0]
+                score = rng.choices([5, 4, 3, 2, 1], [62, 30, 5, 2, 1])[0]
                 reply_at = sent + timedelta(hours=2)
                 replied = rng.random() < 0.7 and reply_at < now
                 records.append(
@@ -376,26 +386,54 @@ def _history(
     return records
 
 
-def _make_live(rng: random.Random, client: Client, now: datetime, people: dict[str, Any]) -> None:
-    """Start the SLA clocks of the tickets still open, replay their first reply and pause,
-    record what is already breached, and escalate a few to the client's departments."""
+def _make_live(
+    rng: random.Random,
+    client: Client,
+    now: datetime,
+    people: dict[str, Any],
+    tick: Callable[[int], object],
+) -> None:
+    """Replay every ticket's history into its SLA clocks (so compliance figures exist for
+    past months too), record what is breached by now, and escalate a few open tickets to
+    the client's departments."""
+    tickets = Ticket.objects.filter(client=client).order_by("created_at")
+    replies: dict[int, list[datetime]] = {}
+    for ticket_id, at in Message.objects.filter(client=client, direction="out").values_list(
+        "ticket_id", "created_at"
+    ):
+        replies.setdefault(ticket_id, []).append(at)
+    changes: dict[int, list[tuple[datetime, str, dict[str, Any]]]] = {}
+    for ticket_id, at, kind, data in TicketEvent.objects.filter(
+        client=client, type__in=["status", "reopened", "escalated"]
+    ).values_list("ticket_id", "at", "type", "data"):
+        changes.setdefault(ticket_id, []).append((at, kind, data))
+    for ticket in tickets.iterator(chunk_size=500):
+        final_status = ticket.status
+        ticket.status = Status.NEW
+        sla.sla_ticket_created(ticket=ticket, at=ticket.created_at)
+        steps: list[tuple[datetime, str, dict[str, Any]]] = [
+            (at, "reply", {}) for at in replies.get(ticket.pk, [])
+        ]
+        steps += changes.get(ticket.pk, [])
+        for at, kind, data in sorted(steps, key=lambda step: step[0]):
+            if kind == "reply":
+                sla.sla_on_reply(ticket=ticket, at=at)
+                if ticket.status == Status.NEW:
+                    sla.sla_on_status(ticket=ticket, old=Status.NEW, new=Status.OPEN, at=at)
+                    ticket.status = Status.OPEN
+            elif kind == "escalated":
+                sla.sla_on_escalated(ticket=ticket, at=at)
+            else:
+                new = Status.OPEN if kind == "reopened" else data.get("new", Status.OPEN)
+                sla.sla_on_status(ticket=ticket, old=ticket.status, new=new, at=at)
+                ticket.status = new
+        ticket.status = final_status
+        tick(1)
+    sla.sla_sweep(now=now, limit=100_000)
     open_tickets = Ticket.objects.filter(
         client=client, status__in=[Status.NEW, Status.OPEN, Status.PENDING]
     ).order_by("created_at")
-    for ticket in open_tickets:
-        sla.sla_ticket_created(ticket=ticket, at=ticket.created_at)
-        replies = ticket.messages.filter(direction="out").order_by("created_at")
-        for n, reply in enumerate(replies):
-            sla.sla_on_reply(ticket=ticket, at=reply.created_at)
-            if n == 0:
-                sla.sla_on_status(
-                    ticket=ticket, old=Status.NEW, new=Status.OPEN, at=reply.created_at
-                )
-        if ticket.status == Status.PENDING:
-            sla.sla_on_status(
-                ticket=ticket, old=Status.OPEN, new=Status.PENDING, at=ticket.updated_at
-            )
-    sla.sla_sweep(now=now, limit=100_000)
+
     answerer = User.objects.select_related("department").get(client=client, role=Role.DEPARTMENT)
     department = answerer.department
     assert department is not None
@@ -410,7 +448,7 @@ def _make_live(rng: random.Random, client: Client, now: datetime, people: dict[s
             reason="需要甲方部门确认处理方案",
             expected_by=now + timedelta(days=rng.randint(1, 3)),
         )
-        if k % 3 == 0:
+        if k % 3 == 1:
             services.escalation_answer(
                 escalation=escalation, actor=answerer, answer="已安排专人跟进，预计明天处理完毕。"
             )
