@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import User
 from kefu.accounts.roles import Role
@@ -27,7 +28,7 @@ from kefu.reports.evaluation import evaluate
 from kefu.reports.models import ServiceReport
 from kefu.reports.periods import Period, month
 from kefu.reports.selectors import client_kpis, contract_for
-from kefu.tickets.models import Kind, Tag, Ticket
+from kefu.tickets.models import Channel, Kind, Status, Tag, Ticket
 
 jieba.setLogLevel(logging.WARNING)
 _STOP = set("的了吗呢吧啊是在我你您有和就不也都要会能说请问怎么什么这个那个一下一个")
@@ -48,11 +49,12 @@ def _top_issues(client: Client, period: Period) -> dict[str, Any]:
         words.update(
             w for w in jieba.lcut(subject) if len(w) > 1 and w not in _STOP and not w.isdigit()
         )
-    complaints = list(
-        created.filter(kind=Kind.COMPLAINT)
+    complaints = [
+        {**row, "status": str(Status(row["status"]).label)}
+        for row in created.filter(kind=Kind.COMPLAINT)
         .order_by("created_at")
         .values("pk", "number", "subject", "status")[:50]
-    )
+    ]
     return {
         "categories": [{"name": c["name"], "tickets": c["n"]} for c in categories],
         "keywords": [{"word": w, "count": n} for w, n in words.most_common(15)],
@@ -123,6 +125,25 @@ def report_sign_off(*, report: ServiceReport, actor: User) -> ServiceReport:
     return report
 
 
+KPI_NAMES = {
+    "csat": _("客户满意度"),
+    "survey_response_rate": _("回访参评率"),
+    "fcr": _("一次解决率"),
+    "service_level": _("服务水平（接通率）"),
+    "abandon_rate": _("放弃率"),
+    "resolution_rate": _("解决率"),
+    "complaint_rate": _("投诉率"),
+    "aht_call": _("电话平均处理时长"),
+    "aht_chat": _("在线平均处理时长"),
+    "asa": _("平均应答速度"),
+    "sla.acknowledge": _("确认登记"),
+    "sla.first_response": _("首次响应"),
+    "sla.next_response": _("处理进展"),
+    "sla.escalation": _("升级"),
+    "sla.resolution": _("解决"),
+}
+
+
 def report_context(data: dict[str, Any], *, plan: str = "") -> dict[str, Any]:
     """What the report template needs: the data plus display strings and charts."""
     k = data["kpis"]
@@ -163,8 +184,12 @@ def report_context(data: dict[str, Any], *, plan: str = "") -> dict[str, Any]:
             "median": "—" if fr["median"] is None else f"{fr['median']:.0f}",
             "within": kpi.display(fr["within_target"]),
         },
-        "chart_channels": charts.bar_chart(sorted(volume["by_channel"].items())),
-        "chart_kinds": charts.bar_chart(sorted(volume["by_kind"].items())),
+        "chart_channels": charts.bar_chart(
+            [(str(Channel(c).label), n) for c, n in sorted(volume["by_channel"].items())]
+        ),
+        "chart_kinds": charts.bar_chart(
+            [(str(Kind(c).label), n) for c, n in sorted(volume["by_kind"].items())]
+        ),
     }
 
 
