@@ -136,7 +136,14 @@ if EMBEDDED_DATABASE:
         }
     }
 else:
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI each request runs in a fresh thread, so persistent connections
+        # (CONN_MAX_AGE > 0) would only pile up; a pool per process reuses them instead.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("KEFU_DB_POOL_MIN", "1")),
+            "max_size": int(os.environ.get("KEFU_DB_POOL_MAX", "10")),
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
