@@ -127,3 +127,39 @@ def test_reports_issue_themselves_on_the_first_at_eight(imported: Tenant) -> Non
     assert report_mail.call(issued[0].pk) == 1
     assert mail.outbox[-1].to == ["boss@client.example"]
     assert {a[0].rsplit(".", 1)[1] for a in mail.outbox[-1].attachments} == {"pdf", "xlsx"}
+
+
+def test_command_line_formats(imported: Tenant, tmp_path: Path) -> None:
+    import json
+
+    from django.core.management import CommandError
+
+    for fmt in ("pdf", "xlsx", "html"):
+        target = tmp_path / f"r.{fmt}"
+        call_command(
+            "report",
+            "monthly",
+            "--client",
+            "ACME",
+            "--month",
+            "2026-10",
+            "--format",
+            fmt,
+            "--out",
+            str(target),
+            stderr=io.StringIO(),
+        )
+        assert target.stat().st_size > 500
+    assert target.read_text(encoding="utf-8").count("<section>") == 6
+    out = io.StringIO()
+    call_command("report", "monthly", "--client", "ACME", "--month", "2026-10", stdout=out)
+    assert json.loads(out.getvalue())["kpis"]["csat"]["denominator"] == 3
+    with pytest.raises(CommandError, match="needs --out"):
+        call_command(
+            "report", "monthly", "--client", "ACME", "--month", "2026-10", "--format", "pdf"
+        )
+    with pytest.raises(CommandError, match="not a month"):
+        call_command("report", "monthly", "--client", "ACME", "--month", "2026-13")
+    out = io.StringIO()
+    call_command("report", "issue", "--client", "ACME", "--month", "2026-10", stdout=out)
+    assert "v1" in out.getvalue()

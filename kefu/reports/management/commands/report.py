@@ -1,58 +1,72 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kefu.contracts.models import Client
-from kefu.reports.evaluation import evaluate
+from kefu.reports import services
 from kefu.reports.periods import month
-from kefu.reports.selectors import client_kpis, contract_for
 
 
 class Command(BaseCommand):
     help = (
         "服务报告 / Service reports: kefu report monthly --client CODE --month YYYY-MM "
-        "--format json [--out PATH]"
+        "--format json|html|pdf|xlsx [--out PATH]; kefu report issue --client CODE --month "
+        "YYYY-MM [--plan TEXT]"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        monthly = sub.add_parser("monthly", help="the KPIs of one client and month")
+        monthly = sub.add_parser("monthly", help="one client's month, live")
         monthly.add_argument("--client", required=True)
         monthly.add_argument("--month", required=True, help="YYYY-MM, in the client's zone")
-        monthly.add_argument(
-            "--format",
-            choices=["json"],
-            default="json",
-            help="json (HTML, PDF and XLSX are not built yet)",
-        )
-        monthly.add_argument(
-            "--service-level-seconds",
-            type=int,
-            default=0,
-            help="override the contract's service-level threshold",
-        )
-        monthly.add_argument("--out", help="write to this file instead of stdout")
+        monthly.add_argument("--format", choices=["json", "html", "pdf", "xlsx"], default="json")
+        monthly.add_argument("--out", help="file to write (required for pdf and xlsx)")
+        monthly.add_argument("--plan", default="", help="plan for next month (html, pdf)")
+        issue = sub.add_parser("issue", help="freeze the month as a new report version")
+        issue.add_argument("--client", required=True)
+        issue.add_argument("--month", required=True)
+        issue.add_argument("--plan", default="")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         client = Client.objects.filter(code=opts["client"]).first()
         if client is None:
             raise CommandError(f"unknown client {opts['client']!r}")
         try:
-            period = month(opts["month"], client.time_zone)
+            label = month(opts["month"], client.time_zone).label
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        contract = contract_for(client, period)
-        threshold = opts["service_level_seconds"] or (
-            contract.service_level_seconds if contract else 20
-        )
-        data = client_kpis(client, period, service_level_s=threshold)
-        data["contract"] = evaluate(contract, data["kpis"]) if contract else None
-        text = json.dumps(data, ensure_ascii=False, indent=2)
-        if opts["out"]:
-            Path(opts["out"]).write_text(text + "\n", encoding="utf-8")
+        if action == "issue":
+            report = services.report_issue(
+                client=client, month_label=label, actor=None, plan=opts["plan"]
+            )
+            self.stdout.write(f"issued {client.code} {report.period} v{report.version}")
+            return
+        fmt, out = opts["format"], opts["out"]
+        if fmt in ("pdf", "xlsx") and not out:
+            raise CommandError(f"--format {fmt} needs --out PATH")
+        data = services.report_build(client, label)
+        body: str | bytes
+        if fmt == "json":
+            body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        elif fmt == "html":
+            body = services.render_html(data, plan=opts["plan"])
+        elif fmt == "pdf":
+            body = services.render_pdf(data, plan=opts["plan"])
         else:
-            self.stdout.write(text)
+            body = services.render_xlsx(data)
+        if out:
+            path = Path(out)
+            if isinstance(body, bytes):
+                path.write_bytes(body)
+            else:
+                path.write_text(body, encoding="utf-8")
+            self.stderr.write(f"wrote {path}")
+        else:
+            assert isinstance(body, str)
+            sys.stdout.flush()
+            self.stdout.write(body, ending="")
