@@ -51,11 +51,18 @@ class Term(_Doc):
     notice_days: int = Field(30, ge=0)
 
 
+class Milestone(_Doc):
+    due: date
+    amount: Decimal = Field(..., ge=0)
+    description: str = ""
+
+
 class Fee(_Doc):
     monthly: Decimal = Field(..., ge=0)
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
     liquidated_damages_percent: Decimal = Field(Decimal(0), ge=0, le=100)
     credit_cap_percent: Decimal = Field(Decimal(0), ge=0, le=100)
+    milestones: list[Milestone] = []
 
 
 class Calendars(_Doc):
@@ -199,6 +206,7 @@ def contract_load(*, text: str) -> Contract:
             "service_level_seconds": doc.service_level_seconds,
             "retention_days": doc.retention_days,
             "report_recipients": doc.report_recipients,
+            "payment_milestones": [m.model_dump(mode="json") for m in doc.fee.milestones],
             "source": text,
         },
     )
@@ -262,6 +270,14 @@ def contract_dump(contract: Contract) -> str:
             "currency": contract.currency,
             "liquidated_damages_percent": float(contract.liquidated_damages_percent),
             "credit_cap_percent": float(contract.credit_cap_percent),
+            "milestones": [
+                {
+                    "due": date.fromisoformat(m["due"]),
+                    "amount": float(m["amount"]),
+                    "description": m["description"],
+                }
+                for m in contract.payment_milestones
+            ],
         },
         "channels": list(contract.channels),
         "calendars": {

@@ -96,6 +96,9 @@ class Contract(ClientOwned):
     service_level_seconds = models.PositiveIntegerField(_("服务水平接通秒数"), default=20)
     retention_days = models.PositiveIntegerField(_("数据保留天数"), default=180)
     report_recipients = models.JSONField(_("报告收件人"), default=list, blank=True)
+    # [{"due": "2026-03-31", "amount": 558000, "description": "第一季度服务费"}, ...]
+    payment_milestones = models.JSONField(_("付款节点"), default=list, blank=True)
+    renewal_reminded_at = models.DateTimeField(_("续约提醒时间"), null=True, blank=True)
     source = models.TextField(_("合同 YAML"), blank=True)
 
     objects = ClientScopedQuerySet.as_manager()

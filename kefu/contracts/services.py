@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from kefu.contracts.models import Client, Department
+from kefu.contracts.models import Client, Contract, Department
 
 
 @transaction.atomic
@@ -22,3 +25,22 @@ def department_create(*, client: Client, name: str, email: str = "") -> Departme
     department.full_clean()
     department.save()
     return department
+
+
+def contract_remind_renewals(*, now: datetime | None = None) -> list[Contract]:
+    """Once per contract, when its notice period before the end date begins, mail the
+    provider admins and the client's supervisors that it ends (and whether it renews)."""
+    from kefu.contracts import tasks
+
+    today = timezone.localdate(now or timezone.now())
+    due = []
+    for contract in Contract.objects.filter(renewal_reminded_at__isnull=True, end_date__gte=today):
+        if contract.end_date - timedelta(days=contract.notice_days) <= today:
+            with transaction.atomic():
+                won = Contract.objects.filter(
+                    pk=contract.pk, renewal_reminded_at__isnull=True
+                ).update(renewal_reminded_at=now or timezone.now())
+                if won:
+                    tasks.contract_renewal_mail.enqueue(contract.pk)
+                    due.append(contract)
+    return due

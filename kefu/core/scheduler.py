@@ -1,4 +1,5 @@
-"""Time-driven work: SLA warnings and breaches, and the monthly reports due on the 1st.
+"""Time-driven work: SLA warnings and breaches, contract renewal reminders, and the monthly
+reports due on the 1st.
 Run by `kefu serve` on the embedded database and by `kefu scheduler` elsewhere; every step
 is safe to run in several processes at once."""
 
@@ -14,10 +15,12 @@ logger = logging.getLogger(__name__)
 
 
 def tick(now: datetime | None = None) -> None:
+    from kefu.contracts.services import contract_remind_renewals
     from kefu.reports.services import report_issue_due
     from kefu.sla.services import sla_sweep
 
     sla_sweep(now=now)
+    contract_remind_renewals(now=now)
     for report in report_issue_due(now=now):
         logger.info("issued report %s %s v%s", report.client_id, report.period, report.version)
 

@@ -65,3 +65,28 @@ def test_command_line(calendars: None, tmp_path: Path) -> None:
     )
     with pytest.raises(CommandError, match="no contract"):
         call_command("contract", "dump", "NOPE", stdout=io.StringIO())
+
+
+def test_renewal_reminder_once_when_the_notice_period_starts(calendars: None) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.core import mail
+
+    from kefu.accounts.models import User
+    from kefu.contracts.services import contract_remind_renewals
+    from kefu.contracts.tasks import contract_renewal_mail
+
+    Client.objects.create(code="HUAXIN", name="华信智能家居", ticket_prefix="HX")
+    User.objects.create(username="boss", role="admin", email="boss@provider.example")
+    contract = contract_load(
+        text=(EXAMPLES / "contracts" / "huaxin.yaml").read_text(encoding="utf-8")
+    )
+    assert contract.payment_milestones[0]["amount"] == "558000"
+    sh = ZoneInfo("Asia/Shanghai")
+    # Ends 2026-12-31 with 60 days' notice: reminders start on 1 November.
+    assert contract_remind_renewals(now=datetime(2026, 10, 31, 12, tzinfo=sh)) == []
+    assert contract_remind_renewals(now=datetime(2026, 11, 1, 12, tzinfo=sh)) == [contract]
+    assert contract_remind_renewals(now=datetime(2026, 11, 2, 12, tzinfo=sh)) == []
+    assert contract_renewal_mail.call(contract.pk) == 1
+    assert "HX-KF-2026-001" in mail.outbox[-1].subject
