@@ -16,11 +16,13 @@ from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client
 from kefu.contracts.selectors import clients_visible_to
 from kefu.core.tenancy import get_visible_or_404
+from kefu.phone.models import Call
 from kefu.reports import kpi, services
 from kefu.reports.evaluation import evaluate
 from kefu.reports.models import ServiceReport
 from kefu.reports.periods import Period, month
 from kefu.reports.selectors import client_kpis, contract_for
+from kefu.surveys.models import Survey
 
 
 def _user(request: HttpRequest) -> User:
@@ -73,7 +75,13 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _links(client: Client, label: str) -> dict[str, str]:
     base = f"/tickets/?client={client.code}&status="
-    return {"created": f"{base}&period={label}", "resolved": f"{base}&resolved={label}"}
+    return {
+        "created": f"{base}&period={label}",
+        "resolved": f"{base}&resolved={label}",
+        "complaints": f"{base}&period={label}&kind=complaint",
+        "calls": f"/reports/calls/{client.code}/{label}/",
+        "surveys": f"/reports/surveys/{client.code}/{label}/",
+    }
 
 
 @login_required
@@ -214,4 +222,67 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         rows.append({"key": key, "cells": cells})
     return render(
         request, "reports/dashboard.html", {"client": client, "columns": columns, "rows": rows}
+    )
+
+
+def _period_or_404(client: Client, label: str) -> Period:
+    try:
+        return month(label, client.time_zone)
+    except ValueError as exc:
+        raise Http404("bad month") from exc
+
+
+@login_required
+@require_GET
+def calls(request: HttpRequest, code: str, label: str) -> HttpResponse:
+    """The calls behind the month's call figures (offered in the month)."""
+    user = _user(request)
+    client = _client(user, code)
+    period = _period_or_404(client, label)
+    rows = (
+        Call.objects.visible_to(user)
+        .filter(client=client, offered_at__gte=period.start, offered_at__lt=period.end)
+        .select_related("agent", "ticket")
+    )
+    answered = request.GET.get("answered", "")
+    if answered in ("0", "1"):
+        rows = rows.filter(answered_at__isnull=answered == "0")
+    return render(
+        request,
+        "reports/calls.html",
+        {
+            "client": client,
+            "label": period.label,
+            "calls": rows.order_by("offered_at")[:1000],
+            "count": rows.count(),
+            "answered": answered,
+        },
+    )
+
+
+@login_required
+@require_GET
+def surveys(request: HttpRequest, code: str, label: str) -> HttpResponse:
+    """The surveys behind the month's CSAT and response rate (sent in the month)."""
+    user = _user(request)
+    client = _client(user, code)
+    period = _period_or_404(client, label)
+    rows = (
+        Survey.objects.visible_to(user)
+        .filter(client=client, sent_at__gte=period.start, sent_at__lt=period.end)
+        .select_related("ticket")
+    )
+    answered = request.GET.get("answered", "")
+    if answered in ("0", "1"):
+        rows = rows.filter(score__isnull=answered == "0")
+    return render(
+        request,
+        "reports/surveys.html",
+        {
+            "client": client,
+            "label": period.label,
+            "surveys": rows.order_by("sent_at")[:1000],
+            "count": rows.count(),
+            "answered": answered,
+        },
     )

@@ -163,3 +163,21 @@ def test_command_line_formats(imported: Tenant, tmp_path: Path) -> None:
     out = io.StringIO()
     call_command("report", "issue", "--client", "ACME", "--month", "2026-10", stdout=out)
     assert "v1" in out.getvalue()
+
+
+def test_call_and_survey_figures_drill_down(imported: Tenant, tenant_b: Tenant) -> None:
+    http = login(imported.auditor)
+    page = http.get("/reports/calls/ACME/2026-10/?answered=0")
+    assert page.context["count"] == 2  # the two abandoned calls of October
+    assert page.context["count"] == json_figure(imported, "abandon_rate")["numerator"]
+    surveys = http.get("/reports/surveys/ACME/2026-10/?answered=1")
+    assert surveys.context["count"] == json_figure(imported, "csat")["denominator"]
+    assert http.get("/reports/calls/BETA/2026-10/").status_code == 404
+
+
+def json_figure(t: Tenant, key: str) -> dict:
+    from kefu.reports.periods import month
+    from kefu.reports.selectors import client_kpis
+
+    figure: dict = client_kpis(t.client, month("2026-10", "Asia/Shanghai"))["kpis"][key]
+    return figure
