@@ -267,3 +267,69 @@ def report_issue_due(*, now: datetime | None = None) -> list[ServiceReport]:
             continue
         issued.append(report_issue(client=client, month_label=last, actor=None))
     return issued
+
+
+def quarter_months(label: str) -> list[str]:
+    """``"2026-Q3"`` → ``["2026-07", "2026-08", "2026-09"]``."""
+    try:
+        year_text, q_text = label.upper().split("-Q")
+        year, q = int(year_text), int(q_text)
+    except ValueError as exc:
+        raise ValueError(f"not a quarter (YYYY-Qn): {label!r}") from exc
+    if not 1 <= q <= 4:
+        raise ValueError(f"not a quarter (YYYY-Qn): {label!r}")
+    return [f"{year:04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+
+
+def quarter_build(client: Client, label: str) -> dict[str, Any]:
+    """季度服务质量回顾: the three monthly reports side by side — each month's latest issued
+    version where there is one (the figures the client signed), else the live figures."""
+    months: list[dict[str, Any]] = []
+    for m in quarter_months(label):
+        issued = ServiceReport.objects.filter(client=client, period=m).order_by("-version").first()
+        data = issued.data if issued else report_build(client, m)
+        months.append(
+            {
+                "month": m,
+                "source": f"v{issued.version}" if issued else "live",
+                "signed_off": bool(issued and issued.signed_off_at),
+                "data": data,
+            }
+        )
+    keys = [r["key"] for r in report_context(months[0]["data"])["kpi_rows"]]
+    trend = [
+        {
+            "key": key,
+            "name": str(KPI_NAMES.get(key, key)),
+            "cells": [
+                kpi.display(
+                    m["data"]["kpis"][key], percent=key not in ("aht_call", "aht_chat", "asa")
+                )
+                for m in months
+            ],
+        }
+        for key in keys
+    ]
+    credits = [float((m["data"].get("contract") or {}).get("credit", 0.0)) for m in months]
+    return {
+        "client": client.code,
+        "client_name": client.name,
+        "quarter": label.upper(),
+        "months": months,
+        "trend": trend,
+        "credits": credits,
+        "credit_total": sum(credits),
+        "tickets": sum(m["data"]["volume"]["tickets"] for m in months),
+        "improvement_goals": months[-1]["data"].get("improvement_goals", []),
+    }
+
+
+def render_quarter_html(data: dict[str, Any]) -> str:
+    return render_to_string("reports/quarterly_document.html", {"q": data})
+
+
+def render_quarter_pdf(data: dict[str, Any]) -> bytes:
+    from weasyprint import CSS, HTML
+
+    css = CSS(filename=str(settings.BASE_DIR / "static" / "kefu" / "report.css"))
+    return HTML(string=render_quarter_html(data)).write_pdf(stylesheets=[css])

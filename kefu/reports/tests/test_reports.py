@@ -181,3 +181,35 @@ def json_figure(t: Tenant, key: str) -> dict:
 
     figure: dict = client_kpis(t.client, month("2026-10", "Asia/Shanghai"))["kpis"][key]
     return figure
+
+
+def test_quarterly_pack_uses_issued_versions(imported: Tenant, tmp_path: Path) -> None:
+    import json
+
+    from pypdf import PdfReader
+
+    services.report_issue(client=imported.client, month_label="2026-09", actor=None)
+    data = services.quarter_build(imported.client, "2026-Q4")
+    assert [m["month"] for m in data["months"]] == ["2026-10", "2026-11", "2026-12"]
+    q3 = services.quarter_build(imported.client, "2026-q3")
+    assert [m["source"] for m in q3["months"]] == ["live", "live", "v1"]
+    assert q3["tickets"] == 1  # T6 was created in September
+    out = tmp_path / "q.pdf"
+    call_command(
+        "report",
+        "quarterly",
+        "--client",
+        "ACME",
+        "--quarter",
+        "2026-Q4",
+        "--format",
+        "pdf",
+        "--out",
+        str(out),
+        stderr=io.StringIO(),
+    )
+    text = "".join(p.extract_text() for p in PdfReader(str(out)).pages)
+    assert "季度服务质量回顾" in text and "2026-10" in text
+    raw = io.StringIO()
+    call_command("report", "quarterly", "--client", "ACME", "--quarter", "2026-Q4", stdout=raw)
+    assert json.loads(raw.getvalue())["quarter"] == "2026-Q4"

@@ -27,6 +27,11 @@ class Command(BaseCommand):
         monthly.add_argument("--format", choices=["json", "html", "pdf", "xlsx"], default="json")
         monthly.add_argument("--out", help="file to write (required for pdf and xlsx)")
         monthly.add_argument("--plan", default="", help="plan for next month (html, pdf)")
+        quarterly = sub.add_parser("quarterly", help="季度服务质量回顾 from the three months")
+        quarterly.add_argument("--client", required=True)
+        quarterly.add_argument("--quarter", required=True, help="YYYY-Qn, e.g. 2026-Q3")
+        quarterly.add_argument("--format", choices=["json", "html", "pdf"], default="json")
+        quarterly.add_argument("--out")
         issue = sub.add_parser("issue", help="freeze the month as a new report version")
         issue.add_argument("--client", required=True)
         issue.add_argument("--month", required=True)
@@ -36,6 +41,9 @@ class Command(BaseCommand):
         client = Client.objects.filter(code=opts["client"]).first()
         if client is None:
             raise CommandError(f"unknown client {opts['client']!r}")
+        if action == "quarterly":
+            self._quarterly(client, opts)
+            return
         try:
             label = month(opts["month"], client.time_zone).label
         except ValueError as exc:
@@ -59,6 +67,25 @@ class Command(BaseCommand):
             body = services.render_pdf(data, plan=opts["plan"])
         else:
             body = services.render_xlsx(data)
+        self._write(body, out)
+
+    def _quarterly(self, client: Client, opts: dict[str, Any]) -> None:
+        if opts["format"] == "pdf" and not opts["out"]:
+            raise CommandError("--format pdf needs --out PATH")
+        try:
+            data = services.quarter_build(client, opts["quarter"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        body: str | bytes
+        if opts["format"] == "json":
+            body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        elif opts["format"] == "html":
+            body = services.render_quarter_html(data)
+        else:
+            body = services.render_quarter_pdf(data)
+        self._write(body, opts["out"])
+
+    def _write(self, body: str | bytes, out: str | None) -> None:
         if out:
             path = Path(out)
             if isinstance(body, bytes):
