@@ -170,7 +170,8 @@ def _cancel(clock: SlaClock, at: datetime, reason: str) -> None:
 @transaction.atomic
 def sla_ticket_created(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
     clocks = [_start(ticket, t, at) for m, t in _targets(ticket).items() if m in START_ON_CREATE]
-    _refresh_ticket_due(ticket)
+    if clocks:
+        _refresh_ticket_due(ticket)
     return clocks
 
 

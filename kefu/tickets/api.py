@@ -10,7 +10,7 @@ from pydantic import Field
 
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
-from kefu.contracts.selectors import clients_visible_to
+from kefu.contracts.selectors import client_visible_by_code
 from kefu.core.tenancy import get_visible_or_404
 from kefu.tickets import selectors, services
 from kefu.tickets.models import Customer
@@ -72,7 +72,7 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
 
 
 def _client_for(user: User, code: str) -> Any:
-    client = clients_visible_to(user).filter(code=code).first()
+    client = client_visible_by_code(user, code)
     if client is None:
         raise ValidationError({"client": f"未知的甲方 / unknown client: {code}"})
     return client
@@ -103,7 +103,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
             tags=payload.tags,
             external_id=payload.external_id,
         )
-    return Status(201, ticket_data(ticket))
+    return Status(201, ticket_data(ticket, tags=sorted(set(payload.tags))))
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, **ERRORS})

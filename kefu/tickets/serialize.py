@@ -22,9 +22,10 @@ def customer_data(customer: Customer, client_code: str | None = None) -> dict[st
     }
 
 
-def ticket_data(ticket: Ticket) -> dict[str, Any]:
+def ticket_data(ticket: Ticket, tags: list[str] | None = None) -> dict[str, Any]:
     """Needs ``client``, ``customer``, ``assignee``, ``team`` and ``tags`` loaded (the list
-    selector does that) to stay at one query per page."""
+    selector does that) to stay at one query per page; ``tags`` when the caller knows them
+    (a ticket just created)."""
     return {
         "id": ticket.pk,
         "number": ticket.number,
@@ -37,7 +38,7 @@ def ticket_data(ticket: Ticket) -> dict[str, Any]:
         "customer": customer_data(ticket.customer, ticket.client.code) if ticket.customer else None,
         "assignee": ticket.assignee.username if ticket.assignee else None,
         "team": ticket.team.name if ticket.team else None,
-        "tags": sorted(t.name for t in ticket.tags.all()),
+        "tags": tags if tags is not None else sorted(t.name for t in ticket.tags.all()),
         "escalated": ticket.escalated,
         "external_id": ticket.external_id,
         "created_at": ticket.created_at,

@@ -11,8 +11,7 @@ from typing import Any
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,11 +69,19 @@ def _event(
 
 
 def _next_number(client: Client, at: datetime) -> str:
+    """Take the client's next number for the year: one UPDATE … RETURNING (SQLite 3.35+ and
+    PostgreSQL), which also locks the sequence row until the ticket's transaction ends."""
     year = timezone.localtime(at).year
-    seq, _created = TicketSequence.objects.get_or_create(client=client, year=year)
-    TicketSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
-    last = TicketSequence.objects.values_list("last", flat=True).get(pk=seq.pk)
-    return f"{client.ticket_prefix}-{year}-{last:06d}"
+    table = TicketSequence._meta.db_table
+    sql = f"UPDATE {table} SET last = last + 1 WHERE client_id = %s AND year = %s RETURNING last"  # noqa: S608 - table name from the model
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [client.pk, year])
+        row = cursor.fetchone()
+        if row is None:
+            TicketSequence.objects.get_or_create(client=client, year=year)
+            cursor.execute(sql, [client.pk, year])
+            row = cursor.fetchone()
+    return f"{client.ticket_prefix}-{year}-{row[0]:06d}"
 
 
 @dataclass(frozen=True, kw_only=True)
