@@ -1,20 +1,36 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
 class ContentSecurityPolicyMiddleware:
     """Send kefu's Content-Security-Policy: everything from this origin, no inline script,
-    nothing from elsewhere (the product runs on closed networks; no CDN is ever needed)."""
+    nothing from elsewhere (the product runs on closed networks; no CDN is ever needed).
+    Works in both modes, so it adds no thread switch under ASGI."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         self.policy = settings.KEFU_CONTENT_SECURITY_POLICY
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self._acall(request)
+        response: HttpResponse = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = await self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response

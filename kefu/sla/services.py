@@ -17,6 +17,8 @@ Rules (what a client auditing the figures needs to know):
   their verdict.
 - Reopening a resolved ticket starts a new resolution clock; the earlier one keeps its
   verdict.
+- The hooks run inside the ticket service's transaction (no savepoint of their own): a clock
+  changes exactly when the ticket change that moved it commits.
 - A breach is recorded once, at the due instant, by whichever sweeper gets there first. It
   notifies the assignee and the client's supervisors; the ticket's first breach also raises
   its priority one step (when the target says so), later breaches only notify — so two
@@ -167,7 +169,7 @@ def _cancel(clock: SlaClock, at: datetime, reason: str) -> None:
     _event(clock, SlaEventType.CANCELLED, at, reason=reason)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sla_ticket_created(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
     clocks = [_start(ticket, t, at) for m, t in _targets(ticket).items() if m in START_ON_CREATE]
     if clocks:
@@ -175,7 +177,7 @@ def sla_ticket_created(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
     return clocks
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sla_on_reply(*, ticket: Ticket, at: datetime) -> None:
     """A public agent reply: meets acknowledge, first response and progress update, then
     starts the next progress-update clock while the ticket is unresolved."""
@@ -189,14 +191,14 @@ def sla_on_reply(*, ticket: Ticket, at: datetime) -> None:
     _refresh_ticket_due(ticket)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sla_on_escalated(*, ticket: Ticket, at: datetime) -> None:
     for clock in _active(ticket, [Metric.ESCALATION]):
         _meet(clock, at)
     _refresh_ticket_due(ticket)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sla_on_status(*, ticket: Ticket, old: str, new: str, at: datetime) -> None:
     if old == Status.NEW and new != Status.NEW:
         for clock in _active(ticket, [Metric.ACKNOWLEDGE]):
@@ -244,7 +246,7 @@ def _resume(clock: SlaClock, at: datetime) -> None:
     _event(clock, SlaEventType.RESUMED, at, due_at=_iso(clock.due_at))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sla_on_retarget(*, ticket: Ticket, at: datetime) -> None:
     """Priority or kind changed: swap clocks whose target no longer applies (see above)."""
     chosen = _targets(ticket)

@@ -83,26 +83,23 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
     user = _user(request)
     services.require(user, Perm.TICKET_CREATE)
     client = _client_for(user, payload.client)
-    with transaction.atomic():
-        customer = None
-        if payload.customer_id is not None:
-            customer = get_visible_or_404(Customer, user, pk=payload.customer_id)
-        elif payload.customer is not None:
-            customer = services.customer_find_or_create(
-                client=client, data=services.CustomerData(**payload.customer.dict())
-            )
-        ticket = services.ticket_create(
-            client=client,
-            subject=payload.subject,
-            body=payload.body,
-            channel=payload.channel,
-            kind=payload.kind,
-            priority=payload.priority,
-            customer=customer,
-            actor=user,
-            tags=payload.tags,
-            external_id=payload.external_id,
-        )
+    customer: Customer | services.CustomerData | None = None
+    if payload.customer_id is not None:
+        customer = get_visible_or_404(Customer, user, pk=payload.customer_id)
+    elif payload.customer is not None:
+        customer = services.CustomerData(**payload.customer.dict())
+    ticket = services.ticket_create(
+        client=client,
+        subject=payload.subject,
+        body=payload.body,
+        channel=payload.channel,
+        kind=payload.kind,
+        priority=payload.priority,
+        customer=customer,
+        actor=user,
+        tags=payload.tags,
+        external_id=payload.external_id,
+    )
     return Status(201, ticket_data(ticket, tags=sorted(set(payload.tags))))
 
 

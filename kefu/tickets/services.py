@@ -144,7 +144,7 @@ def ticket_create(
     actor: User | None = None,
     kind: str = Kind.INQUIRY,
     priority: str = Priority.NORMAL,
-    customer: Customer | None = None,
+    customer: Customer | CustomerData | None = None,
     body_html: str = "",
     author_name: str = "",
     tags: Sequence[str] = (),
@@ -154,6 +154,7 @@ def ticket_create(
     """Create a ticket with its first inbound message (the customer's words).
 
     ``actor`` is the agent or integration that created it (``None`` for a channel).
+    ``customer`` is a known customer, or contact details to find or create one with.
     """
     require(actor, Perm.TICKET_CREATE)
     _validate_choice(channel, Channel.values, "channel")
@@ -162,6 +163,8 @@ def ticket_create(
     subject = subject.strip()
     if not subject:
         raise ValidationError({"subject": _("主题不能为空")})
+    if isinstance(customer, CustomerData):
+        customer = customer_find_or_create(client=client, data=customer)
     if customer is not None and customer.client_id != client.pk:
         raise ValidationError({"customer": _("客户不属于该甲方")})
     now = created_at or timezone.now()
