@@ -1,0 +1,161 @@
+"""The month's KPI JSON on a large synthetic client, against the floor of one bare SQL
+aggregate over the same rows; and the history import rate.
+
+    .venv/bin/python bench/monthly_report.py --db sqlite|postgres [--tickets 1000000]
+
+Generates tickets (3 messages each), calls and surveys over three months through kefu's
+history importer in chunks (the import rate is records per second), then times
+`client_kpis` for the middle month (the JSON the report and dashboard use) and, as the floor,
+one plain SQL statement that aggregates the same month's tickets, calls and surveys."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def setup_env(db: str) -> None:
+    if db == "postgres":
+        name = "kefu_bench_report"
+        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
+                            "-qc", sql], check=True)
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["KEFU_VAR_DIR"] = tempfile.mkdtemp(prefix="kefu-bench-report-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def records(rng: random.Random, n_tickets: int, start: datetime, days: int) -> list[dict]:
+    out: list[dict] = []
+    channels = ["email", "chat", "phone", "wechat", "portal"]
+    kinds = ["inquiry", "request", "fault", "complaint", "suggestion"]
+    for i in range(n_tickets):
+        created = start + timedelta(seconds=rng.randrange(days * 86400))
+        reply = created + timedelta(minutes=rng.randrange(1, 240))
+        msgs = [
+            {"at": created, "direction": "in", "author": "customer", "body": "热水器不出热水"},
+            {"at": reply, "direction": "out", "author": f"agent:a{i % 40}", "body": "已为您登记"},
+            {"at": reply + timedelta(hours=1), "direction": "in", "author": "customer",
+             "body": "好的，谢谢"},
+        ]
+        events = []
+        if rng.random() < 0.9:
+            events.append({"at": reply + timedelta(hours=rng.randrange(1, 48)),
+                           "type": "resolved"})
+        out.append({"type": "ticket", "id": f"t{i}", "channel": rng.choice(channels),
+                    "kind": rng.choice(kinds), "subject": "热水器故障", "created_at": created,
+                    "customer": {"id": f"c{i % 50000}", "name": "张三"},
+                    "messages": msgs, "events": events})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--chunk", type=int, default=20_000)
+    args = parser.parse_args()
+    setup_env(args.db)
+
+    from django.db import connection
+
+    from kefu.contracts.models import Client
+    from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
+    from kefu.reports.periods import month
+    from kefu.reports.selectors import client_kpis
+
+    client = Client.objects.create(code="BIG", name="基准甲方", ticket_prefix="BG")
+    rng = random.Random(1)
+    start = datetime(2026, 8, 1, tzinfo=SH)
+    n_calls, n_surveys = args.tickets // 2, args.tickets // 5
+    total_records = 0
+    t0 = time.perf_counter()
+    done = 0
+    while done < args.tickets:
+        n = min(args.chunk, args.tickets - done)
+        batch = [TicketIn.model_validate(r) for r in records(rng, n, start, 92)]
+        for r in batch:
+            r.id = f"t{done}-{r.id}"
+        calls = []
+        for k in range(n // 2):
+            offered = start + timedelta(seconds=rng.randrange(92 * 86400))
+            wait = timedelta(seconds=rng.randrange(3, 60))
+            answered = None if rng.random() < 0.05 else offered + wait
+            calls.append(CallIn.model_validate({
+                "type": "call", "id": f"c{done}-{k}", "offered_at": offered,
+                "answered_at": answered,
+                "ended_at": (answered or offered) + timedelta(seconds=rng.randrange(5, 600)),
+                "hold_s": 0, "acw_s": 30, "agent": None, "ticket": None}))
+        surveys = [SurveyIn.model_validate({
+            "type": "survey", "id": f"s{done}-{k}", "ticket": None,
+            "sent_at": start + timedelta(seconds=rng.randrange(92 * 86400)),
+            "answered_at": None, "score": rng.choice([None, 3, 4, 5, 5])})
+            for k in range(n // 5)]
+        import_history(client=client, records=[(0, r) for r in (*batch, *calls, *surveys)])
+        done += n
+        total_records += n * 4 + len(calls) + len(surveys)  # ticket + 3 messages
+        rate = total_records / (time.perf_counter() - t0)
+        print(f"\rimported {done:,}/{args.tickets:,} tickets, {rate:,.0f} records/s", end="",
+              file=sys.stderr)
+    import_s = time.perf_counter() - t0
+    print(file=sys.stderr)
+
+    period = month("2026-09", "Asia/Shanghai")
+    client_kpis(client, period)  # warm caches
+    t0 = time.perf_counter()
+    client_kpis(client, period)
+    kpi_s = time.perf_counter() - t0
+
+    floor_sql = """
+        SELECT
+          (SELECT COUNT(*) FROM tickets_ticket WHERE client_id = %s
+             AND created_at >= %s AND created_at < %s),
+          (SELECT COUNT(*) FROM tickets_ticket WHERE client_id = %s
+             AND first_resolved_at >= %s AND first_resolved_at < %s),
+          (SELECT COUNT(*) FROM tickets_message m JOIN tickets_ticket t ON t.id = m.ticket_id
+             WHERE t.client_id = %s AND t.first_resolved_at >= %s
+             AND t.first_resolved_at < %s AND m.direction = 'out'),
+          (SELECT COUNT(*) FROM phone_call WHERE client_id = %s
+             AND offered_at >= %s AND offered_at < %s),
+          (SELECT COUNT(score) FROM surveys_survey WHERE client_id = %s
+             AND sent_at >= %s AND sent_at < %s)
+    """
+    span = [client.pk, period.start, period.end]
+    with connection.cursor() as cursor:
+        cursor.execute(floor_sql, span * 5)
+        t0 = time.perf_counter()
+        cursor.execute(floor_sql, span * 5)
+        cursor.fetchall()
+        floor_s = time.perf_counter() - t0
+
+    print(f"database {args.db}; {args.tickets:,} tickets, {args.tickets * 3:,} messages, "
+          f"{n_calls:,} calls, {n_surveys:,} surveys over 3 months")
+    print(f"import:    {total_records:,} records in {import_s:.1f} s = "
+          f"{total_records / import_s:,.0f} records/s")
+    print(f"KPI JSON (2026-09):  {kpi_s:.3f} s")
+    print(f"floor (one bare SQL aggregate over the same rows): {floor_s:.3f} s")
+    print(f"ratio KPI / floor: {kpi_s / floor_s:.1f}×")
+
+
+if __name__ == "__main__":
+    main()
