@@ -232,31 +232,46 @@ def _period_or_404(client: Client, label: str) -> Period:
         raise Http404("bad month") from exc
 
 
+def _drill_down(
+    request: HttpRequest,
+    code: str,
+    label: str,
+    model: Any,
+    stamp: str,
+    answered_field: str,
+    template: str,
+    related: tuple[str, ...] = ("ticket",),
+) -> HttpResponse:
+    """The rows behind one month's figure: the model's rows whose ``stamp`` falls in the
+    month, optionally only answered (``?answered=1``) or unanswered (``?answered=0``)."""
+    user = _user(request)
+    client = _client(user, code)
+    period = _period_or_404(client, label)
+    rows = model.objects.visible_to(user).filter(
+        client=client, **{f"{stamp}__gte": period.start, f"{stamp}__lt": period.end}
+    )
+    answered = request.GET.get("answered", "")
+    if answered in ("0", "1"):
+        rows = rows.filter(**{f"{answered_field}__isnull": answered == "0"})
+    return render(
+        request,
+        template,
+        {
+            "client": client,
+            "label": period.label,
+            "count": rows.count(),
+            "answered": answered,
+            "rows": rows.select_related(*related).order_by(stamp)[:1000],
+        },
+    )
+
+
 @login_required
 @require_GET
 def calls(request: HttpRequest, code: str, label: str) -> HttpResponse:
     """The calls behind the month's call figures (offered in the month)."""
-    user = _user(request)
-    client = _client(user, code)
-    period = _period_or_404(client, label)
-    rows = (
-        Call.objects.visible_to(user)
-        .filter(client=client, offered_at__gte=period.start, offered_at__lt=period.end)
-        .select_related("agent", "ticket")
-    )
-    answered = request.GET.get("answered", "")
-    if answered in ("0", "1"):
-        rows = rows.filter(answered_at__isnull=answered == "0")
-    return render(
-        request,
-        "reports/calls.html",
-        {
-            "client": client,
-            "label": period.label,
-            "calls": rows.order_by("offered_at")[:1000],
-            "count": rows.count(),
-            "answered": answered,
-        },
+    return _drill_down(
+        request, code, label, Call, "offered_at", "answered_at", "reports/calls.html"
     )
 
 
@@ -264,25 +279,4 @@ def calls(request: HttpRequest, code: str, label: str) -> HttpResponse:
 @require_GET
 def surveys(request: HttpRequest, code: str, label: str) -> HttpResponse:
     """The surveys behind the month's CSAT and response rate (sent in the month)."""
-    user = _user(request)
-    client = _client(user, code)
-    period = _period_or_404(client, label)
-    rows = (
-        Survey.objects.visible_to(user)
-        .filter(client=client, sent_at__gte=period.start, sent_at__lt=period.end)
-        .select_related("ticket")
-    )
-    answered = request.GET.get("answered", "")
-    if answered in ("0", "1"):
-        rows = rows.filter(score__isnull=answered == "0")
-    return render(
-        request,
-        "reports/surveys.html",
-        {
-            "client": client,
-            "label": period.label,
-            "surveys": rows.order_by("sent_at")[:1000],
-            "count": rows.count(),
-            "answered": answered,
-        },
-    )
+    return _drill_down(request, code, label, Survey, "sent_at", "score", "reports/surveys.html")
