@@ -1,5 +1,10 @@
-"""Mainland-China statutory holidays and make-up working days (调休) from the
-``chinesecalendar`` package. Pure Python, no Django."""
+"""Mainland-China statutory holidays (法定节假日) and make-up working days (调休上班) from the
+``chinesecalendar`` package. Pure Python, no Django.
+
+The package ships the State Council's arrangements year by year and raises
+``NotImplementedError`` for a year it has no data for; that becomes
+:class:`UnknownYearError` here, so nothing downstream ever mistakes an unpublished year for
+one where every weekday is a workday."""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ NAMES_ZH = {
 
 
 class UnknownYearError(LookupError):
-    """The holiday arrangement of ``year`` is not published in the installed data."""
+    """The holiday arrangement of ``year`` is not in the installed chinesecalendar data."""
 
     def __init__(self, year: int) -> None:
         super().__init__(
@@ -31,17 +36,18 @@ class UnknownYearError(LookupError):
 
 
 def _name(value: object) -> str:
+    # Values are English names (str); an Enum member is read through its value.
     text = str(getattr(value, "value", value) or "")
     return NAMES_ZH.get(text, text)
 
 
 def statutory_days(year: int) -> tuple[dict[date, str], dict[date, str]]:
-    """``(holidays, make-up working days)`` of ``year``, each date → Chinese name.
+    """``(holidays, make-up working days)`` of ``year``, each mapping date → Chinese name
+    (春节, 国庆节, …). Holidays include the weekend days inside a holiday stretch.
 
-    Raises :class:`UnknownYearError` for a year the package has no data for; nothing here
-    ever guesses that every weekday is a workday."""
+    Raises :class:`UnknownYearError` for a year the package has no data for."""
     try:
-        chinese_calendar.is_holiday(date(year, 6, 1))
+        chinese_calendar.is_holiday(date(year, 1, 1))
     except NotImplementedError as exc:
         raise UnknownYearError(year) from exc
     holidays = {d: _name(n) for d, n in chinese_calendar.holidays.items() if d.year == year}
