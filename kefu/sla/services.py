@@ -69,16 +69,18 @@ def _targets(ticket: Ticket) -> dict[str, SlaTarget]:
     return chosen
 
 
-def _provisional(target: SlaTarget, start: datetime, due: datetime) -> bool:
+def _provisional(
+    target: SlaTarget, start: datetime, due: datetime, known: frozenset[int] | None = None
+) -> bool:
     if target.calendar.holidays != HolidayMode.CN:
         return False
-    known = known_years()
+    known = known_years() if known is None else known
     first = timezone.localtime(start).year
     last = timezone.localtime(due).year
     return any(year not in known for year in range(first, last + 1))
 
 
-def _schedule(clock: SlaClock) -> None:
+def _schedule(clock: SlaClock, known: frozenset[int] | None = None) -> None:
     """Set due, warn and next check of a running clock from its run start and budget."""
     assert clock.resumed_at is not None
     eng = calendar_engine(clock.target.calendar)
@@ -87,7 +89,7 @@ def _schedule(clock: SlaClock) -> None:
     warn_total = clock.goal_seconds * clock.target.warn_percent // 100
     clock.warn_at = eng.add_seconds(clock.resumed_at, max(warn_total - clock.consumed_seconds, 0))
     clock.next_check_at = clock.warn_at if clock.warned_at is None else clock.due_at
-    clock.provisional = _provisional(clock.target, clock.resumed_at, clock.due_at)
+    clock.provisional = _provisional(clock.target, clock.resumed_at, clock.due_at, known)
 
 
 def _start(
@@ -278,9 +280,10 @@ def sla_recompute_for_calendars(*, calendar_ids: list[int]) -> int:
     clocks = SlaClock.objects.filter(
         status=ClockStatus.RUNNING, target__calendar_id__in=calendar_ids
     ).select_related("target__calendar", "ticket")
+    known = known_years()
     for clock in clocks.iterator(chunk_size=500):
-        old_due = clock.due_at
-        _schedule(clock)
+        old_due, old_provisional = clock.due_at, clock.provisional
+        _schedule(clock, known)
         if clock.due_at != old_due:
             clock.save(update_fields=["due_at", "warn_at", "next_check_at", "provisional"])
             _event(
@@ -292,9 +295,7 @@ def sla_recompute_for_calendars(*, calendar_ids: list[int]) -> int:
             )
             _refresh_ticket_due(clock.ticket)
             moved += 1
-        elif clock.provisional != SlaClock.objects.values_list("provisional", flat=True).get(
-            pk=clock.pk
-        ):
+        elif clock.provisional != old_provisional:
             clock.save(update_fields=["provisional"])
     return moved
 
