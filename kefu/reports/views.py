@@ -219,7 +219,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
                     "target": verdict and f"{verdict['comparison']} {verdict['target']}",
                 }
             )
-        rows.append({"key": key, "cells": cells})
+        rows.append({"key": key, "name": services.KPI_NAMES.get(key, key), "cells": cells})
     return render(
         request, "reports/dashboard.html", {"client": client, "columns": columns, "rows": rows}
     )

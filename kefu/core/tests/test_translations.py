@@ -12,11 +12,17 @@ LOCALE = Path(__file__).resolve().parents[2] / "locale" / "en" / "LC_MESSAGES"
 
 def test_every_string_has_an_english_translation() -> None:
     po = (LOCALE / "django.po").read_text(encoding="utf-8")
-    untranslated = []
+    untranslated, doubled = [], []
     for block in po.split("\n\n")[1:]:
         m = re.search(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', block, re.M)
-        if m and not "".join(re.findall(r'"(.*)"', m.group(2))):
+        if not m:
+            continue
+        english = "".join(re.findall(r'"(.*)"', m.group(2)))
+        if not english:
             untranslated.append("".join(re.findall(r'"(.*)"', m.group(1))))
+        elif len(english) > 40 and english.count(english[:30]) > 1:
+            doubled.append(english)
+    assert doubled == [], "a translation repeats itself"
     assert untranslated == [], "run `make messages` and translate: " + ", ".join(untranslated)
 
 
