@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "kefu.phone",
     "kefu.surveys",
     "kefu.reports",
+    "kefu.privacy",
+    "kefu.mail",
 ]
 
 MIDDLEWARE = [
@@ -152,7 +154,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "tickets:queue"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTHENTICATION_BACKENDS = [

@@ -119,6 +119,11 @@ class Customer(ClientOwned):
     def __str__(self) -> str:
         return self.name or f"#{self.pk}"
 
+    @property
+    def audit_label(self) -> str:
+        """How the audit log names a customer: never by name, which is personal data."""
+        return f"customer #{self.pk}"
+
 
 class Tag(ClientOwned):
     name = models.CharField(_("名称"), max_length=64)

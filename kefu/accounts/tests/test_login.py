@@ -23,3 +23,12 @@ def test_repeated_failures_lock_the_login(tenant_a: Tenant) -> None:
     assert r.status_code == 429 and "锁定" in r.content.decode()
     # Another user from the same address is not affected.
     assert _login(HttpClient(REMOTE_ADDR="10.1.2.3"), tenant_a.supervisor.username, PASSWORD) == 302
+
+
+def test_each_role_lands_on_its_own_start_page(tenant_a: Tenant) -> None:
+    """After login a department user follows the redirects to the escalations addressed to
+    it; an agent to the queue."""
+    for user, page in ((tenant_a.department_user, "/tickets/escalations/"), (tenant_a.agent, "/tickets/")):
+        http = HttpClient()
+        r = http.post("/login/", {"username": user.username, "password": PASSWORD}, follow=True)
+        assert r.redirect_chain[-1][0] == page
