@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -19,6 +20,7 @@ from ninja.security import HttpBearer, django_auth
 
 from kefu.accounts.services import api_token_authenticate
 from kefu.tickets.api import router as tickets_router
+from kefu.tickets.api_attachments import router as attachments_router
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +31,21 @@ class Renderer(JSONRenderer):
     json_dumps_params: Mapping[str, Any] = {"ensure_ascii": False}
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``. A read-only token that tries to change something
+    gets 403 (the token is valid, the action is not allowed), not 401."""
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_token = api_token_authenticate(token)
+        if api_token is None:
+            return None
+        if request.method not in READ_METHODS and not api_token.can_write:
+            raise PermissionDenied("只读令牌不能修改数据 / read-only token: writes are refused")
+        request.user = api_token.user
+        return api_token.user
 
 
 api = NinjaAPI(
@@ -46,6 +57,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", tickets_router)
+api.add_router("/", attachments_router)
 
 
 def _error(request: HttpRequest, status: int, detail: Any) -> HttpResponse:
@@ -76,6 +88,15 @@ def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def on_schema_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     return _error(request, 422, exc.errors)
+
+
+@api.exception_handler(IntegrityError)
+def on_conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # The service's transaction has rolled back; the usual cause is an integration sending
+    # the same external_id twice.
+    return _error(
+        request, 409, "与已有记录冲突（如重复的外部编号）/ conflicts with an existing record"
+    )
 
 
 @api.exception_handler(HttpError)

@@ -9,18 +9,29 @@ Environment:
 - ``ALLOWED_HOSTS``: comma separated; default ``127.0.0.1,localhost``.
 - ``KEFU_PRODUCTION``: ``1`` turns on production mode (no debug, secure cookies, real secret).
 - ``KEFU_TIME_ZONE``: default ``Asia/Shanghai``.
+- ``KEFU_SESSION_HOURS``: how long a login lasts (default 8). ``KEFU_MAX_ATTACHMENT_BYTES``:
+  per-file upload limit (default 20 MB). In production, behind TLS: ``KEFU_HSTS_SECONDS``,
+  ``KEFU_HSTS_INCLUDE_SUBDOMAINS``, ``KEFU_HSTS_PRELOAD``, ``KEFU_SSL_REDIRECT``,
+  ``KEFU_TLS_PROXY`` (trust ``X-Forwarded-Proto``).
+- ``KEFU_FIELD_KEYS``: field encryption keys, comma-separated ``id:base64key`` (the first
+  encrypts, all decrypt; ``kefu encryption generate-key`` prints one). ``KEFU_INDEX_KEY``:
+  the blind-index key (base64 of 32 bytes). Both required when ``KEFU_PRODUCTION=1``;
+  otherwise generated once and stored in ``KEFU_VAR_DIR`` (``field_keys``, ``index_key``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from kefu.privacy.crypto import KeyConfigError, KeyRing, generate_index_key, generate_key_line
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -57,6 +68,38 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_key_setting(name: str, filename: str, generate: Callable[[], str]) -> str:
+    """Like the secret key: from the environment, else generated once under VAR_DIR."""
+    from_env = os.environ.get(name, "").strip()
+    if from_env or PRODUCTION:
+        return from_env
+    path = VAR_DIR / filename
+    if not path.exists():
+        # Written aside and linked into place: two processes starting at once (test
+        # workers, serve + worker) must end up with the same key, never a half-written one.
+        draft = path.with_name(f".{filename}.{os.getpid()}")
+        draft.write_text(generate())
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+KEFU_FIELD_KEYS = _field_key_setting("KEFU_FIELD_KEYS", "field_keys", generate_key_line)
+KEFU_INDEX_KEY = _field_key_setting("KEFU_INDEX_KEY", "index_key", generate_index_key)
+try:
+    KeyRing.parse(KEFU_FIELD_KEYS, KEFU_INDEX_KEY)
+except KeyConfigError as exc:
+    raise ImproperlyConfigured(
+        f"字段加密密钥无效 / field encryption keys (KEFU_FIELD_KEYS, KEFU_INDEX_KEY): {exc}"
+    ) from exc
+
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -226,14 +269,37 @@ KEFU_CONTENT_SECURITY_POLICY = "; ".join(
 )
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A login lasts a working day (KEFU_SESSION_HOURS), then the user signs in again.
+SESSION_COOKIE_AGE = int(float(os.environ.get("KEFU_SESSION_HOURS", "8")) * 3600)
 CSRF_COOKIE_SAMESITE = "Lax"
+# Pages hand the CSRF token to forms and HTMX in the template (base.html hx-headers), so no
+# script ever needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
+    # Production runs behind TLS: cookies only over HTTPS. HSTS and the HTTP->HTTPS redirect
+    # are the operator's choice (the TLS proxy may already do them):
+    # KEFU_HSTS_SECONDS=31536000 (KEFU_HSTS_INCLUDE_SUBDOMAINS=1, KEFU_HSTS_PRELOAD=1),
+    # KEFU_SSL_REDIRECT=1; KEFU_TLS_PROXY=1 trusts the proxy's X-Forwarded-Proto header.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", "0"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KEFU_HSTS_INCLUDE_SUBDOMAINS")
+    SECURE_HSTS_PRELOAD = _env_bool("KEFU_HSTS_PRELOAD")
+    SECURE_SSL_REDIRECT = _env_bool("KEFU_SSL_REDIRECT")
+    if _env_bool("KEFU_TLS_PROXY"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Request bodies: form/JSON fields up to 2.5 MB in memory; uploaded files above 2.5 MB
+# spill to a temporary file; at most 20 files per request. Each attachment is limited by
+# KEFU_MAX_ATTACHMENT_BYTES and its type checked from its content (kefu/tickets/uploads.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+KEFU_MAX_ATTACHMENTS = 10
 KEFU_MAX_ATTACHMENT_BYTES = int(os.environ.get("KEFU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))
 KEFU_PAGE_SIZE = 50
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("account/", include("kefu.accounts.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("reports/", include("kefu.reports.urls")),
+    path("mail/", include("kefu.mail.urls")),
+    path("privacy/", include("kefu.privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

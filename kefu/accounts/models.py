@@ -108,14 +108,26 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("只读")
+    WRITE = "write", _("读写")
+
+
 class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the raw value is shown once."""
+    """A personal API token. Only its SHA-256 is stored; the raw value is shown once.
+
+    A ``read`` token may only GET (and HEAD/OPTIONS); a ``write`` token may do whatever its
+    user may. A token past ``expires_at`` authenticates no one."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(max_length=12)
     key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(
+        _("权限范围"), max_length=8, choices=TokenScope.choices, default=TokenScope.READ
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -126,6 +138,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
 
     @staticmethod
     def new_raw() -> str:

@@ -31,6 +31,15 @@ class Perm(StrEnum):
     ESCALATION_ANSWER = "escalation.answer"
     CUSTOMER_EDIT = "customer.edit"
     OVERVIEW_VIEW = "overview.view"
+    # Personal data shows masked (138****8000, 王*) for every role, in pages, API, exports
+    # and reports alike; these permit an explicit reveal of one field, with a reason, that
+    # the audit log records (kefu.privacy.reveal).
+    REVEAL_NAME = "customer.reveal_name"
+    REVEAL_PHONE = "customer.reveal_phone"
+    REVEAL_EMAIL = "customer.reveal_email"
+    REVEAL_MESSAGE_PII = "message.reveal_pii"
+    AUDIT_VIEW = "audit.view"
+    PRIVACY_MANAGE = "privacy.manage"
 
 
 _AGENT = {
@@ -44,10 +53,18 @@ _AGENT = {
     Perm.CUSTOMER_EDIT,
 }
 
+# Who may reveal what. Provider admins and supervisors: everything (they handle complaints,
+# identity checks and data-subject requests). Agents: phone numbers only, because calling a
+# customer back is part of the job; they address customers by the masked name (王*), reply by
+# e-mail through kefu without seeing the address, and ask a supervisor when an ID or card
+# number in a message must be read. Client auditors and departments: nothing by default;
+# their view is the masked one the contract's confidentiality clause expects.
+_REVEAL_ALL = {Perm.REVEAL_NAME, Perm.REVEAL_PHONE, Perm.REVEAL_EMAIL, Perm.REVEAL_MESSAGE_PII}
+
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.SUPERVISOR: frozenset(_AGENT | {Perm.OVERVIEW_VIEW}),
-    Role.AGENT: frozenset(_AGENT),
-    Role.AUDITOR: frozenset({Perm.OVERVIEW_VIEW}),
+    Role.SUPERVISOR: frozenset(_AGENT | _REVEAL_ALL | {Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW}),
+    Role.AGENT: frozenset(_AGENT | {Perm.REVEAL_PHONE}),
+    Role.AUDITOR: frozenset({Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW}),
     Role.DEPARTMENT: frozenset({Perm.ESCALATION_ANSWER}),
 }

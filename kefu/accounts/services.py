@@ -1,47 +1,82 @@
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.models import ApiToken, User
+from kefu.accounts.models import ApiToken, TokenScope, User
+from kefu.core.audit import audit_record
+from kefu.core.models import AuditAction
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a token; returns it with the raw value, which is never stored or shown again."""
+def api_token_create(
+    *,
+    user: User,
+    name: str,
+    scope: str = TokenScope.WRITE,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it with the raw value, which is never stored or shown again.
+    ``scope`` is ``read`` (GET only) or ``write``; ``expires_at`` (aware) must lie ahead."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("请给令牌起个名字")})
+    if scope not in TokenScope.values:
+        raise ValidationError({"scope": _("未知的权限范围：%(scope)s") % {"scope": scope}})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("到期时间必须晚于现在")})
     raw = ApiToken.new_raw()
     token = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=raw[:10], key_hash=ApiToken.hash(raw)
+        user=user,
+        name=name[:100],
+        prefix=raw[:10],
+        key_hash=ApiToken.hash(raw),
+        scope=scope,
+        expires_at=expires_at,
+    )
+    audit_record(
+        actor=user,
+        action=AuditAction.CREATE,
+        obj=token,
+        data={"scope": scope, "expires_at": expires_at.isoformat() if expires_at else None},
     )
     return token, raw
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action=AuditAction.DELETE, obj=token, field="revoked_at")
     return token
 
 
-def api_token_authenticate(raw: str) -> User | None:
+def api_token_expiry(last_day: date) -> datetime:
+    """A token "valid until 2027-03-31" works through that day, in the server's time zone."""
+    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+
+
+def api_token_authenticate(raw: str) -> ApiToken | None:
+    """The live token with this raw value (not revoked, not expired, its user active)."""
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if token is None:
         return None
-    now = timezone.now()
     # Touch at most once a minute: a busy integration must not write on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
 
 
 @transaction.atomic

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts import services
-from kefu.accounts.models import ApiToken, User
+from kefu.accounts.models import ApiToken, TokenScope, User
 
 
 def _user(request: HttpRequest) -> User:
@@ -23,22 +27,42 @@ def tokens(request: HttpRequest) -> HttpResponse:
     raw = None
     if request.method == "POST":
         try:
-            _token, raw = services.api_token_create(user=user, name=request.POST.get("name", ""))
+            _token, raw = services.api_token_create(
+                user=user,
+                name=request.POST.get("name", ""),
+                scope=request.POST.get("scope", TokenScope.READ),
+                expires_at=_end_of_day(request.POST.get("expires_on", "")),
+            )
         except ValidationError as exc:
             for text in exc.messages:
                 messages.error(request, text)
     return render(
         request,
         "accounts/tokens.html",
-        {"tokens": ApiToken.objects.filter(user=user), "raw_token": raw},
+        {
+            "tokens": ApiToken.objects.filter(user=user),
+            "raw_token": raw,
+            "scopes": TokenScope.choices,
+            "now": timezone.now(),
+        },
     )
+
+
+def _end_of_day(text: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValidationError({"expires_on": _("到期日期格式应为 YYYY-MM-DD")}) from exc
+    return services.api_token_expiry(day)
 
 
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=_user(request))
-    services.api_token_revoke(token=token)
+    services.api_token_revoke(token=token, actor=_user(request))
     return redirect("accounts:tokens")
 
 

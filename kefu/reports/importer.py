@@ -37,6 +37,7 @@ from kefu.tickets.models import (
     TicketEvent,
     TicketSequence,
 )
+from kefu.tickets.services import CustomerData, customer_build
 
 
 def _aware(value: datetime) -> datetime:
@@ -263,15 +264,9 @@ def _customers(client: Client, tickets: list[TicketIn]) -> dict[str, Customer]:
         for c in Customer.objects.filter(client=client, external_key__in=list(wanted))
     }
     fresh = [
-        Customer(
+        customer_build(
             client=client,
-            name=c.name,
-            phones=[c.phone] if c.phone else [],
-            emails=[c.email.lower()] if c.email else [],
-            external_ids={"source": key},
-            phone_key="".join(ch for ch in c.phone if ch.isdigit())[-11:],
-            email_key=c.email.lower(),
-            external_key=key,
+            data=CustomerData(name=c.name, phone=c.phone, email=c.email, external_id=key),
         )
         for key, c in wanted.items()
         if key not in found

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.accounts.models import User
 from kefu.accounts.roles import Role
 from kefu.contracts.models import Client
+from kefu.privacy import masking
 from kefu.reports import charts, kpi
 from kefu.reports.evaluation import evaluate
 from kefu.reports.models import ServiceReport
@@ -45,12 +46,16 @@ def _top_issues(client: Client, period: Period) -> dict[str, Any]:
         .order_by("-n", "name")[:10]
     )
     words: Counter[str] = Counter()
+    # Subjects are the customers' words: masked before they are counted or listed, so a
+    # report (frozen once issued, sent as PDF) never carries a phone or ID number.
     for subject in created.values_list("subject", flat=True).iterator(chunk_size=2000):
         words.update(
-            w for w in jieba.lcut(subject) if len(w) > 1 and w not in _STOP and not w.isdigit()
+            w
+            for w in jieba.lcut(masking.text(subject))
+            if len(w) > 1 and w not in _STOP and not w.isdigit() and "*" not in w
         )
     complaints = [
-        {**row, "status": str(Status(row["status"]).label)}
+        {**row, "subject": masking.text(row["subject"]), "status": str(Status(row["status"]).label)}
         for row in created.filter(kind=Kind.COMPLAINT)
         .order_by("created_at")
         .values("pk", "number", "subject", "status")[:50]

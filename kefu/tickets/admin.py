@@ -1,6 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from kefu.tickets.models import Customer, Tag, Ticket
+from kefu.tickets.selectors import customer_match
+from kefu.tickets.services import customer_index
 
 
 @admin.register(Ticket)
@@ -17,7 +23,21 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 class CustomerAdmin(admin.ModelAdmin[Customer]):
     list_display = ("id", "name", "client", "created_at")
     list_filter = ("client",)
-    search_fields = ("name",)
+    # Name, phones and emails are encrypted: search matches a whole value by blind index.
+    search_fields = ("external_key",)
+    exclude = ("phone_key", "email_key", "name_key")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
+    ) -> tuple[QuerySet[Customer], bool]:
+        if not search_term.strip():
+            return queryset, False
+        match = customer_match(search_term) | Q(external_key=search_term.strip())
+        return queryset.filter(match), False
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        customer_index(customer=obj)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Tag)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -12,8 +12,9 @@ from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import client_visible_by_code
 from kefu.core.tenancy import get_visible_or_404
+from kefu.privacy import reveal
 from kefu.tickets import selectors, services
-from kefu.tickets.models import Customer
+from kefu.tickets.models import Customer, Message
 from kefu.tickets.schemas import (
     ChannelName,
     CustomerCreate,
@@ -23,7 +24,10 @@ from kefu.tickets.schemas import (
     KindName,
     MessageCreate,
     MessageRead,
+    MessageRevealCreate,
     PriorityName,
+    RevealCreate,
+    RevealRead,
     TicketCreate,
     TicketDetail,
     TicketPage,
@@ -33,7 +37,7 @@ from kefu.tickets.schemas import (
 from kefu.tickets.serialize import customer_data, message_data, ticket_data, ticket_detail_data
 
 router = Router(tags=["tickets"])
-ERRORS: dict[int, Any] = {401: Error, 403: Error, 404: Error, 422: Error}
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
 
 
 def _user(request: HttpRequest) -> User:
@@ -78,7 +82,7 @@ def _client_for(user: User, code: str) -> Any:
     return client
 
 
-@router.post("/tickets", response={201: TicketRead, **ERRORS})
+@router.post("/tickets", response={201: TicketRead, 409: Error, **ERRORS})
 def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
     user = _user(request)
     services.require(user, Perm.TICKET_CREATE)
@@ -165,20 +169,23 @@ def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) ->
 
 class CustomerQuery(Schema):
     client: str = Field("", max_length=32)
+    # Exact match only (after normalising): the values are encrypted, looked up by index.
+    phone: str = Field("", max_length=64)
+    email: str = Field("", max_length=254)
     before: int | None = Field(None, ge=1, le=2**62)
     limit: int = Field(50, ge=1, le=200)
 
 
 @router.get("/customers", response={200: CustomerPage, **ERRORS}, tags=["customers"])
 def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
-    qs = Customer.objects.visible_to(_user(request)).select_related("client").order_by("-id")
-    if query.client:
-        qs = qs.filter(client__code=query.client)
+    qs = selectors.customer_list(
+        user=_user(request), client=query.client, phone=query.phone, email=query.email
+    )
     rows, next_before = selectors.keyset_page(qs, before=query.before, size=query.limit)
     return {"items": [customer_data(c) for c in rows], "next_before": next_before}
 
 
-@router.post("/customers", response={201: CustomerRead, **ERRORS}, tags=["customers"])
+@router.post("/customers", response={201: CustomerRead, 409: Error, **ERRORS}, tags=["customers"])
 def create_customer(request: HttpRequest, payload: CustomerCreate) -> Any:
     user = _user(request)
     services.require(user, Perm.CUSTOMER_EDIT)
@@ -192,3 +199,43 @@ def create_customer(request: HttpRequest, payload: CustomerCreate) -> Any:
 @router.get("/customers/{customer_id}", response={200: CustomerRead, **ERRORS}, tags=["customers"])
 def get_customer(request: HttpRequest, customer_id: int) -> Any:
     return customer_data(selectors.access_customer(_user(request), customer_id))
+
+
+@router.post(
+    "/customers/{customer_id}/reveal",
+    response={200: RevealRead, **ERRORS},
+    tags=["customers"],
+    summary="Reveal one customer field (audited)",
+)
+def reveal_customer(
+    request: HttpRequest, response: HttpResponse, customer_id: int, payload: RevealCreate
+) -> Any:
+    """Customer data is masked everywhere else. A role with the field's reveal permission
+    gets the raw values here, once, with a reason written to the audit log."""
+    user = _user(request)
+    customer = selectors.access_customer(user, customer_id)
+    values = reveal.customer_reveal(
+        user=user, customer=customer, field=payload.field, reason=payload.reason, request=request
+    )
+    response["Cache-Control"] = "no-store"
+    return {"field": payload.field, "values": values}
+
+
+@router.post(
+    "/tickets/{ticket_id}/messages/{message_id}/reveal",
+    response={200: RevealRead, **ERRORS},
+    summary="Reveal a message's unmasked text (audited)",
+)
+def reveal_message(
+    request: HttpRequest,
+    response: HttpResponse,
+    ticket_id: int,
+    message_id: int,
+    payload: MessageRevealCreate,
+) -> Any:
+    user = _user(request)
+    ticket = selectors.access_ticket(user, ticket_id)
+    message = get_visible_or_404(Message, user, pk=message_id, ticket=ticket)
+    text = reveal.message_reveal(user=user, message=message, reason=payload.reason, request=request)
+    response["Cache-Control"] = "no-store"
+    return {"field": "body_text", "values": [text]}

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import Role
 from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
+from kefu.privacy.fields import EncryptedJSONField, EncryptedTextField
 
 if TYPE_CHECKING:
     from kefu.accounts.models import User
@@ -89,16 +90,20 @@ class EscalationQuerySet(ClientScopedQuerySet):
 
 class Customer(ClientOwned):
     """终端客户 of one client. Phones, emails and external ids are lists because customers
-    write in from several addresses."""
+    write in from several addresses.
 
-    name = models.CharField(_("姓名"), max_length=200, blank=True)
-    phones = models.JSONField(_("电话"), default=list, blank=True)
-    emails = models.JSONField(_("邮箱"), default=list, blank=True)
+    Name, phones and emails are encrypted at rest (kefu.privacy.fields); they read and
+    write as plain values. Look customers up by the blind indexes below, never by them."""
+
+    name = EncryptedTextField(_("姓名"), max_length=200, blank=True)
+    phones = EncryptedJSONField(_("电话"), default=list, blank=True)
+    emails = EncryptedJSONField(_("邮箱"), default=list, blank=True)
     external_ids = models.JSONField(_("外部编号"), default=dict, blank=True)
-    # Lookup keys (normalised first phone/email, source system id): JSON lists cannot be
-    # searched the same way on SQLite and PostgreSQL, these columns can.
-    phone_key = models.CharField(max_length=40, blank=True, db_index=True)
-    email_key = models.CharField(max_length=254, blank=True, db_index=True)
+    # Blind indexes (keyed HMAC of the normalised first phone, first email and the name:
+    # kefu.privacy.fields.phone_index & co.) for exact lookups, and the source system id.
+    phone_key = models.CharField(max_length=64, blank=True, db_index=True)
+    email_key = models.CharField(max_length=64, blank=True, db_index=True)
+    name_key = models.CharField(max_length=64, blank=True, db_index=True)
     external_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

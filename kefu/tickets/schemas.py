@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field
+from ninja.schema import DjangoGetter
+from pydantic import Field, model_validator
 
 ChannelName = Literal["email", "chat", "phone", "wechat", "portal", "api"]
 KindName = Literal["inquiry", "request", "fault", "complaint", "suggestion"]
@@ -14,7 +15,21 @@ PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal["new", "open", "pending", "resolved", "closed"]
 
 
-class CustomerIn(Schema):
+class InputSchema(Schema):
+    """A request body: a JSON object. (A plain ninja Schema reads attributes off any value,
+    so a string or a list would pass as an object with every field defaulted.)"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_object(cls, value: object) -> object:
+        # ninja's own validator has already wrapped the input in a DjangoGetter.
+        raw = value._obj if isinstance(value, DjangoGetter) else value
+        if not isinstance(raw, dict | Schema):
+            raise ValueError("expected a JSON object")
+        return value
+
+
+class CustomerIn(InputSchema):
     name: str = Field("", max_length=200)
     phone: str = Field("", max_length=40)
     email: str = Field("", max_length=254)
@@ -35,7 +50,7 @@ class CustomerRead(Schema):
     created_at: datetime
 
 
-class TicketCreate(Schema):
+class TicketCreate(InputSchema):
     client: str = Field(..., description="client code 甲方代码", max_length=32)
     subject: str = Field(..., min_length=1, max_length=300)
     body: str = Field("", max_length=100_000, description="the customer's words")
@@ -48,7 +63,7 @@ class TicketCreate(Schema):
     external_id: str = Field("", max_length=100)
 
 
-class TicketUpdate(Schema):
+class TicketUpdate(InputSchema):
     subject: str | None = Field(None, min_length=1, max_length=300)
     kind: KindName | None = None
     priority: PriorityName | None = None
@@ -57,7 +72,7 @@ class TicketUpdate(Schema):
     tags: list[str] | None = Field(None, max_length=20)
 
 
-class MessageCreate(Schema):
+class MessageCreate(InputSchema):
     direction: Literal["in", "out", "note"] = "out"
     body: str = Field(..., min_length=1, max_length=100_000)
     new_status: StatusName | None = None
@@ -133,6 +148,20 @@ class TicketPage(Schema):
 class CustomerPage(Schema):
     items: list[CustomerRead]
     next_before: int | None = None
+
+
+class RevealCreate(Schema):
+    field: Literal["name", "phones", "emails"]
+    reason: str = Field(..., max_length=500, description="why the raw value is needed; audited")
+
+
+class MessageRevealCreate(Schema):
+    reason: str = Field(..., max_length=500, description="why the raw text is needed; audited")
+
+
+class RevealRead(Schema):
+    field: str
+    values: list[str] = Field(description="the raw values; shown once, never cached")
 
 
 class Error(Schema):

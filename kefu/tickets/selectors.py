@@ -15,6 +15,7 @@ from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.models import Client
 from kefu.core.tenancy import get_visible_or_404
+from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.tickets.models import (
     OPEN_STATUSES,
     Customer,
@@ -41,6 +42,41 @@ def access_escalation(user: User, escalation_id: int) -> Escalation:
 
 def access_customer(user: User, customer_id: int) -> Customer:
     return get_visible_or_404(Customer, user, pk=customer_id)
+
+
+def customer_match(term: str, *, prefix: str = "") -> Q:
+    """Customers whose whole phone number, email address or name is ``term``.
+
+    Those values are encrypted at rest, so this goes through their blind indexes: a part
+    of a number, address or name matches nothing. The phone is normalised (+86, spaces
+    and dashes do not matter), the email and name compared without case. ``prefix`` is
+    the path to the customer (``"customer__"`` from a ticket)."""
+    term = term.strip()
+    match = Q(pk__in=[])
+    if not term:
+        return match
+    if "@" in term:
+        match |= Q(**{f"{prefix}email_key": email_index(term)})
+    elif sum(ch.isdigit() for ch in term) >= 5 and not set(term) - set("+-() 0123456789"):
+        match |= Q(**{f"{prefix}phone_key": phone_index(term)})
+    else:
+        match |= Q(**{f"{prefix}name_key": name_index(term)})
+    return match
+
+
+def customer_list(
+    *, user: User, client: str = "", phone: str = "", email: str = ""
+) -> QuerySet[Customer]:
+    """Customers the user may see, newest first; ``phone`` / ``email`` match exactly (after
+    normalising) through the blind indexes."""
+    qs = Customer.objects.visible_to(user).select_related("client")
+    if client:
+        qs = qs.filter(client__code=client)
+    if phone.strip():
+        qs = qs.filter(phone_key=phone_index(phone))
+    if email.strip():
+        qs = qs.filter(email_key=email_index(email))
+    return qs.order_by("-id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +122,9 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(first_resolved_at__gte=span[0], first_resolved_at__lt=span[1])
     if filters.q:
         term = filters.q.strip()
-        qs = qs.filter(Q(number=term) | Q(subject__icontains=term) | Q(customer__name=term))
+        qs = qs.filter(
+            Q(number=term) | Q(subject__icontains=term) | customer_match(term, prefix="customer__")
+        )
     return qs.order_by("-id")
 
 

@@ -1,10 +1,15 @@
-"""Tickets as plain data: what the API returns and ``kefu ticket show --format json`` prints."""
+"""Tickets as plain data: what the API returns and ``kefu ticket show --format json`` prints.
+
+Personal data is masked here, for every caller (kefu.privacy.masking): names, phones and
+e-mails of customers, numbers in subjects, messages and escalation texts. Raw values come
+only from an audited reveal (kefu.privacy.reveal)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kefu.accounts.models import User
+from kefu.privacy import masking
 from kefu.tickets import selectors
 from kefu.tickets.models import Customer, Message, Ticket
 
@@ -14,9 +19,9 @@ def customer_data(customer: Customer, client_code: str | None = None) -> dict[st
     return {
         "id": customer.pk,
         "client": client_code or customer.client.code,
-        "name": customer.name,
-        "phones": list(customer.phones),
-        "emails": list(customer.emails),
+        "name": masking.name(customer.name),
+        "phones": masking.customer_masked(customer, "phones"),
+        "emails": masking.customer_masked(customer, "emails"),
         "external_ids": dict(customer.external_ids),
         "created_at": customer.created_at,
     }
@@ -30,7 +35,7 @@ def ticket_data(ticket: Ticket, tags: list[str] | None = None) -> dict[str, Any]
         "id": ticket.pk,
         "number": ticket.number,
         "client": ticket.client.code,
-        "subject": ticket.subject,
+        "subject": masking.text(ticket.subject),
         "kind": ticket.kind,
         "priority": ticket.priority,
         "status": ticket.status,
@@ -50,12 +55,17 @@ def message_data(message: Message) -> dict[str, Any]:
     return {
         "id": message.pk,
         "direction": message.direction,
-        "author": message.author_name,
-        "body_text": message.body_text,
-        "body_html": message.body_html,
+        "author": masking.message_author(message),
+        "body_text": masking.text(message.body_text),
+        "body_html": masking.html(message.body_html),
         "created_at": message.created_at,
         "attachments": [
-            {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            {
+                "id": a.pk,
+                "filename": masking.text(a.filename),
+                "content_type": a.content_type,
+                "size": a.size,
+            }
             for a in message.attachments.all()
         ],
     }
@@ -75,9 +85,9 @@ def ticket_detail_data(*, user: User, ticket: Ticket) -> dict[str, Any]:
             "id": x.pk,
             "department": x.department.name,
             "status": x.status,
-            "reason": x.reason,
+            "reason": masking.text(x.reason),
             "expected_by": x.expected_by,
-            "answer": x.answer,
+            "answer": masking.text(x.answer),
             "created_at": x.created_at,
             "answered_at": x.answered_at,
         }

@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client, Department
+from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.sla import services as sla
 from kefu.tickets import tasks
+from kefu.tickets.attachments import attachments_check
 from kefu.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -93,40 +95,50 @@ class CustomerData:
 
 
 def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
-    """Find the client's customer by external id, email or phone, else create one."""
+    """Find the client's customer by external id, email or phone (exact, through their
+    blind indexes: the values themselves are encrypted), else create one."""
     qs = Customer.objects.filter(client=client)
     found: Customer | None = None
     if data.external_id:
         found = qs.filter(external_key=data.external_id).first()
-    if found is None and data.email:
-        found = qs.filter(email_key=data.email.strip().lower()).first()
-    if found is None and data.phone:
-        found = qs.filter(phone_key=_phone_key(data.phone)).first()
+    if found is None and (key := email_index(data.email)):
+        found = qs.filter(email_key=key).first()
+    if found is None and (key := phone_index(data.phone)):
+        found = qs.filter(phone_key=key).first()
     if found is not None:
         return found
     return customer_create(client=client, data=data)
 
 
-def _phone_key(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            return digits[len(prefix) :]
-    return digits
+def customer_build(*, client: Client, data: CustomerData) -> Customer:
+    """An unsaved customer with its blind indexes computed (for bulk_create too)."""
+    name = data.name.strip()
+    phone = data.phone.strip()
+    email = data.email.strip().lower()
+    customer = Customer(
+        client=client,
+        name=name,
+        phones=[phone] if phone else [],
+        emails=[email] if email else [],
+        external_ids={"source": data.external_id} if data.external_id else {},
+        external_key=data.external_id,
+    )
+    customer_index(customer=customer)
+    return customer
+
+
+def customer_index(*, customer: Customer) -> None:
+    """Set the blind indexes (first phone, first email, name) from the customer's values.
+    Call before saving whenever those change; does not save."""
+    customer.phone_key = phone_index(str(customer.phones[0])) if customer.phones else ""
+    customer.email_key = email_index(str(customer.emails[0])) if customer.emails else ""
+    customer.name_key = name_index(customer.name)
 
 
 def customer_create(*, client: Client, data: CustomerData) -> Customer:
-    email = data.email.strip().lower()
-    return Customer.objects.create(
-        client=client,
-        name=data.name.strip(),
-        phones=[data.phone.strip()] if data.phone.strip() else [],
-        emails=[email] if email else [],
-        external_ids={"source": data.external_id} if data.external_id else {},
-        phone_key=_phone_key(data.phone),
-        email_key=email,
-        external_key=data.external_id,
-    )
+    customer = customer_build(client=client, data=data)
+    customer.save(force_insert=True)
+    return customer
 
 
 def _validate_choice(value: str, choices: Iterable[str], field: str) -> None:
@@ -213,19 +225,18 @@ def _touch(ticket: Ticket, at: datetime, *fields: str) -> None:
 
 
 def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
-    from django.conf import settings
-
-    for f in files:
-        if f.size is None or f.size > settings.KEFU_MAX_ATTACHMENT_BYTES:
-            raise ValidationError({"attachments": _("附件过大：%(name)s") % {"name": f.name}})
+    """Store the files on the message. Each is checked first (see
+    :func:`kefu.tickets.attachments.attachments_check`); one refused file refuses them all,
+    before any is written."""
+    for upload in attachments_check(files):
         Attachment.objects.create(
             client_id=message.client_id,
             ticket_id=message.ticket_id,
             message=message,
-            file=f,
-            filename=(f.name or "attachment")[:255],
-            content_type=(f.content_type or "application/octet-stream")[:100],
-            size=f.size,
+            file=upload.file,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size=upload.size,
         )
 
 
@@ -257,6 +268,11 @@ def ticket_reply(
         created_at=now,
     )
     _attach(message, attachments)
+    if ticket.channel == Channel.EMAIL:
+        # The mail (and its send task) is written in this transaction: never lost.
+        from kefu.mail.outbound import mail_reply_queue
+
+        mail_reply_queue(message=message)
     _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
     sla.sla_on_reply(ticket=ticket, at=now)
     target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)

@@ -10,10 +10,12 @@ urlpatterns = [
     path("escalations/", views.escalations, name="escalations"),
     path("escalations/<int:pk>/answer/", views.escalation_answer, name="escalation_answer"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),
     path("<int:pk>/note/", views.ticket_note, name="note"),
     path("<int:pk>/status/", views.ticket_status, name="status"),
     path("<int:pk>/assign/", views.ticket_assign, name="assign"),
     path("<int:pk>/update/", views.ticket_update, name="update"),
     path("<int:pk>/escalate/", views.ticket_escalate, name="escalate"),
+    path("<int:pk>/reveal/", views.ticket_reveal, name="reveal"),
 ]

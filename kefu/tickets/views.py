@@ -11,18 +11,23 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import clients_visible_to
+from kefu.core.tenancy import get_visible_or_404
+from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
 from kefu.tickets import forms, selectors, services
-from kefu.tickets.models import Channel, Kind, Priority, Status
+from kefu.tickets.attachments import attachment_response
+from kefu.tickets.models import Attachment, Channel, Kind, Message, Priority, Status
 
 
 def _user(request: HttpRequest) -> User:
@@ -259,6 +264,48 @@ def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@never_cache
+def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reveal one customer field (``field`` = name / phones / emails) or one message's text
+    (``field`` = message, ``message`` = its id), with a ``reason``; audited. HTMX swaps the
+    returned fragment in place of the masked value."""
+    user = _user(request)
+    ticket = selectors.access_ticket(user, pk)
+    field = request.POST.get("field", "")
+    context: dict[str, Any] = {"ticket": ticket, "field": field, "values": [], "error": ""}
+    try:
+        if field == "message":
+            message = get_visible_or_404(
+                Message, user, pk=request.POST.get("message", ""), ticket=ticket
+            )
+            context["message"] = message
+            context["values"] = [
+                reveal.message_reveal(
+                    user=user,
+                    message=message,
+                    reason=request.POST.get("reason", ""),
+                    request=request,
+                )
+            ]
+        else:
+            if ticket.customer is None:
+                raise Http404("no customer")
+            context["values"] = reveal.customer_reveal(
+                user=user,
+                customer=ticket.customer,
+                field=field,
+                reason=request.POST.get("reason", ""),
+                request=request,
+            )
+    except ValidationError as exc:
+        context["error"] = " ".join(exc.messages)
+    if request.headers.get("HX-Request"):
+        return render(request, "tickets/_revealed.html", context)
+    return render(request, "tickets/revealed.html", context)
+
+
+@login_required
+@require_POST
 def escalation_answer(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     escalation = selectors.access_escalation(user, pk)
@@ -329,3 +376,10 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             for text in exc.messages:
                 messages.error(request, text)
     return render(request, "tickets/new.html", {"form": form})
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
+    attachment = get_visible_or_404(Attachment, _user(request), pk=attachment_id)
+    return attachment_response(attachment)

@@ -28,7 +28,10 @@ def test_repeated_failures_lock_the_login(tenant_a: Tenant) -> None:
 def test_each_role_lands_on_its_own_start_page(tenant_a: Tenant) -> None:
     """After login a department user follows the redirects to the escalations addressed to
     it; an agent to the queue."""
-    for user, page in ((tenant_a.department_user, "/tickets/escalations/"), (tenant_a.agent, "/tickets/")):
+    for user, page in (
+        (tenant_a.department_user, "/tickets/escalations/"),
+        (tenant_a.agent, "/tickets/"),
+    ):
         http = HttpClient()
         r = http.post("/login/", {"username": user.username, "password": PASSWORD}, follow=True)
         assert r.redirect_chain[-1][0] == page

@@ -176,3 +176,51 @@ def test_language_switch_to_english(open_page: Any, tenant_a: Tenant) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "Ticket queue"
     p.clean()
+
+
+# Recorded by a script Playwright adds before any of the page's own (so the page's
+# Content-Security-Policy does not apply to it): every CSP violation the browser reports.
+CSP_LISTENER = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+def _pages_for(role: str, t: Tenant) -> list[str]:
+    ticket = f"/tickets/{t.ticket.pk}/"
+    dashboard = f"/reports/dashboard/{t.client.code}/"
+    return {
+        "agent": ["/tickets/", ticket, "/tickets/new/", "/account/tokens/"],
+        "supervisor": [
+            "/tickets/",
+            ticket,
+            "/tickets/overview/",
+            "/tickets/escalations/",
+            "/sla/",
+            "/reports/",
+            dashboard,
+            "/account/tokens/",
+        ],
+        "auditor": ["/tickets/", ticket, "/tickets/overview/", "/reports/", dashboard],
+        "department_user": ["/tickets/escalations/", ticket],
+    }[role]
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "auditor", "department_user"])
+def test_main_pages_break_no_content_security_policy(
+    open_page: Any, tenant_a: Tenant, role: str
+) -> None:
+    p = open_page()
+    p.context.add_init_script(CSP_LISTENER)
+    p.login(getattr(tenant_a, role).username)
+    for url in _pages_for(role, tenant_a):
+        response = p.page.goto(p.base + url)
+        assert response is not None and response.status == 200, url
+        p.page.wait_for_load_state("networkidle")
+        assert p.page.evaluate("window.__csp") == [], url
+        refused = [e for e in p.errors if "Refused to" in e or "Content Security Policy" in e]
+        assert refused == [], url
+    assert p.failed == []
+    p.clean()

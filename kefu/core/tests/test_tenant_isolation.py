@@ -24,9 +24,12 @@ PARAMS = {
     "pk": "ticket",
     "ticket_id": "ticket",
     "customer_id": "customer",
+    "message_id": "message",
     "code": "client_code",
     "label": "month",
     "kind": "file_kind",
+    "attachment_id": "attachment",
+    "inbound_id": "inbound_mail",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -34,6 +37,7 @@ PARAMS_BY_NAME = {
     "reports:issued": "report",
     "reports:issued_file": "report",
     "reports:sign_off": "report",
+    "privacy:retention_certificate": "retention_run",
 }
 # The Django admin is the provider admin's tool over all tenants (is_staff only); users of a
 # client are never staff, which test_admin_is_closed_to_client_users checks.
@@ -65,19 +69,66 @@ def all_routes() -> list[tuple[str, str]]:
     return routes
 
 
+def _retention_run(b: Tenant) -> int:
+    from datetime import date
+
+    from django.utils import timezone
+
+    from kefu.contracts.models import Contract
+    from kefu.privacy.models import RetentionRun
+
+    contract = Contract.objects.create(
+        client=b.client,
+        number=f"{b.client.code}-R",
+        title="合同",
+        party_a="甲",
+        party_b="乙",
+        start_date=date(2024, 1, 1),
+        end_date=date(2024, 12, 31),
+        monthly_fee=1,
+    )
+    now = timezone.now()
+    run = RetentionRun.objects.create(
+        client=b.client, contract=contract, due_date=now.date(), started_at=now, lease_until=now
+    )
+    return int(run.pk)
+
+
+def _inbound_mail(b: Tenant) -> int:
+    from kefu.mail.models import InboundMail
+
+    row = InboundMail.objects.create(
+        client=b.client, source="file", raw=b"x", dedup_key="k", result="quarantined"
+    )
+    return int(row.pk)
+
+
 def _objects(b: Tenant, token_id: int) -> dict[str, object]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from kefu.reports.services import report_issue
+    from kefu.tickets.services import ticket_add_note
 
     report = report_issue(client=b.client, month_label="2026-10", actor=None)
+    note = ticket_add_note(
+        ticket=b.ticket,
+        actor=b.agent,
+        body="附件",
+        attachments=[SimpleUploadedFile("b.txt", "甲方B的附件".encode())],
+    )
     return {
         "ticket": b.ticket.pk,
         "customer": b.customer.pk,
+        "message": b.ticket.messages.values_list("pk", flat=True)[0],
         "escalation": b.escalation.pk,
         "token": token_id,
         "client_code": b.client.code,
         "month": "2026-10",
         "file_kind": "pdf",
         "report": report.pk,
+        "retention_run": _retention_run(b),
+        "attachment": note.attachments.get().pk,
+        "inbound_mail": _inbound_mail(b),
     }
 
 
@@ -117,6 +168,7 @@ BODY = {
     "reason": "x",
     "subject": "x",
     "kind": "fault",
+    "field": "phones",
 }
 
 
@@ -186,7 +238,8 @@ def test_lists_never_show_other_clients_rows(tenant_a: Tenant, tenant_b: Tenant,
                 r = http.get("/" + route + query)
                 if r.status_code in (405, 403):
                     continue
-                body = r.content.decode()
+                raw = b"".join(r.streaming_content) if r.streaming else r.content  # type: ignore[attr-defined]
+                body = raw.decode()
                 for marker in markers:
                     assert marker not in body, (role, route + query, marker)
                 checked += 1

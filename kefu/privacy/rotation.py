@@ -1,0 +1,181 @@
+"""Key rotation for encrypted fields: which key protects how many values, re-encryption
+under the current key, and recomputing the customers' blind indexes.
+
+Rotation works in batches, each in its own transaction with the rows locked, so it can run
+while kefu serves and can be interrupted: values already under the current key are not
+touched again, and the next run carries on where the last one stopped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import Q
+
+from kefu.accounts.models import User
+from kefu.core.audit import audit_record
+from kefu.core.models import AuditAction
+from kefu.privacy.crypto import token_key_id
+from kefu.privacy.fields import EncryptedTextField, Sealed, key_ring
+
+EMPTY = "-"
+
+
+def encrypted_models() -> list[tuple[type[models.Model], list[EncryptedTextField]]]:
+    """Every model with encrypted columns, and those columns."""
+    found = []
+    for model in apps.get_models():
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if fields:
+            found.append((model, fields))
+    return found
+
+
+def _label(model: type[models.Model], f: EncryptedTextField) -> str:
+    return f"{model._meta.label_lower}.{f.name}"
+
+
+def encryption_status() -> dict[str, Counter[str]]:
+    """Per column (``tickets.customer.phones``): how many stored values each key id
+    protects; ``"-"`` counts empty values (stored in clear as empty)."""
+    status: dict[str, Counter[str]] = {}
+    for model, fields in encrypted_models():
+        for f in fields:
+            counts: Counter[str] = Counter()
+            rows = model._base_manager.values_list(f.attname, flat=True)
+            for value in rows.iterator(chunk_size=2000):
+                counts[token_key_id(value.token) if isinstance(value, Sealed) else EMPTY] += 1
+            status[_label(model, f)] = counts
+    return status
+
+
+def _stale(fields: list[EncryptedTextField], prefix: str) -> Q:
+    """Rows with at least one non-empty value not under the current key."""
+    stale = Q(pk__in=[])
+    for f in fields:
+        stale |= ~Q(**{f.attname: ""}) & ~Q(**{f"{f.attname}__startswith": Sealed(prefix)})
+    return stale
+
+
+@dataclass
+class RotationResult:
+    current: str
+    rows: int = 0
+    values_from: Counter[str] = field(default_factory=Counter)
+
+
+def encryption_pending() -> int:
+    """How many rows hold a value not under the current key."""
+    prefix = key_ring().current_prefix
+    return sum(
+        model._base_manager.filter(_stale(fields, prefix)).count()
+        for model, fields in encrypted_models()
+    )
+
+
+def _rotate_batch(
+    model: type[models.Model],
+    fields: list[EncryptedTextField],
+    *,
+    after: object,
+    size: int,
+    result: RotationResult,
+) -> object | None:
+    """Re-encrypt one batch of stale rows past primary key ``after``; the last key done,
+    or None when there is nothing left."""
+    ring = key_ring()
+    with transaction.atomic():
+        rows = list(
+            model._base_manager.select_for_update()
+            .filter(_stale(fields, ring.current_prefix), pk__gt=after)
+            .order_by("pk")[:size]
+        )
+        for row in rows:
+            changes: dict[str, Sealed | str] = {}
+            for f in fields:
+                stored = row.__dict__.get(f.attname)
+                if isinstance(stored, Sealed) and ring.needs_rotation(stored.token):
+                    result.values_from[token_key_id(stored.token)] += 1
+                    changes[f.attname] = f.seal(row, f.open(row, stored))
+            if changes:
+                model._base_manager.filter(pk=row.pk).update(**changes)
+                result.rows += 1
+    return rows[-1].pk if rows else None
+
+
+def encryption_rotate(
+    *,
+    actor: User | None = None,
+    batch_size: int = 500,
+    progress: Callable[[int], object] | None = None,
+) -> RotationResult:
+    """Re-encrypt every value not under the current key (the first of KEFU_FIELD_KEYS).
+
+    Idempotent and resumable. A value under a key no longer configured stops the run with
+    DecryptionError naming the key (batches done so far stay done). Records one
+    ``key_rotate`` audit event with the counts."""
+    ring = key_ring()
+    result = RotationResult(current=ring.current_id)
+    for model, fields in encrypted_models():
+        after: object = 0
+        while True:
+            done_before = result.rows
+            last = _rotate_batch(model, fields, after=after, size=batch_size, result=result)
+            if last is None:
+                break
+            after = last
+            if progress is not None:
+                progress(result.rows - done_before)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.KEY_ROTATE,
+            data={
+                "current_key": result.current,
+                "rows": result.rows,
+                "values_from": dict(result.values_from),
+            },
+        )
+    return result
+
+
+def customer_reindex(
+    *,
+    actor: User | None = None,
+    batch_size: int = 500,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Recompute every customer's blind indexes under the configured index key (after
+    KEFU_INDEX_KEY changed). Returns how many customers' indexes changed."""
+    from kefu.tickets.models import Customer
+    from kefu.tickets.services import customer_index
+
+    changed = 0
+    after = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Customer._base_manager.select_for_update()
+                .filter(pk__gt=after)
+                .order_by("pk")[:batch_size]
+            )
+            for customer in rows:
+                before = (customer.phone_key, customer.email_key, customer.name_key)
+                customer_index(customer=customer)
+                if (customer.phone_key, customer.email_key, customer.name_key) != before:
+                    customer.save(update_fields=["phone_key", "email_key", "name_key"])
+                    changed += 1
+        if not rows:
+            break
+        after = rows[-1].pk
+        if progress is not None:
+            progress(len(rows))
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action=AuditAction.KEY_ROTATE, field="blind_index", data={"rows": changed}
+        )
+    return changed

@@ -1,0 +1,260 @@
+"""Reads for the audit-log pages, data-subject requests and the retention schedule."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from kefu.accounts.models import User
+from kefu.contracts.models import Client, Contract
+from kefu.core.models import AuditEvent
+from kefu.phone.models import Call
+from kefu.privacy.models import RetentionRun
+from kefu.surveys.models import Survey
+from kefu.tickets.models import Attachment, Customer, Ticket
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditFilters:
+    client: str = ""  # client code
+    action: str = ""
+    actor: str = ""  # username, exact
+    since: date | None = None  # local dates, both inclusive
+    until: date | None = None
+
+
+def audit_events(*, user: User, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    """The audit records the user may read (admin: all; others: their clients' records),
+    newest first."""
+    qs = AuditEvent.objects.visible_to(user).select_related("client")
+    if filters.client:
+        qs = qs.filter(client__code=filters.client)
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    if filters.actor:
+        qs = qs.filter(actor_name=filters.actor)
+    zone = timezone.get_default_timezone()
+    if filters.since:
+        qs = qs.filter(at__gte=datetime.combine(filters.since, time(), tzinfo=zone))
+    if filters.until:
+        end = filters.until + timedelta(days=1)
+        qs = qs.filter(at__lt=datetime.combine(end, time(), tzinfo=zone))
+    return qs.order_by("-id")
+
+
+CSV_HEADER = [
+    "时间",
+    "操作人",
+    "甲方",
+    "操作",
+    "对象类型",
+    "对象编号",
+    "对象",
+    "字段",
+    "事由",
+    "详情",
+    "来源地址",
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def audit_csv_rows(qs: QuerySet[AuditEvent]) -> Iterator[str]:
+    """The records as CSV lines, UTF-8 BOM first so that Excel reads the Chinese right."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_HEADER)
+    for e in qs.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [
+                timezone.localtime(e.at).isoformat(timespec="seconds"),
+                e.actor_name,
+                e.client.code if e.client else "",
+                e.get_action_display(),
+                e.object_type,
+                e.object_id,
+                e.object_repr,
+                e.field,
+                e.reason,
+                json.dumps(e.data, ensure_ascii=False) if e.data else "",
+                e.ip or "",
+            ]
+        )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat() if value is not None else None
+
+
+def attachment_zip_name(attachment: Attachment, ticket_number: str) -> str:
+    safe = attachment.filename.replace("/", "_").replace("\\", "_").lstrip(".") or "file"
+    return f"attachments/{ticket_number}/{attachment.pk}_{safe}"
+
+
+def customer_data(customer: Customer) -> dict[str, Any]:
+    """Everything kefu holds about one customer, unmasked (it is the customer's own data):
+    the customer, its tickets with every message (internal notes included), events and
+    escalations, the calls and surveys linked to those tickets."""
+    tickets = list(
+        Ticket.objects.filter(customer=customer)
+        .prefetch_related("messages__attachments", "events", "escalations__department", "tags")
+        .order_by("created_at", "id")
+    )
+    calls = Call.objects.filter(ticket__customer=customer).select_related("ticket")
+    surveys = Survey.objects.filter(ticket__customer=customer).select_related("ticket")
+    return {
+        "format": "kefu.customer-export/1",
+        "exported_at": _iso(timezone.now()),
+        "client": {"code": customer.client.code, "name": customer.client.name},
+        "customer": {
+            "id": customer.pk,
+            "name": customer.name,
+            "phones": list(customer.phones),
+            "emails": list(customer.emails),
+            "external_ids": dict(customer.external_ids),
+            "created_at": _iso(customer.created_at),
+        },
+        "tickets": [_ticket_data(t) for t in tickets],
+        "calls": [
+            {
+                "id": c.pk,
+                "ticket": c.ticket.number if c.ticket else None,
+                "offered_at": _iso(c.offered_at),
+                "answered_at": _iso(c.answered_at),
+                "ended_at": _iso(c.ended_at),
+                "wait_s": c.wait_s,
+                "talk_s": c.talk_s,
+                "hold_s": c.hold_s,
+                "queue": c.queue,
+            }
+            for c in calls.order_by("offered_at", "id")
+        ],
+        "surveys": [
+            {
+                "id": s.pk,
+                "ticket": s.ticket.number if s.ticket else None,
+                "channel": s.channel,
+                "sent_at": _iso(s.sent_at),
+                "answered_at": _iso(s.answered_at),
+                "score": s.score,
+                "comment": s.comment,
+            }
+            for s in surveys.order_by("sent_at", "id")
+        ],
+    }
+
+
+def _ticket_data(t: Ticket) -> dict[str, Any]:
+    return {
+        "number": t.number,
+        "subject": t.subject,
+        "kind": t.kind,
+        "priority": t.priority,
+        "status": t.status,
+        "channel": t.channel,
+        "tags": sorted(tag.name for tag in t.tags.all()),
+        "created_at": _iso(t.created_at),
+        "updated_at": _iso(t.updated_at),
+        "first_resolved_at": _iso(t.first_resolved_at),
+        "messages": [
+            {
+                "id": m.pk,
+                "direction": m.direction,
+                "author": m.author_name,
+                "created_at": _iso(m.created_at),
+                "body_text": m.body_text,
+                "body_html": m.body_html,
+                "attachments": [
+                    {
+                        "filename": a.filename,
+                        "content_type": a.content_type,
+                        "size": a.size,
+                        "file": attachment_zip_name(a, t.number),
+                    }
+                    for a in m.attachments.all()
+                ],
+            }
+            for m in t.messages.all()
+        ],
+        "events": [
+            {"type": e.type, "description": e.describe(), "at": _iso(e.at), "data": e.data}
+            for e in t.events.all()
+        ],
+        "escalations": [
+            {
+                "department": e.department.name,
+                "reason": e.reason,
+                "status": e.status,
+                "expected_by": _iso(e.expected_by),
+                "answer": e.answer,
+                "created_at": _iso(e.created_at),
+                "answered_at": _iso(e.answered_at),
+            }
+            for e in t.escalations.all()
+        ],
+    }
+
+
+def customer_summary(customer: Customer) -> dict[str, int]:
+    """How much kefu holds about a customer (for the page before export or anonymising)."""
+    return {
+        "tickets": Ticket.objects.filter(customer=customer).count(),
+        "attachments": Attachment.objects.filter(ticket__customer=customer).count(),
+        "calls": Call.objects.filter(ticket__customer=customer).count(),
+        "surveys": Survey.objects.filter(ticket__customer=customer).count(),
+    }
+
+
+@dataclass(frozen=True)
+class RetentionDue:
+    """Where one client stands against the retention clause of its last contract."""
+
+    client: Client
+    contract: Contract
+    keep_until: date  # the last day the data may be kept
+    run: RetentionRun | None
+
+    @property
+    def due_date(self) -> date:
+        return self.keep_until + timedelta(days=1)
+
+    def is_due(self, today: date) -> bool:
+        return today >= self.due_date and (self.run is None or not self.run.is_finished)
+
+
+def retention_schedule(*, clients: QuerySet[Client] | None = None) -> list[RetentionDue]:
+    """One row per client with a contract: the client's data is governed by the contract
+    that ends last, so nothing falls due while any contract of the client is in force or
+    inside its retention period. An auto-renewing last contract never falls due: load the
+    final contract with ``auto_renew: false`` to end it."""
+    qs = Contract.objects.select_related("client").order_by("client_id", "-end_date", "-id")
+    if clients is not None:
+        qs = qs.filter(client__in=clients)
+    last: dict[int, Contract] = {}
+    for contract in qs:
+        last.setdefault(contract.client_id, contract)
+    runs = {r.contract_id: r for r in RetentionRun.objects.filter(contract__in=last.values())}
+    rows = []
+    for contract in last.values():
+        if contract.auto_renew:
+            continue
+        keep_until = contract.end_date + timedelta(days=contract.retention_days)
+        rows.append(RetentionDue(contract.client, contract, keep_until, runs.get(contract.pk)))
+    return sorted(rows, key=lambda r: (r.keep_until, r.client.code))
+
+
+def retention_runs(*, user: User) -> QuerySet[RetentionRun]:
+    return RetentionRun.objects.visible_to(user).select_related("client", "contract")
+
+
+def retention_unfinished_or_due(today: date) -> list[RetentionDue]:
+    return [r for r in retention_schedule() if r.is_due(today)]
