@@ -32,6 +32,7 @@ from kefu.mail.models import (
     Result,
     Security,
 )
+from kefu.sla.services import sla_on_acknowledged
 from kefu.tickets.models import Message, Ticket
 
 logger = logging.getLogger(__name__)
@@ -236,10 +237,18 @@ def outbound_send(*, outbound_id: int, now: datetime | None = None) -> str:
         )
         logger.warning("mail %s not sent (attempt %s): %s", outbound.pk, attempts, exc)
         return OutboundStatus.FAILED if failed else OutboundStatus.PENDING
-    OutboundMail.objects.filter(pk=outbound.pk).update(
-        status=OutboundStatus.SENT, attempts=outbound.attempts + 1, sent_at=timezone.now()
-    )
+    _mark_sent(outbound, sent_at=timezone.now())
     return OutboundStatus.SENT
+
+
+@transaction.atomic
+def _mark_sent(outbound: OutboundMail, *, sent_at: datetime) -> None:
+    OutboundMail.objects.filter(pk=outbound.pk).update(
+        status=OutboundStatus.SENT, attempts=outbound.attempts + 1, sent_at=sent_at
+    )
+    if outbound.kind == OutboundKind.ACK and outbound.ticket is not None:
+        # The acknowledgement is what the contract's 确认登记 target asks for.
+        sla_on_acknowledged(ticket=outbound.ticket, at=sent_at)
 
 
 def outbound_retry_due(*, now: datetime | None = None, limit: int = 100) -> int:

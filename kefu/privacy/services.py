@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.roles import Perm
 from kefu.core.audit import audit_record
 from kefu.core.models import AuditAction
+from kefu.mail.models import InboundMail, OutboundMail
 from kefu.privacy import pii, selectors
 from kefu.privacy.models import RetentionRecord, RetentionRun
 from kefu.surveys.models import Survey
@@ -129,8 +130,26 @@ def _scrub_tickets(
     attachments = list(Attachment.objects.filter(ticket_id__in=ticket_ids).only("pk", "file"))
     for a in attachments:
         tally.add("attachment", a.pk)
+    mail_in = list(
+        InboundMail.objects.filter(ticket_id__in=ticket_ids)
+        .exclude(raw=b"")
+        .values_list("pk", flat=True)
+    )
+    mail_out = list(
+        OutboundMail.objects.filter(ticket_id__in=ticket_ids)
+        .exclude(to_address="")
+        .values_list("pk", flat=True)
+    )
+    for pk in mail_in:
+        tally.add("inbound_mail", pk)
+    for pk in mail_out:
+        tally.add("outbound_mail", pk)
     if not write:
         return
+    # The raw mail as received carries everything (addresses, names, signatures): it goes;
+    # the row stays as the record that a mail arrived and how it was handled.
+    InboundMail.objects.filter(pk__in=mail_in).update(raw=b"", from_address="", subject="")
+    OutboundMail.objects.filter(pk__in=mail_out).update(to_address="", subject="")
     Ticket.objects.bulk_update(tickets, ["subject"], batch_size=500)
     Message.objects.bulk_update(messages, ["author_name", "body_text", "body_html"], batch_size=500)
     Escalation.objects.bulk_update(escalations, ["reason", "answer"], batch_size=500)
@@ -232,7 +251,8 @@ def customer_export(
     *, actor: User | None, customer: Customer, request: HttpRequest | None = None
 ) -> bytes:
     """A ZIP of everything kefu holds about the customer: ``customer.json`` (unmasked: it is
-    the customer's own data) and the attachment files under ``attachments/``. An attachment
+    the customer's own data), the attachment files under ``attachments/`` and the emails
+    they sent, as received, under ``mail/``. An attachment
     whose file is gone from storage is listed with ``"missing": true``."""
     require(actor, Perm.PRIVACY_MANAGE)
     data = selectors.customer_data(customer)
@@ -250,6 +270,10 @@ def customer_export(
                     else:
                         archive.writestr(entry["file"], content)
                         files += 1
+        mails = InboundMail.objects.filter(ticket__customer=customer).exclude(raw=b"")
+        for pk, number, raw in mails.values_list("pk", "ticket__number", "raw"):
+            archive.writestr(f"mail/{number}-{pk}.eml", bytes(raw))
+            files += 1
         archive.writestr(
             "customer.json", json.dumps(data, ensure_ascii=False, indent=2, default=str)
         )
@@ -285,6 +309,14 @@ def _surveys_step(client_id: int, ids: Sequence[int], tally: Tally, write: bool)
         tally.add("survey", pk)
     if write:
         Survey.objects.filter(pk__in=ids).update(comment="")
+
+
+def _mail_step(client_id: int, ids: Sequence[int], tally: Tally, write: bool) -> None:
+    """Mail kept without a ticket (quarantined, ignored): the raw message goes."""
+    for pk in ids:
+        tally.add("inbound_mail", pk)
+    if write:
+        InboundMail.objects.filter(pk__in=ids).update(raw=b"", from_address="", subject="")
 
 
 @dataclass(frozen=True)
@@ -323,6 +355,16 @@ PHASES = [
         ),
         _surveys_step,
     ),
+    _Phase(
+        "mail",
+        lambda client_id, after: list(
+            InboundMail.objects.filter(client_id=client_id, ticket__isnull=True, pk__gt=after)
+            .exclude(raw=b"")
+            .order_by("pk")
+            .values_list("pk", flat=True)[: BATCH * 4]
+        ),
+        _mail_step,
+    ),
 ]
 _NEXT_PHASE = {
     p.name: (PHASES[i + 1].name if i + 1 < len(PHASES) else "done") for i, p in enumerate(PHASES)
@@ -336,6 +378,9 @@ def retention_workload(client_id: int) -> int:
         + Ticket.objects.filter(client_id=client_id, customer__isnull=True).count()
         + Survey.objects.filter(client_id=client_id, ticket__isnull=True)
         .exclude(comment="")
+        .count()
+        + InboundMail.objects.filter(client_id=client_id, ticket__isnull=True)
+        .exclude(raw=b"")
         .count()
     )
 

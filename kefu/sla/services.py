@@ -5,7 +5,8 @@ Rules (what a client auditing the figures needs to know):
   of the client's active policy (by ``order``). acknowledge, first_response, escalation and
   resolution start at creation; next_response (progress update) starts at each public agent
   reply while the ticket is unresolved and is met by the next one.
-- acknowledge is met by the first public reply or the ticket leaving ``new``; first_response
+- acknowledge is met by the first public reply, an acknowledgement the customer's mail
+  server accepted (the email channel's 确认登记 mail), or the ticket leaving ``new``; first_response
   by the first public reply; escalation by an escalation to a client department; resolution
   by ``resolved`` (or ``closed``).
 - While the ticket is pending (waiting on the customer) every running clock pauses; it
@@ -190,6 +191,15 @@ def sla_on_reply(*, ticket: Ticket, at: datetime) -> None:
         target = _targets(ticket).get(Metric.NEXT_RESPONSE)
         if target is not None:
             _start(ticket, target, at)
+    _refresh_ticket_due(ticket)
+
+
+@transaction.atomic(savepoint=False)
+def sla_on_acknowledged(*, ticket: Ticket, at: datetime) -> None:
+    """An acknowledgement (确认登记) reached the customer: meets the acknowledge clock only;
+    first response still waits for an agent's reply."""
+    for clock in _active(ticket, [Metric.ACKNOWLEDGE]):
+        _meet(clock, at)
     _refresh_ticket_due(ticket)
 
 

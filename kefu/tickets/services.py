@@ -241,6 +241,15 @@ def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
 
 
 @transaction.atomic
+def _deliver(ticket: Ticket, message: Message) -> None:
+    """Send a public message to the customer on the ticket's own channel. The mail (and its
+    send task) is written in the caller's transaction: committed together, never lost."""
+    if ticket.channel == Channel.EMAIL:
+        from kefu.mail.outbound import mail_reply_queue
+
+        mail_reply_queue(message=message)
+
+
 def ticket_reply(
     *,
     ticket: Ticket,
@@ -268,11 +277,7 @@ def ticket_reply(
         created_at=now,
     )
     _attach(message, attachments)
-    if ticket.channel == Channel.EMAIL:
-        # The mail (and its send task) is written in this transaction: never lost.
-        from kefu.mail.outbound import mail_reply_queue
-
-        mail_reply_queue(message=message)
+    _deliver(ticket, message)
     _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
     sla.sla_on_reply(ticket=ticket, at=now)
     target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
@@ -505,7 +510,7 @@ def ticket_escalate(
     text = notice or _(
         "您好，您的问题（工单 %(number)s）已转交%(dept)s处理，预计于 %(when)s 前给您答复。"
     ) % {"number": ticket.number, "dept": department.name, "when": when}
-    Message.objects.create(
+    notice_message = Message.objects.create(
         client_id=ticket.client_id,
         ticket=ticket,
         direction=Direction.OUTBOUND,
@@ -514,6 +519,7 @@ def ticket_escalate(
         body_text=text,
         created_at=now,
     )
+    _deliver(ticket, notice_message)
     ticket.escalated = True
     _touch(ticket, now, "escalated")
     if ticket.status in (Status.NEW, Status.PENDING):

@@ -3,22 +3,31 @@ acknowledgements, quarantine and re-processing."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kefu.accounts.models import User
 from kefu.calendars.services import calendar_load
 from kefu.conftest import Tenant
 from kefu.mail.models import InboundMail, MailAddressStatus, Mailbox, OutboundMail, Result
+from kefu.mail.outbound import outbound_send
 from kefu.mail.services import ACK_PER_HOUR, mail_ingest, mail_reprocess
-from kefu.mail.tests.conftest import eml, make_mailbox
+from kefu.mail.tests.conftest import SmtpCapture, eml, make_mailbox
+from kefu.privacy.services import customer_anonymise, customer_export
+from kefu.sla.models import SlaClock
 from kefu.sla.policies import sla_policy_load
 from kefu.tickets.models import Channel, Message, Ticket
+from kefu.tickets.services import ticket_escalate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -174,6 +183,25 @@ def test_acknowledgement_when_the_contract_asks(mailbox: Mailbox, ack_contract: 
     assert len(acks()) == 1
 
 
+def test_a_sent_acknowledgement_meets_the_acknowledge_clock_only(
+    tenant_a: Tenant, ack_contract: None, smtp_server: SmtpCapture
+) -> None:
+    """确认登记 is the acknowledgement mail itself, once the mail server took it; the first
+    response still waits for an agent."""
+    box = make_mailbox(
+        tenant_a, "ack@acme.example", smtp_host=smtp_server.host, smtp_port=smtp_server.port
+    )
+    ticket = Ticket.objects.get(number=mail_ingest(raw=eml(), source="imap", mailbox=box).ticket)
+    clock = SlaClock.objects.get(ticket=ticket, metric="acknowledge")
+    assert clock.met_at is None
+    (ack,) = acks()
+    assert outbound_send(outbound_id=ack.pk) == "sent"
+    assert len(smtp_server.mails) == 1
+    clock.refresh_from_db()
+    ack.refresh_from_db()
+    assert clock.status == "met" and clock.met_at == ack.sent_at
+
+
 def test_no_acknowledgement_without_contract_target(mailbox: Mailbox) -> None:
     assert mail_ingest(raw=eml(), source="imap", mailbox=mailbox).result == "created"
     assert not acks()
@@ -308,3 +336,39 @@ def test_cli_ingest_refuses_unknown_client(tmp_path: Path, db: None) -> None:
 
     with pytest.raises(CommandError, match="no client"):
         call_command("email", "ingest", "--client", "NOPE", str(tmp_path / "x.eml"))
+
+
+def test_escalation_notice_is_mailed_to_the_customer(mailbox: Mailbox, tenant_a: Tenant) -> None:
+    """The expected completion time of an escalation reaches an email customer by email."""
+    ticket = Ticket.objects.get(
+        number=mail_ingest(raw=eml(), source="imap", mailbox=mailbox).ticket
+    )
+    expected_by = timezone.now() + timedelta(days=2)
+    ticket_escalate(
+        ticket=ticket,
+        actor=tenant_a.agent,
+        department=tenant_a.department,
+        reason="需要财务部核实退款",
+        expected_by=expected_by,
+    )
+    (notice,) = OutboundMail.objects.filter(ticket=ticket, kind="reply")
+    assert notice.to_address == "zhang.san@example.cn"
+    assert notice.in_reply_to == "m1@example.cn"
+    when = timezone.localtime(expected_by).strftime("%Y-%m-%d %H:%M")
+    assert notice.ticket_message is not None and when in notice.ticket_message.body_text
+
+
+def test_data_subject_requests_cover_the_stored_mail(mailbox: Mailbox, admin_user: User) -> None:
+    """The raw mail holds the customer's address, name and signature: the export hands it
+    over, and anonymising removes it while the record of its arrival stays."""
+    result = mail_ingest(raw=eml(), source="imap", mailbox=mailbox)
+    ticket = Ticket.objects.get(number=result.ticket)
+    assert ticket.customer is not None
+    with zipfile.ZipFile(
+        io.BytesIO(customer_export(actor=admin_user, customer=ticket.customer))
+    ) as z:
+        assert z.read(f"mail/{ticket.number}-{result.inbound_id}.eml") == eml()
+    customer_anonymise(actor=admin_user, customer=ticket.customer, reason="客户要求删除")
+    stored = InboundMail.objects.get(pk=result.inbound_id or 0)
+    assert bytes(stored.raw) == b"" and stored.from_address == "" and stored.subject == ""
+    assert stored.result == Result.CREATED and stored.ticket == ticket

@@ -18,6 +18,7 @@ from kefu.conftest import Tenant, login
 from kefu.contracts.models import Contract
 from kefu.core import scheduler
 from kefu.core.models import AuditAction, AuditEvent
+from kefu.mail.models import InboundMail
 from kefu.privacy.models import RetentionRun
 from kefu.privacy.services import ANON_NAME, retention_run_due
 from kefu.privacy.tests.test_dsr import _media, kpis, month_of_work
@@ -55,6 +56,15 @@ def ended(tenant_a: Tenant, tenant_b: Tenant) -> tuple[Tenant, Tenant]:
     tickets.ticket_create(
         client=tenant_a.client, subject="匿名来电", body="回电 13912345678", channel="phone"
     )
+    # A mail kept in quarantine (no ticket): the raw message holds the sender's address.
+    for t in (tenant_a, tenant_b):
+        InboundMail.objects.create(
+            client=t.client,
+            source="file",
+            raw="From: 王小明 <wang@example.cn>\r\n\r\n电话 13800138000".encode(),
+            dedup_key=f"q-{t.client.code}",
+            result="quarantined",
+        )
     return tenant_a, tenant_b
 
 
@@ -62,6 +72,10 @@ def _personal_data(t: Tenant) -> list[str]:
     texts = list(Message.objects.filter(client=t.client).values_list("body_text", flat=True))
     texts += [c.name for c in Customer.objects.filter(client=t.client)]
     texts += list(Survey.objects.filter(client=t.client).values_list("comment", flat=True))
+    texts += [
+        bytes(raw).decode()
+        for raw in InboundMail.objects.filter(client=t.client).values_list("raw", flat=True)
+    ]
     joined = " ".join(texts)
     return [p for p in ("王小明", "13800138000", "13912345678", "wang@") if p in joined]
 
