@@ -224,3 +224,27 @@ def test_main_pages_break_no_content_security_policy(
         assert refused == [], url
     assert p.failed == []
     p.clean()
+
+
+def test_agent_reveals_a_phone_number_with_a_reason(open_page: Any, tenant_a: Tenant) -> None:
+    """The number shows masked; the agent opens 查看明文, gives a reason and sees it in place
+    (HTMX), and the reveal is in the audit log."""
+    from kefu.core.models import AuditEvent
+
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    page = p.page
+    page.goto(f"{p.base}/tickets/{tenant_a.ticket.pk}/")
+    card = page.locator("#customer-card")
+    assert "138****8000" in card.inner_text() and "13800138000" not in page.content()
+    assert card.locator("#reveal-emails details").count() == 0  # agents may not reveal emails
+    phones = card.locator("#reveal-phones")
+    phones.locator("summary").click()
+    phones.locator("input[name=reason]").fill("客户要求回电")
+    phones.locator("button[type=submit]").click()
+    page.locator("#reveal-phones .revealed").wait_for()
+    assert phones.locator(".revealed").inner_text() == "13800138000"
+    assert page.url.endswith(f"/tickets/{tenant_a.ticket.pk}/")  # in place, no navigation
+    event = AuditEvent.objects.get(action="reveal")
+    assert event.actor == tenant_a.agent and event.reason == "客户要求回电"
+    p.clean()
