@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import Role
 from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
+from kefu.privacy.fields import EncryptedTextField
 
 if TYPE_CHECKING:
     from kefu.accounts.models import User
@@ -51,8 +52,8 @@ class Mailbox(ClientOwned):
         _("IMAP 加密"), max_length=8, choices=Security.choices, default=Security.SSL
     )
     imap_user = models.CharField(_("IMAP 用户名"), max_length=200, blank=True)
-    # Kept as entered: field encryption belongs to kefu.privacy (see the README).
-    imap_password = models.CharField(_("IMAP 密码"), max_length=200, blank=True)
+    # Encrypted at rest like customer data, and rotated with it (kefu encryption rotate).
+    imap_password = EncryptedTextField(_("IMAP 密码"), blank=True)
     imap_folder = models.CharField(_("收件文件夹"), max_length=200, default="INBOX")
     imap_processed_folder = models.CharField(
         _("已处理文件夹"),
@@ -67,7 +68,7 @@ class Mailbox(ClientOwned):
         _("SMTP 加密"), max_length=8, choices=Security.choices, default=Security.SSL
     )
     smtp_user = models.CharField(_("SMTP 用户名"), max_length=200, blank=True)
-    smtp_password = models.CharField(_("SMTP 密码"), max_length=200, blank=True)
+    smtp_password = EncryptedTextField(_("SMTP 密码"), blank=True)
 
     acknowledge = models.BooleanField(
         _("发送确认登记邮件"),

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import kefu.privacy.fields
 from django.db import migrations, models
 
 
@@ -26,14 +27,14 @@ class Migration(migrations.Migration):
                 ('imap_port', models.PositiveIntegerField(default=993, verbose_name='IMAP 端口')),
                 ('imap_security', models.CharField(choices=[('ssl', 'SSL/TLS'), ('starttls', 'STARTTLS'), ('none', '不加密')], default='ssl', max_length=8, verbose_name='IMAP 加密')),
                 ('imap_user', models.CharField(blank=True, max_length=200, verbose_name='IMAP 用户名')),
-                ('imap_password', models.CharField(blank=True, max_length=200, verbose_name='IMAP 密码')),
+                ('imap_password', kefu.privacy.fields.EncryptedTextField(blank=True, verbose_name='IMAP 密码')),
                 ('imap_folder', models.CharField(default='INBOX', max_length=200, verbose_name='收件文件夹')),
                 ('imap_processed_folder', models.CharField(blank=True, help_text='留空则只给已处理的邮件加 $KefuDone 标记，不移动。', max_length=200, verbose_name='已处理文件夹')),
                 ('smtp_host', models.CharField(blank=True, max_length=200, verbose_name='SMTP 服务器')),
                 ('smtp_port', models.PositiveIntegerField(default=465, verbose_name='SMTP 端口')),
                 ('smtp_security', models.CharField(choices=[('ssl', 'SSL/TLS'), ('starttls', 'STARTTLS'), ('none', '不加密')], default='ssl', max_length=8, verbose_name='SMTP 加密')),
                 ('smtp_user', models.CharField(blank=True, max_length=200, verbose_name='SMTP 用户名')),
-                ('smtp_password', models.CharField(blank=True, max_length=200, verbose_name='SMTP 密码')),
+                ('smtp_password', kefu.privacy.fields.EncryptedTextField(blank=True, verbose_name='SMTP 密码')),
                 ('acknowledge', models.BooleanField(default=True, help_text='合同的时效政策含“确认登记”目标时，新工单会收到一封带工单号的确认邮件。', verbose_name='发送确认登记邮件')),
                 ('ack_subject', models.CharField(blank=True, help_text='可用 {{ number }}、{{ subject }}；留空用默认主题。', max_length=200, verbose_name='确认邮件主题')),
                 ('ack_body_zh', models.TextField(blank=True, help_text='可用 {{ number }}、{{ subject }}、{{ client }}；留空用默认正文。', verbose_name='确认邮件正文（中文）')),
