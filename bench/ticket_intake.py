@@ -393,7 +393,11 @@ def setup_kefu(args: argparse.Namespace, work: Path) -> System:
         policy = work / "bench-sla.yaml"
         policy.write_text(SLA_POLICY.format(client=KEFU_CLIENT), encoding="utf-8")
         run([*kefu, "sla", "load", policy], env=env, cwd=src)
-    token = run([*kefu, "token", "create", "--user", AGENT, "--name", "bench"], env=env, cwd=src)
+    token = run(
+        [*kefu, "token", "create", "--user", AGENT, "--name", "bench", "--scope", "write"],
+        env=env,
+        cwd=src,
+    )
     token = token.strip().splitlines()[-1]
     auth = f"Bearer {token}"
     path = "/api/v1/tickets"

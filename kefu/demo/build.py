@@ -27,6 +27,7 @@ from kefu.calendars.services import calendar_load, statutory_sync
 from kefu.contracts.documents import contract_load
 from kefu.contracts.models import Client, Department
 from kefu.core.tenancy import ClientOwned
+from kefu.demo import mail as demo_mail
 from kefu.demo import vocabulary as vocab
 from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
 from kefu.sla import services as sla
@@ -95,6 +96,7 @@ def reset() -> None:
     ids = list(
         Client.objects.filter(code__in=[c.code for c in CLIENTS]).values_list("pk", flat=True)
     )
+    demo_mail.reset()
     owned = [m for m in apps.get_models() if issubclass(m, ClientOwned)]
     Ticket.tags.through.objects.filter(ticket__client_id__in=ids).delete()
     for _ in range(len(owned) + 1):
@@ -164,6 +166,8 @@ def build(
             result = import_history(client=client, records=[(0, r) for r in records], progress=tick)
             counts[spec.code] = dict(result.created)
             _make_live(rng, client, now, people, tick)
+            if spec.code == "HUAXIN":
+                counts["mail"] = demo_mail.demo_mail(client=client, now=now)
     return counts
 
 

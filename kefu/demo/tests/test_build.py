@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from kefu.accounts.models import User
 from kefu.contracts.models import Client
+from kefu.mail.models import InboundMail
 from kefu.sla.models import SlaClock
 from kefu.tickets import services
 from kefu.tickets.models import Channel, Escalation, Kind, Ticket
@@ -27,8 +28,9 @@ def test_demo_builds_a_working_help_desk_once() -> None:
     auditor = User.objects.get(username="huaxin_audit")
     assert auditor.client is not None and auditor.client.code == "HUAXIN"
     assert auditor.check_password("kefu-demo-2026")
+    # 240 from the history, 2 from the demo mailbox.
     tickets = Ticket.objects.all()
-    assert tickets.count() == 240
+    assert tickets.count() == 242
     assert set(tickets.values_list("channel", flat=True)) >= {
         Channel.EMAIL,
         Channel.CHAT,
@@ -46,8 +48,16 @@ def test_demo_builds_a_working_help_desk_once() -> None:
     assert SlaClock.objects.exists()
     assert Escalation.objects.filter(status="open").exists()
     # Running it again adds nothing; a new ticket continues the numbering.
+    # The mailbox's mails went through the real ingestion, Chinese intact.
+    complaint = Ticket.objects.get(subject="投诉：空调安装后漏水")
+    assert complaint.channel == Channel.EMAIL
+    assert [m.author_name for m in complaint.messages.all()] == ["王镕", "王镕"]
+    assert Ticket.objects.filter(subject="查詢：保養合約續期").exists()
+    results = dict(InboundMail.objects.values_list("message_id", "result"))
+    assert results["demo-autoreply@demo.kefu.example"] == "ignored"
+    assert results["demo-nowhere@demo.kefu.example"] == "quarantined"
     assert "already loaded" in _demo()
-    assert Ticket.objects.count() == 240
+    assert Ticket.objects.count() == 242
     client = Client.objects.get(code="HUAXIN")
     fresh = services.ticket_create(client=client, subject="新工单", body="x", channel="chat")
     assert fresh.number.startswith("HX-")
@@ -58,6 +68,7 @@ def test_demo_reset_rebuilds() -> None:
     _demo()
     first = set(Ticket.objects.values_list("pk", flat=True))
     _demo("--reset")
-    assert Ticket.objects.count() == 240
+    assert Ticket.objects.count() == 242
+    assert InboundMail.objects.count() == 5
     assert first.isdisjoint(set(Ticket.objects.values_list("pk", flat=True)))
     assert User.objects.filter(username="admin").count() == 1
