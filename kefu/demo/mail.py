@@ -58,7 +58,7 @@ def _mail(
 def demo_mail(*, client: Client, now: datetime) -> dict[str, int]:
     """Create the mailbox and ingest the sample mails; returns outcomes by result. Safe to
     run again: ingestion is idempotent on the Message-ID."""
-    mailbox, _ = Mailbox.objects.get_or_create(
+    Mailbox.objects.get_or_create(
         address=ADDRESS,
         defaults={"client": client, "from_name": f"{client.name}客服", "acknowledge": False},
     )
