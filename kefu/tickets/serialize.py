@@ -56,8 +56,8 @@ def message_data(message: Message) -> dict[str, Any]:
         "id": message.pk,
         "direction": message.direction,
         "author": masking.message_author(message),
-        "body_text": masking.text(message.body_text),
-        "body_html": masking.html(message.body_html),
+        "body_text": masking.message_text(message),
+        "body_html": masking.message_html(message),
         "created_at": message.created_at,
         "attachments": [
             {

@@ -43,3 +43,14 @@ def customer_masked(customer: Any, field: str) -> list[str]:
 @register.filter
 def message_author(message: Any) -> str:
     return masking.message_author(message)
+
+
+@register.filter
+def mask_message(message: Any) -> str:
+    """A message's text, numbers and the sender's own name masked."""
+    return masking.message_text(message)
+
+
+@register.filter
+def message_has_pii(message: Any) -> bool:
+    return masking.message_has_pii(message)

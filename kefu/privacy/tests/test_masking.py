@@ -88,6 +88,18 @@ def test_messages_are_masked_in_page_and_api(tenant_a: Tenant) -> None:
     assert last["body_html"] == "<p>卡号 <i>622202******7894</i></p>"
 
 
+def test_a_customer_signing_with_their_name_is_masked_too(tenant_a: Tenant) -> None:
+    """A name is no pattern, but kefu knows who wrote an inbound message: the signature of
+    王小明 shows as 王**, in the page and the API alike."""
+    services.ticket_add_customer_message(
+        ticket=tenant_a.ticket, body="空调还是不制冷，麻烦再看看。\n\n王小明", author_name="王小明"
+    )
+    page = login(tenant_a.agent).get(f"/tickets/{tenant_a.ticket.pk}/").content.decode()
+    assert "王小明" not in page and "麻烦再看看。<br><br>王**" in page.replace("\n", "")
+    detail = api_client(tenant_a.agent).get(f"/api/v1/tickets/{tenant_a.ticket.pk}").json()
+    assert detail["messages"][-1]["body_text"].endswith("\n\n王**")
+
+
 def test_ticket_show_command_prints_masked(tenant_a: Tenant) -> None:
     from io import StringIO
 
