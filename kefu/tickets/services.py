@@ -240,7 +240,6 @@ def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
         )
 
 
-@transaction.atomic
 def _deliver(ticket: Ticket, message: Message) -> None:
     """Send a public message to the customer on the ticket's own channel. The mail (and its
     send task) is written in the caller's transaction: committed together, never lost."""
@@ -250,6 +249,7 @@ def _deliver(ticket: Ticket, message: Message) -> None:
         mail_reply_queue(message=message)
 
 
+@transaction.atomic
 def ticket_reply(
     *,
     ticket: Ticket,
