@@ -82,6 +82,6 @@ def test_demo_personal_data_is_masked_for_every_role() -> None:
         assert seen >= 3, f"{username} reached almost nothing"
     # The ticket page did show the customer, masked.
     page = login(User.objects.get(username="kefu01")).get(f"/tickets/{objects['ticket']}/")
-    ticket = Ticket.objects.get(pk=objects["ticket"])
+    ticket = Ticket.objects.get(pk=str(objects["ticket"]))
     assert ticket.customer is not None and ticket.customer.phones
     assert pii.mask_phone(str(ticket.customer.phones[0])) in page.content.decode()
