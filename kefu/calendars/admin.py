@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from kefu.calendars.models import Calendar, CalendarException, HolidayYear, StatutoryDay
+from kefu.core.admin import AuditedAdmin
 
 
 class CalendarExceptionInline(admin.TabularInline[CalendarException, Calendar]):
@@ -9,18 +10,18 @@ class CalendarExceptionInline(admin.TabularInline[CalendarException, Calendar]):
 
 
 @admin.register(Calendar)
-class CalendarAdmin(admin.ModelAdmin[Calendar]):
+class CalendarAdmin(AuditedAdmin[Calendar]):
     list_display = ("name", "timezone", "holidays", "updated_at")
     inlines = [CalendarExceptionInline]
 
 
 @admin.register(StatutoryDay)
-class StatutoryDayAdmin(admin.ModelAdmin[StatutoryDay]):
+class StatutoryDayAdmin(AuditedAdmin[StatutoryDay]):
     list_display = ("date", "kind", "name", "source")
     list_filter = ("kind", "source")
     date_hierarchy = "date"
 
 
 @admin.register(HolidayYear)
-class HolidayYearAdmin(admin.ModelAdmin[HolidayYear]):
+class HolidayYearAdmin(AuditedAdmin[HolidayYear]):
     list_display = ("year", "source", "entered_at")

@@ -1,16 +1,17 @@
 from django.contrib import admin
 
 from kefu.contracts.models import Client, Contract, Department, ImprovementGoal, KpiTarget
+from kefu.core.admin import AuditedAdmin
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin[Client]):
+class ClientAdmin(AuditedAdmin[Client]):
     list_display = ("code", "name", "ticket_prefix", "time_zone", "is_active")
     search_fields = ("code", "name")
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin[Department]):
+class DepartmentAdmin(AuditedAdmin[Department]):
     list_display = ("name", "client", "email")
     list_filter = ("client",)
 
@@ -26,7 +27,7 @@ class ImprovementGoalInline(admin.TabularInline[ImprovementGoal, Contract]):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin[Contract]):
+class ContractAdmin(AuditedAdmin[Contract]):
     list_display = ("number", "title", "client", "start_date", "end_date", "monthly_fee")
     list_filter = ("client",)
     inlines = [KpiTargetInline, ImprovementGoalInline]

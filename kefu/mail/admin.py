@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import User
+from kefu.core.admin import AuditedAdmin
 from kefu.mail.models import InboundMail, MailAddressStatus, Mailbox, OutboundMail, Result
 from kefu.mail.services import mail_reprocess
 
@@ -57,7 +58,7 @@ class MailboxForm(forms.ModelForm[Mailbox]):
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin[Mailbox]):
+class MailboxAdmin(AuditedAdmin[Mailbox]):
     form = MailboxForm
     list_display = ("address", "client", "active", "imap_host", "smtp_host", "last_poll_at")
     list_filter = ("client", "active")
@@ -91,7 +92,7 @@ class MailboxAdmin(admin.ModelAdmin[Mailbox]):
 
 
 @admin.register(InboundMail)
-class InboundMailAdmin(admin.ModelAdmin[InboundMail]):
+class InboundMailAdmin(AuditedAdmin[InboundMail]):
     """Read-only: a received message is evidence. Its raw bytes are downloaded from the
     quarantine page (the access is audited), not shown here."""
 
@@ -120,7 +121,7 @@ class InboundMailAdmin(admin.ModelAdmin[InboundMail]):
 
 
 @admin.register(OutboundMail)
-class OutboundMailAdmin(admin.ModelAdmin[OutboundMail]):
+class OutboundMailAdmin(AuditedAdmin[OutboundMail]):
     list_display = ("id", "created_at", "client", "kind", "ticket", "status", "attempts")
     list_filter = ("status", "kind", "client")
     readonly_fields = [f.name for f in OutboundMail._meta.fields]
@@ -130,6 +131,6 @@ class OutboundMailAdmin(admin.ModelAdmin[OutboundMail]):
 
 
 @admin.register(MailAddressStatus)
-class MailAddressStatusAdmin(admin.ModelAdmin[MailAddressStatus]):
+class MailAddressStatusAdmin(AuditedAdmin[MailAddressStatus]):
     list_display = ("address", "client", "failing", "bounces", "last_bounce_at")
     list_filter = ("failing", "client")

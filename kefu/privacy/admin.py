@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from kefu.core.admin import AuditedAdmin
 from kefu.privacy.models import RetentionRun
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(admin.ModelAdmin[RetentionRun]):
+class RetentionRunAdmin(AuditedAdmin[RetentionRun]):
     """Read-only: runs are written by the retention job, and their certificates must not
     change afterwards."""
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kefu.core.admin import AuditedAdmin
 from kefu.sla.models import SlaClock, SlaPolicy, SlaTarget
 
 
@@ -9,14 +10,14 @@ class SlaTargetInline(admin.TabularInline[SlaTarget, SlaPolicy]):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin[SlaPolicy]):
+class SlaPolicyAdmin(AuditedAdmin[SlaPolicy]):
     list_display = ("name", "client", "active")
     list_filter = ("client", "active")
     inlines = [SlaTargetInline]
 
 
 @admin.register(SlaClock)
-class SlaClockAdmin(admin.ModelAdmin[SlaClock]):
+class SlaClockAdmin(AuditedAdmin[SlaClock]):
     list_display = ("ticket", "metric", "status", "due_at", "provisional")
     list_filter = ("metric", "status", "provisional")
     raw_id_fields = ("ticket", "target")

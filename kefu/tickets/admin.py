@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from kefu.core.admin import AuditedAdmin
 from kefu.tickets.models import Customer, Tag, Ticket
 from kefu.tickets.selectors import customer_match
 from kefu.tickets.services import customer_index
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin[Ticket]):
+class TicketAdmin(AuditedAdmin[Ticket]):
     list_display = ("number", "subject", "client", "status", "priority", "channel", "created_at")
     list_filter = ("client", "status", "priority", "channel", "kind")
     search_fields = ("number", "subject")
@@ -20,7 +21,7 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin[Customer]):
+class CustomerAdmin(AuditedAdmin[Customer]):
     list_display = ("id", "name", "client", "created_at")
     list_filter = ("client",)
     # Name, phones and emails are encrypted: search matches a whole value by blind index.
@@ -41,6 +42,6 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin[Tag]):
+class TagAdmin(AuditedAdmin[Tag]):
     list_display = ("name", "client")
     list_filter = ("client",)

@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from kefu.conftest import Tenant
+from kefu.accounts.models import User
+from kefu.conftest import Tenant, login
+from kefu.contracts.models import Department
 from kefu.core.audit import audit_record
 from kefu.core.models import AppendOnlyError, AuditAction, AuditEvent
 from kefu.tickets.models import Customer
@@ -41,3 +43,25 @@ def test_auditor_sees_only_own_client_events(tenant_a: Tenant, tenant_b: Tenant)
     audit_record(actor=None, action=AuditAction.KEY_ROTATE)
     seen = set(AuditEvent.objects.visible_to(tenant_a.auditor).values_list("client_id", flat=True))
     assert seen == {tenant_a.client.pk}
+
+
+def test_changes_in_the_admin_are_audited(tenant_a: Tenant, admin_user: User) -> None:
+    http = login(admin_user)
+    r = http.post(
+        "/admin/contracts/department/add/",
+        {"client": tenant_a.client.pk, "name": "投诉处理部", "email": "ts@acme.example"},
+    )
+    assert r.status_code == 302
+    department = Department.objects.get(name="投诉处理部")
+    r = http.post(
+        f"/admin/contracts/department/{department.pk}/change/",
+        {"client": tenant_a.client.pk, "name": "投诉处理部", "email": "complaints@acme.example"},
+    )
+    assert r.status_code == 302
+    events = AuditEvent.objects.filter(object_type="contracts.department").order_by("id")
+    assert [(e.action, e.actor, e.client_id) for e in events] == [
+        ("create", admin_user, tenant_a.client.pk),
+        ("update", admin_user, tenant_a.client.pk),
+    ]
+    assert events[1].data == {"fields": ["邮箱"], "via": "admin"}
+    assert "complaints@acme.example" not in str(events[1].data)
