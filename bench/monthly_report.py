@@ -11,12 +11,15 @@ one plain SQL statement that aggregates the same month's tickets, calls and surv
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,8 +32,10 @@ def setup_env(db: str) -> None:
     if db == "postgres":
         name = "kefu_bench_report"
         for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
-                            "-qc", sql], check=True)
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql],
+                check=True,
+            )
         os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -45,42 +50,113 @@ def setup_env(db: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def records(rng: random.Random, n_tickets: int, start: datetime, days: int) -> list[dict]:
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def records(
+    rng: random.Random, n_tickets: int, start: datetime, seconds: int, offset: int = 0
+) -> list[dict]:
+    """Tickets ``offset``… created at random within ``seconds`` after ``start``."""
     out: list[dict] = []
     channels = ["email", "chat", "phone", "wechat", "portal"]
     kinds = ["inquiry", "request", "fault", "complaint", "suggestion"]
-    for i in range(n_tickets):
-        created = start + timedelta(seconds=rng.randrange(days * 86400))
+    for i in range(offset, offset + n_tickets):
+        created = start + timedelta(seconds=rng.randrange(seconds))
         reply = created + timedelta(minutes=rng.randrange(1, 240))
         msgs = [
             {"at": created, "direction": "in", "author": "customer", "body": "热水器不出热水"},
             {"at": reply, "direction": "out", "author": f"agent:a{i % 40}", "body": "已为您登记"},
-            {"at": reply + timedelta(hours=1), "direction": "in", "author": "customer",
-             "body": "好的，谢谢"},
+            {
+                "at": reply + timedelta(hours=1),
+                "direction": "in",
+                "author": "customer",
+                "body": "好的，谢谢",
+            },
         ]
         events = []
         if rng.random() < 0.9:
-            events.append({"at": reply + timedelta(hours=rng.randrange(1, 48)),
-                           "type": "resolved"})
-        out.append({"type": "ticket", "id": f"t{i}", "channel": rng.choice(channels),
-                    "kind": rng.choice(kinds), "subject": "热水器故障", "created_at": created,
-                    "customer": {"id": f"c{i % 50000}", "name": "张三"},
-                    "messages": msgs, "events": events})
+            events.append({"at": reply + timedelta(hours=rng.randrange(1, 48)), "type": "resolved"})
+        out.append(
+            {
+                "type": "ticket",
+                "id": f"t{i}",
+                "channel": rng.choice(channels),
+                "kind": rng.choice(kinds),
+                "subject": "热水器故障",
+                "created_at": created,
+                "customer": {"id": f"c{i % 50000}", "name": "张三"},
+                "messages": msgs,
+                "events": events,
+            }
+        )
     return out
+
+
+def chunk_lines(rng: random.Random, n: int, done: int, total: int, start: datetime) -> list[str]:
+    """One chunk of the history as JSON Lines: n tickets, n/2 calls, n/5 surveys. The
+    chunks follow each other in time, as a history export and live traffic do: chunk
+    ``done``…``done + n`` of ``total`` covers that share of the 92 days."""
+    span = 92 * 86400
+    start += timedelta(seconds=span * done // total)
+    window = max(span * n // total, 1)
+    rows = records(rng, n, start, window, offset=done)
+    for k in range(n // 2):
+        offered = start + timedelta(seconds=rng.randrange(window))
+        wait = timedelta(seconds=rng.randrange(3, 60))
+        answered = None if rng.random() < 0.05 else offered + wait
+        rows.append(
+            {
+                "type": "call",
+                "id": f"c{done}-{k}",
+                "offered_at": offered,
+                "answered_at": answered,
+                "ended_at": (answered or offered) + timedelta(seconds=rng.randrange(5, 600)),
+                "hold_s": 0,
+                "acw_s": 30,
+                "agent": None,
+                "ticket": None,
+            }
+        )
+    rows.extend(
+        {
+            "type": "survey",
+            "id": f"s{done}-{k}",
+            "ticket": None,
+            "sent_at": start + timedelta(seconds=rng.randrange(window)),
+            "answered_at": None,
+            "score": rng.choice([None, 3, 4, 5, 5]),
+        }
+        for k in range(n // 5)
+    )
+    return [json.dumps(r, ensure_ascii=False, default=_iso) for r in rows]
+
+
+def median_time(fn: Callable[[], object], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--chunk", type=int, default=20_000)
+    parser.add_argument(
+        "--chunk", type=int, default=20_000, help="tickets per imported file (one transaction each)"
+    )
     args = parser.parse_args()
     setup_env(args.db)
 
     from django.db import connection
 
     from kefu.contracts.models import Client
-    from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
+    from kefu.reports.importer import import_history, parse_lines
     from kefu.reports.periods import month
     from kefu.reports.selectors import client_kpis
 
@@ -89,42 +165,39 @@ def main() -> None:
     start = datetime(2026, 8, 1, tzinfo=SH)
     n_calls, n_surveys = args.tickets // 2, args.tickets // 5
     total_records = 0
-    t0 = time.perf_counter()
+    parse_s = write_s = 0.0
     done = 0
     while done < args.tickets:
         n = min(args.chunk, args.tickets - done)
-        batch = [TicketIn.model_validate(r) for r in records(rng, n, start, 92)]
-        for r in batch:
-            r.id = f"t{done}-{r.id}"
-        calls = []
-        for k in range(n // 2):
-            offered = start + timedelta(seconds=rng.randrange(92 * 86400))
-            wait = timedelta(seconds=rng.randrange(3, 60))
-            answered = None if rng.random() < 0.05 else offered + wait
-            calls.append(CallIn.model_validate({
-                "type": "call", "id": f"c{done}-{k}", "offered_at": offered,
-                "answered_at": answered,
-                "ended_at": (answered or offered) + timedelta(seconds=rng.randrange(5, 600)),
-                "hold_s": 0, "acw_s": 30, "agent": None, "ticket": None}))
-        surveys = [SurveyIn.model_validate({
-            "type": "survey", "id": f"s{done}-{k}", "ticket": None,
-            "sent_at": start + timedelta(seconds=rng.randrange(92 * 86400)),
-            "answered_at": None, "score": rng.choice([None, 3, 4, 5, 5])})
-            for k in range(n // 5)]
-        import_history(client=client, records=[(0, r) for r in (*batch, *calls, *surveys)])
+        lines = chunk_lines(rng, n, done, args.tickets, start)  # the file's text: not timed
+        t0 = time.perf_counter()
+        parsed = parse_lines(lines)
+        t1 = time.perf_counter()
+        import_history(client=client, records=parsed)
+        t2 = time.perf_counter()
+        parse_s += t1 - t0
+        write_s += t2 - t1
         done += n
-        total_records += n * 4 + len(calls) + len(surveys)  # ticket + 3 messages
-        rate = total_records / (time.perf_counter() - t0)
-        print(f"\rimported {done:,}/{args.tickets:,} tickets, {rate:,.0f} records/s", end="",
-              file=sys.stderr)
-    import_s = time.perf_counter() - t0
+        total_records += n * 4 + n // 2 + n // 5  # ticket + 3 messages, calls, surveys
+        rate = total_records / (parse_s + write_s)
+        print(
+            f"\rimported {done:,}/{args.tickets:,} tickets, {rate:,.0f} records/s",
+            end="",
+            file=sys.stderr,
+        )
+    import_s = parse_s + write_s
     print(file=sys.stderr)
+
+    if args.db == "postgres":
+        # Autovacuum does this by itself shortly after a bulk load (statistics for the
+        # planner, visibility map for index-only scans); done here so that the timings do
+        # not depend on whether it has run yet.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
     period = month("2026-09", "Asia/Shanghai")
     client_kpis(client, period)  # warm caches
-    t0 = time.perf_counter()
-    client_kpis(client, period)
-    kpi_s = time.perf_counter() - t0
+    kpi_s = median_time(lambda: client_kpis(client, period))
 
     floor_sql = """
         SELECT
@@ -142,19 +215,26 @@ def main() -> None:
     """
     span = [client.pk, period.start, period.end]
     with connection.cursor() as cursor:
-        cursor.execute(floor_sql, span * 5)
-        t0 = time.perf_counter()
-        cursor.execute(floor_sql, span * 5)
-        cursor.fetchall()
-        floor_s = time.perf_counter() - t0
 
-    print(f"database {args.db}; {args.tickets:,} tickets, {args.tickets * 3:,} messages, "
-          f"{n_calls:,} calls, {n_surveys:,} surveys over 3 months")
-    print(f"import:    {total_records:,} records in {import_s:.1f} s = "
-          f"{total_records / import_s:,.0f} records/s")
-    print(f"KPI JSON (2026-09):  {kpi_s:.3f} s")
+        def floor() -> None:
+            cursor.execute(floor_sql, span * 5)
+            cursor.fetchall()
+
+        floor()
+        floor_s = median_time(floor)
+
+    print(
+        f"database {args.db}; {args.tickets:,} tickets, {args.tickets * 3:,} messages, "
+        f"{n_calls:,} calls, {n_surveys:,} surveys over 3 months"
+    )
+    print(
+        f"import:    {total_records:,} records in {import_s:.1f} s = "
+        f"{total_records / import_s:,.0f} records/s (validating {parse_s:.1f} s, "
+        f"writing {write_s:.1f} s; target ≥ 20,000)"
+    )
+    print(f"KPI JSON (2026-09):  {kpi_s:.3f} s (median of 5)")
     print(f"floor (one bare SQL aggregate over the same rows): {floor_s:.3f} s")
-    print(f"ratio KPI / floor: {kpi_s / floor_s:.1f}×")
+    print(f"ratio KPI / floor: {kpi_s / floor_s:.1f}× (target ≤ 3×, and KPI < 2 s on PostgreSQL)")
 
 
 if __name__ == "__main__":

@@ -222,6 +222,9 @@ class Ticket(ClientOwned):
             models.Index(fields=["client", "-id"], name="ticket_client_id"),
             models.Index(fields=["client", "sla_due_at", "id"], name="ticket_client_sla_due"),
             models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due"),
+            # A period's tickets for the KPIs: created in it, first resolved in it.
+            models.Index(fields=["client", "created_at"], name="ticket_client_created"),
+            models.Index(fields=["client", "first_resolved_at"], name="ticket_client_resolved"),
         ]
         verbose_name = _("工单")
         verbose_name_plural = _("工单")
@@ -260,7 +263,13 @@ class Message(ClientOwned):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_time"),
+            # A ticket's replies (FCR contacts, first response) without reading the rows.
+            models.Index(
+                fields=["ticket", "direction", "created_at"], name="message_ticket_direction"
+            ),
+        ]
         verbose_name = _("消息")
         verbose_name_plural = _("消息")
 
