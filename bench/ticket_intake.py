@@ -56,13 +56,16 @@ WORK_DIR = ROOT / "var" / "bench"
 HD_VENV = WORK_DIR / "helpdesk-venv"
 HD_PYTHON = HD_VENV / "bin" / "python"
 HD_VERSION = "2.6.1"
-# The baseline's direct requirements, pinned; Django, uvicorn and psycopg at kefu's versions
-# so that only the applications differ.
+# The baseline's direct requirements, pinned; Django, uvicorn (with the httptools parser and
+# the uvloop event loop it picks up when installed, as kefu's do) and psycopg at kefu's
+# versions, so that only the applications differ.
 HD_REQUIREMENTS = [
     f"django-helpdesk=={HD_VERSION}",
     "Django==5.2.19",
     "djangorestframework==3.18.3",
     "uvicorn==0.54.0",
+    "httptools==0.9.0",
+    "uvloop==0.23.0",
     "psycopg[binary]==3.3.9",
 ]
 KEFU_CLIENT = "BENCH"
@@ -223,14 +226,18 @@ def serving(server: Server) -> Iterator[Server]:
 # waits ~40 ms for the client's delayed ACK (uvicorn issue #3149). That stall would swamp the
 # applications' own cost, so both systems are served by this launcher: uvicorn's own
 # multiprocess supervisor, handed a listener created as a TCP socket. ``--stock-uvicorn``
-# serves them with the plain command instead.
+# serves them with the plain command instead. Both run on uvloop with the httptools parser
+# (named here, so that a virtualenv without them fails instead of falling back).
 SERVE = """
 import socket, sys
 from uvicorn.config import Config
 from uvicorn.server import Server
 from uvicorn.supervisors.multiprocess import Multiprocess
 app, host, port, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-config = Config(app, host=host, port=port, workers=workers, log_level="warning", access_log=False)
+config = Config(
+    app, host=host, port=port, workers=workers, log_level="warning", access_log=False,
+    loop="uvloop", http="httptools",
+)
 if workers == 1:
     Server(config).run()
 else:
@@ -699,7 +706,8 @@ def report(
     print("Ticket intake — tickets created per second through the HTTP API")
     print(f"  database:  {db_label}")
     print(
-        f"  servers:   uvicorn {'--workers (stock)' if args.stock_uvicorn else 'supervisor'}, "
+        f"  servers:   uvicorn {'--workers (stock)' if args.stock_uvicorn else 'supervisor'}"
+        f"{'' if args.stock_uvicorn else ' on uvloop + httptools'}, "
         f"{args.server_workers} worker process(es) each, access log off, {HOST} only"
     )
     print(

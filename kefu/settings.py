@@ -182,6 +182,10 @@ if EMBEDDED_DATABASE:
                 "timeout": 30,
             },
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # Web requests run on reused threads (kefu/asgi.py): each keeps its connection
+            # instead of opening one (and checkpointing the WAL on closing it) per request.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 else:

@@ -44,7 +44,6 @@ from kefu.sla.models import (
     SlaClock,
     SlaEvent,
     SlaEventType,
-    SlaPolicy,
     SlaTarget,
 )
 from kefu.tickets.models import Status, Ticket
@@ -58,11 +57,13 @@ def _event(clock: SlaClock, type_: str, at: datetime, **data: object) -> None:
 
 
 def _targets(ticket: Ticket) -> dict[str, SlaTarget]:
-    policy = SlaPolicy.objects.filter(client_id=ticket.client_id, active=True).first()
-    if policy is None:
-        return {}
+    """For each metric, the first target of the client's active policy (at most one:
+    a constraint) that matches the ticket. One query, none for the policy row itself."""
     chosen: dict[str, SlaTarget] = {}
-    for target in policy.targets.select_related("calendar").order_by("order", "id"):
+    targets = SlaTarget.objects.filter(
+        policy__client_id=ticket.client_id, policy__active=True
+    ).select_related("calendar")
+    for target in targets.order_by("order", "id"):
         if target.metric not in chosen and target.matches(
             channel=ticket.channel, priority=ticket.priority, kind=ticket.kind
         ):
@@ -100,6 +101,21 @@ def _start(
     consumed: int = 0,
     started_at: datetime | None = None,
 ) -> SlaClock:
+    clock = _new_clock(ticket, target, at, consumed, started_at)
+    clock.save()
+    _event(clock, SlaEventType.STARTED, at, target=target.pk, due_at=_iso(clock.due_at))
+    return clock
+
+
+def _new_clock(
+    ticket: Ticket,
+    target: SlaTarget,
+    at: datetime,
+    consumed: int = 0,
+    started_at: datetime | None = None,
+    known: frozenset[int] | None = None,
+) -> SlaClock:
+    """A clock for the target, scheduled (or paused if the ticket is pending); not saved."""
     clock = SlaClock(
         client_id=ticket.client_id,
         ticket=ticket,
@@ -115,9 +131,7 @@ def _start(
         clock.status = ClockStatus.PAUSED
         clock.resumed_at = None
     else:
-        _schedule(clock)
-    clock.save()
-    _event(clock, SlaEventType.STARTED, at, target=target.pk, due_at=_iso(clock.due_at))
+        _schedule(clock, known)
     return clock
 
 
@@ -174,9 +188,33 @@ def _cancel(clock: SlaClock, at: datetime, reason: str) -> None:
 
 @transaction.atomic(savepoint=False)
 def sla_ticket_created(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
-    clocks = [_start(ticket, t, at) for m, t in _targets(ticket).items() if m in START_ON_CREATE]
-    if clocks:
-        _refresh_ticket_due(ticket)
+    """Start the clocks of a new ticket (one without running clocks): written together, two
+    statements for however many clocks, plus the ticket's earliest due instant."""
+    targets = [t for m, t in _targets(ticket).items() if m in START_ON_CREATE]
+    if not targets:
+        return []
+    # Which years the holiday source knows, asked once for all of the ticket's clocks.
+    known = known_years() if any(t.calendar.holidays == HolidayMode.CN for t in targets) else None
+    clocks = SlaClock.objects.bulk_create([_new_clock(ticket, t, at, known=known) for t in targets])
+    SlaEvent.objects.bulk_create(
+        SlaEvent(
+            client_id=clock.client_id,
+            clock=clock,
+            type=SlaEventType.STARTED,
+            at=at,
+            data={"target": clock.target_id, "due_at": _iso(clock.due_at)},
+        )
+        for clock in clocks
+    )
+    if ticket.sla_due_at is not None:
+        _refresh_ticket_due(ticket)  # not new after all: it has clocks of its own
+    else:
+        due = min(
+            (c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at), default=None
+        )
+        if due is not None:
+            ticket.sla_due_at = due
+            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
     return clocks
 
 

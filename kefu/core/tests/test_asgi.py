@@ -1,0 +1,213 @@
+"""kefu served as ``kefu serve`` serves it: requests through the ASGI application
+(kefu/asgi.py), whose threads and database connections live across requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client as HttpClient
+
+from kefu.accounts.models import User
+from kefu.accounts.services import api_token_create, api_token_revoke
+from kefu.asgi import KefuASGIHandler
+from kefu.calendars.services import calendar_load
+from kefu.conftest import Tenant
+from kefu.sla.models import SlaClock
+from kefu.sla.policies import sla_policy_apply
+from kefu.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Asgi:
+    app: KefuASGIHandler
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    async def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Answer:
+        raw = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+        head = {"host": "127.0.0.1", "content-type": "application/json", **(headers or {})}
+        if self.cookies:
+            head["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        path, _, query = path.partition("?")
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(k.encode(), v.encode()) for k, v in head.items()]
+            + [(b"content-length", str(len(raw)).encode())],
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+        }
+        messages = [{"type": "http.request", "body": raw, "more_body": False}]
+        answer = Answer(0, {})
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client stays connected
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer.status = message["status"]
+                answer.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+            else:
+                answer.body += message.get("body", b"")
+
+        await self.app(scope, receive, send)
+        return answer
+
+    def run(self, method: str, path: str, body: Any = None, **headers: str) -> Answer:
+        return asyncio.run(self.request(method, path, body, headers))
+
+
+@pytest.fixture
+def asgi() -> Iterator[Asgi]:
+    app = KefuASGIHandler(keep_idle_threads=4)
+    yield Asgi(app)
+    app.close()
+
+
+def bearer(user: User) -> dict[str, str]:
+    _token, raw = api_token_create(user=user, name="asgi")
+    return {"authorization": f"Bearer {raw}"}
+
+
+def ticket_body(tenant: Tenant, subject: str = "宽带频繁掉线") -> dict[str, Any]:
+    return {
+        "client": tenant.client.code,
+        "subject": subject,
+        "body": "每隔半小时断一次",
+        "channel": "email",
+        "customer": {"name": "李娜", "email": "li.na@example.com"},
+    }
+
+
+def test_a_ticket_created_through_the_api_is_stored_with_its_first_message(
+    asgi: Asgi, tenant_a: Tenant
+) -> None:
+    answer = asgi.run("POST", "/api/v1/tickets", ticket_body(tenant_a), **bearer(tenant_a.agent))
+    assert answer.status == 201, answer.body
+    data = answer.json()
+    assert data["number"].startswith(tenant_a.client.ticket_prefix)
+    ticket = Ticket.objects.get(pk=data["id"])
+    assert ticket.messages.get().body_text == "每隔半小时断一次"
+    assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_numbers_stay_unique_and_gapless_when_requests_run_at_once(
+    asgi: Asgi, tenant_a: Tenant
+) -> None:
+    headers = bearer(tenant_a.agent)
+
+    async def burst() -> list[Answer]:
+        return await asyncio.gather(
+            *(
+                asgi.request("POST", "/api/v1/tickets", ticket_body(tenant_a, f"并发{i}"), headers)
+                for i in range(12)
+            )
+        )
+
+    answers = asyncio.run(burst())
+    assert [a.status for a in answers] == [201] * 12
+    numbers = sorted(int(a.json()["number"].rsplit("-", 1)[1]) for a in answers)
+    first = numbers[0]
+    assert numbers == list(range(first, first + 12))
+
+
+def test_each_request_sees_its_own_user_when_two_tenants_ask_at_once(
+    asgi: Asgi, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    a, b = bearer(tenant_a.agent), bearer(tenant_b.agent)
+
+    async def both() -> list[Answer]:
+        calls = [asgi.request("GET", "/api/v1/tickets", headers=h) for h in (a, b) * 4]
+        return await asyncio.gather(*calls)
+
+    for i, answer in enumerate(asyncio.run(both())):
+        assert answer.status == 200
+        tenant = tenant_a if i % 2 == 0 else tenant_b
+        assert {t["client"] for t in answer.json()["items"]} == {tenant.client.code}
+
+
+def test_a_session_without_its_csrf_token_cannot_write_through_the_api(
+    asgi: Asgi, tenant_a: Tenant
+) -> None:
+    http = HttpClient()
+    http.force_login(tenant_a.agent)
+    asgi.cookies["sessionid"] = http.cookies["sessionid"].value
+    before = Ticket.objects.count()
+    answer = asgi.run("POST", "/api/v1/tickets", ticket_body(tenant_a))
+    assert answer.status == 403
+    assert Ticket.objects.count() == before
+    # The same session reads fine: it is the write without the token that is refused.
+    assert asgi.run("GET", "/api/v1/tickets").status == 200
+
+
+def test_a_revoked_token_is_refused_on_the_next_request(asgi: Asgi, tenant_a: Tenant) -> None:
+    token, raw = api_token_create(user=tenant_a.agent, name="revoke-me")
+    headers = {"authorization": f"Bearer {raw}"}
+    assert asgi.run("GET", "/api/v1/tickets", **headers).status == 200
+    api_token_revoke(token=token, actor=tenant_a.agent)
+    assert asgi.run("GET", "/api/v1/tickets", **headers).status == 401
+
+
+def test_the_audit_export_streams_rows_read_from_the_database(
+    asgi: Asgi, admin_user: User, tenant_a: Tenant
+) -> None:
+    token, _raw = api_token_create(user=tenant_a.agent, name="审计样本")
+    api_token_revoke(token=token, actor=admin_user)
+    http = HttpClient()
+    http.force_login(admin_user)
+    asgi.cookies["sessionid"] = http.cookies["sessionid"].value
+    answer = asgi.run("GET", "/privacy/audit/export.csv")
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    lines = answer.body.decode("utf-8-sig").splitlines()
+    assert len(lines) == 3  # the header, the revocation and the creation, newest first
+    assert "boss" in lines[1] and "acme_agent" in lines[2]
+
+
+def test_a_contract_loaded_between_two_tickets_starts_clocks_on_the_second(
+    asgi: Asgi, tenant_a: Tenant
+) -> None:
+    headers = bearer(tenant_a.agent)
+    first = asgi.run("POST", "/api/v1/tickets", ticket_body(tenant_a), **headers).json()
+    calendar_load(text=(settings.PROJECT_DIR / "examples/calendars/7x24.yaml").read_text())
+    sla_policy_apply(
+        data={
+            "client": tenant_a.client.code,
+            "name": "合同时效",
+            "targets": [{"metric": "first_response", "minutes": 60, "calendar": "7x24"}],
+        }
+    )
+    second = asgi.run("POST", "/api/v1/tickets", ticket_body(tenant_a), **headers).json()
+    assert not SlaClock.objects.filter(ticket_id=first["id"]).exists()
+    clock = SlaClock.objects.get(ticket_id=second["id"])
+    assert clock.metric == "first_response"
+    assert Ticket.objects.get(pk=second["id"]).sla_due_at == clock.due_at
