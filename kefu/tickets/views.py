@@ -116,8 +116,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if user.has_kefu_perm(Perm.TICKET_REPLY):
         context.update(
-            reply_form=forms.ReplyForm(),
-            note_form=forms.NoteForm(),
+            reply_form=forms.ReplyForm(initial=_draft(request, ticket.pk, forms.ReplyForm)),
+            note_form=forms.NoteForm(initial=_draft(request, ticket.pk, forms.NoteForm)),
             status_form=forms.StatusForm(initial={"status": ticket.status}),
             assign_form=forms.AssignForm(
                 initial={"assignee": ticket.assignee_id},
@@ -153,6 +153,7 @@ def _act(
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(errors)}")
+        _keep_draft(request, ticket.pk, form)
     else:
         try:
             apply(ticket, form.cleaned_data, user)
@@ -160,7 +161,25 @@ def _act(
         except ValidationError as exc:
             for text in exc.messages:
                 messages.error(request, text)
+            _keep_draft(request, ticket.pk, form)
     return redirect(reverse("tickets:detail", args=[ticket.pk]))
+
+
+def _draft_key(pk: int, form_class: type[Any]) -> str:
+    return f"kefu:draft:{pk}:{form_class.__name__}"
+
+
+def _keep_draft(request: HttpRequest, pk: int, form: Any) -> None:
+    """A refused reply or note (a refused attachment, say) keeps the text the user typed:
+    the page shows it again in the form, once."""
+    body = request.POST.get("body", "")
+    if body.strip() and "body" in form.fields:
+        request.session[_draft_key(pk, type(form))] = body
+
+
+def _draft(request: HttpRequest, pk: int, form_class: type[Any]) -> dict[str, str]:
+    body = request.session.pop(_draft_key(pk, form_class), "")
+    return {"body": body} if body else {}
 
 
 @login_required

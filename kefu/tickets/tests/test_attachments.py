@@ -63,6 +63,10 @@ def test_script_carrying_upload_is_refused_with_a_message(tenant_a: Tenant) -> N
     assert "不允许上传程序或脚本文件" in page
     assert Message.objects.filter(ticket=tenant_a.ticket).count() == before
     assert not Attachment.objects.exists()
+    # The typed reply is not lost: the form shows it again, once.
+    assert "请查收附件</textarea>" in page
+    again = http.get(f"/tickets/{tenant_a.ticket.pk}/").content.decode()
+    assert "请查收附件</textarea>" not in again
 
 
 def test_oversized_upload_is_refused(tenant_a: Tenant, settings: object) -> None:
