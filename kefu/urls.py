@@ -1,11 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
 
 from kefu.api import api
 from kefu.tickets import views as ticket_views
 
+
+@cache_control(max_age=86400)
+def no_favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages without an icon link (the API's JSON, files):
+    an empty answer instead of a 404 in their console."""
+    return HttpResponse(status=204)
+
+
 urlpatterns = [
+    path("favicon.ico", no_favicon),
     path("", ticket_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
