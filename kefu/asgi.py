@@ -18,6 +18,7 @@ kept for later unless ``KEFU_WEB_THREADS`` idle threads are already waiting.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Iterator
@@ -81,6 +82,9 @@ class KefuASGIHandler(ASGIHandler):
         self.threads = _ThreadPool(keep_idle_threads)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             raise ValueError(f"kefu serves HTTP only, not {scope['type']}")
         # Every thread-sensitive step of this request (request_started, the middleware chain
@@ -89,6 +93,18 @@ class KefuASGIHandler(ASGIHandler):
         with self.threads.executor() as executor:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        """The server's start and stop: on stop, the idle threads close their database
+        connections (a PostgreSQL pool is not left to time out)."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.get_running_loop().run_in_executor(None, self.threads.close)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)

@@ -211,3 +211,19 @@ def test_a_contract_loaded_between_two_tickets_starts_clocks_on_the_second(
     clock = SlaClock.objects.get(ticket_id=second["id"])
     assert clock.metric == "first_response"
     assert Ticket.objects.get(pk=second["id"]).sla_due_at == clock.due_at
+
+
+def test_the_server_start_and_stop_are_answered() -> None:
+    """uvicorn's lifespan messages get their answers; stopping closes the idle threads."""
+    handler = KefuASGIHandler()
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(handler({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
