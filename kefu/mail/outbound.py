@@ -58,6 +58,7 @@ def _thread_ids(ticket: Ticket) -> list[str]:
 def _last_inbound(ticket: Ticket) -> InboundMail | None:
     return (
         InboundMail.objects.filter(ticket=ticket, result__in=[Result.CREATED, Result.APPENDED])
+        .defer("raw")
         .order_by("-received_at", "-id")
         .first()
     )

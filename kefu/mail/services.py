@@ -137,7 +137,7 @@ def _ingest(
 def _stored(client: Client | None, key: str) -> InboundMail | None:
     qs = InboundMail.objects.filter(dedup_key=key)
     qs = qs.filter(client=client) if client is not None else qs.filter(client__isnull=True)
-    return qs.select_related("ticket").first()
+    return qs.select_related("ticket").defer("raw").first()
 
 
 def _duplicate(inbound: InboundMail) -> IngestResult:
@@ -222,7 +222,8 @@ def _apply(inbound: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail) ->
     if parsed.auto_reply:
         return _finish(inbound, Result.IGNORED, _("自动回复"), ticket=ticket)
     author = parsed.from_name or parsed.from_address
-    body, oversize = _body(parsed)
+    kept, skipped = _sort_attachments(parsed)
+    body, oversize = _body(parsed, skipped)
     if ticket is not None:
         message = ticket_add_customer_message(
             ticket=ticket,
@@ -231,7 +232,7 @@ def _apply(inbound: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail) ->
             author_name=author[:200],
             external_id=parsed.message_id[:200],
         )
-        _attach(message, parsed)
+        _attach(message, kept)
         return _finish(inbound, Result.APPENDED, oversize, ticket=ticket, ticket_message=message)
     ticket = ticket_create(
         client=client,
@@ -245,7 +246,7 @@ def _apply(inbound: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail) ->
     first = Message.objects.filter(ticket=ticket).order_by("id").first()
     if first is not None:
         Message.objects.filter(pk=first.pk).update(external_id=parsed.message_id[:200])
-        _attach(first, parsed)
+        _attach(first, kept)
     _acknowledge(ticket=ticket, mailbox=mailbox, parsed=parsed)
     return _finish(inbound, Result.CREATED, oversize, ticket=ticket, ticket_message=first)
 
@@ -279,12 +280,12 @@ def thread_ticket(*, client: Client, parsed: ParsedMail) -> Ticket | None:
     return None
 
 
-def _body(parsed: ParsedMail) -> tuple[str, str]:
+def _body(parsed: ParsedMail, skipped: Sequence[MailAttachment]) -> tuple[str, str]:
     """The message text, with a line naming each attachment kefu does not keep (too large,
     or a type refused for uploads: programs, scripts, HTML); and that note. The raw mail
     still holds them."""
-    skipped = [f"{a.filename or 'attachment'} ({a.size} B)" for a in _refused(parsed)]
-    note = _("未保存的附件：%(names)s") % {"names": "、".join(skipped)} if skipped else ""
+    names = [f"{a.filename or 'attachment'} ({a.size} B)" for a in skipped]
+    note = _("未保存的附件：%(names)s") % {"names": "、".join(names)} if names else ""
     text = parsed.text if parsed.text.strip() else ("" if parsed.html else _("（邮件无正文）"))
     return (f"{text}\n\n[{note}]" if note else text), note
 
@@ -301,8 +302,21 @@ def _verdict(part: MailAttachment) -> Verdict | None:
     return verdict if verdict.problem is None else None
 
 
-def _refused(parsed: ParsedMail) -> list[MailAttachment]:
-    return [a for a in parsed.attachments if _verdict(a) is None]
+Kept = list[tuple[MailAttachment, Verdict]]
+
+
+def _sort_attachments(parsed: ParsedMail) -> tuple[Kept, list[MailAttachment]]:
+    """Each part judged once (its type sniffed from its bytes): what kefu keeps, with the
+    verdict, and what it leaves in the raw mail only."""
+    kept: Kept = []
+    skipped: list[MailAttachment] = []
+    for part in parsed.attachments:
+        verdict = _verdict(part)
+        if verdict is None:
+            skipped.append(part)
+        else:
+            kept.append((part, verdict))
+    return kept, skipped
 
 
 def _safe_filename(name: str) -> str:
@@ -310,10 +324,9 @@ def _safe_filename(name: str) -> str:
     return (base or "attachment")[:200]
 
 
-def _attach(message: Message, parsed: ParsedMail) -> None:
-    for part in parsed.attachments:
-        verdict = _verdict(part)
-        if verdict is None or part.content is None:
+def _attach(message: Message, kept: Kept) -> None:
+    for part, verdict in kept:
+        if part.content is None:
             continue
         filename = _safe_filename(part.filename)
         Attachment.objects.create(

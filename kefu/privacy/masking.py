@@ -93,11 +93,6 @@ def message_html(message: Message) -> str:
     return _mask_names(html(message.body_html), [escape(n) for n in _known_names(message)])
 
 
-def message_has_pii(message: Message) -> bool:
-    """Whether the masked text differs from the stored one (something to reveal)."""
-    return message_text(message) != (message.body_text or "")
-
-
 class _HtmlMasker(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

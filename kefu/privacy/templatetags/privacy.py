@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from kefu.privacy import masking, pii
+from kefu.privacy import masking
 
 register = template.Library()
 
@@ -17,16 +17,6 @@ register = template.Library()
 def mask_pii(value: Any) -> str:
     """Free text with every detected phone, ID, card number and address masked."""
     return masking.text("" if value is None else str(value))
-
-
-@register.filter
-def has_pii(value: Any) -> bool:
-    return bool(value) and bool(pii.find(str(value)))
-
-
-@register.filter
-def mask_name(value: Any) -> str:
-    return masking.name("" if value is None else str(value))
 
 
 @register.filter
@@ -49,8 +39,3 @@ def message_author(message: Any) -> str:
 def mask_message(message: Any) -> str:
     """A message's text, numbers and the sender's own name masked."""
     return masking.message_text(message)
-
-
-@register.filter
-def message_has_pii(message: Any) -> bool:
-    return masking.message_has_pii(message)
