@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
+
+from fresh_kefu import fresh_kefu
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "kefu" / "mail" / "tests" / "fixtures"
@@ -38,28 +38,6 @@ name: 邮件确认登记
 targets:
   - {metric: acknowledge, minutes: 120, calendar: 7x24, channels: [email]}
 """
-
-
-def setup_env(db: str) -> None:
-    if db == "postgres":
-        name = "kefu_bench_email"
-        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql],
-                check=True,
-            )
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["KEFU_VAR_DIR"] = tempfile.mkdtemp(prefix="kefu-bench-email-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 _MSGID = re.compile(rb"^Message-I[dD]:.*?\r?\n(?![ \t])", re.M | re.S)
@@ -121,7 +99,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20261130)
     args = parser.parse_args()
-    setup_env(args.db)
+    fresh_kefu(args.db, "kefu_bench_email")
     with tempfile.TemporaryDirectory(prefix="kefu-bench-eml-") as tmp:
         paths = build_folder(Path(tmp), args.messages, args.seed)
         floor = floor_rate(paths)

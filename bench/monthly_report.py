@@ -12,42 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parents[1]
+from fresh_kefu import fresh_kefu
+
 SH = ZoneInfo("Asia/Shanghai")
-
-
-def setup_env(db: str) -> None:
-    if db == "postgres":
-        name = "kefu_bench_report"
-        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql],
-                check=True,
-            )
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["KEFU_VAR_DIR"] = tempfile.mkdtemp(prefix="kefu-bench-report-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _iso(value: object) -> str:
@@ -151,7 +126,7 @@ def main() -> None:
         "--chunk", type=int, default=20_000, help="tickets per imported file (one transaction each)"
     )
     args = parser.parse_args()
-    setup_env(args.db)
+    fresh_kefu(args.db, "kefu_bench_report")
 
     from django.db import connection
 

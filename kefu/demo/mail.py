@@ -9,6 +9,7 @@ The mailbox has no IMAP or SMTP server: nothing leaves the machine."""
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
@@ -28,118 +29,112 @@ def _word(text: str, charset: str, codec: str) -> str:
     return f"=?{charset}?B?{base64.b64encode(text.encode(codec)).decode()}?="
 
 
-def _mail(
-    *,
-    at: datetime,
-    sender: tuple[str, str],
-    to: str,
-    subject: str,
-    body: str,
-    label: str,
-    codec: str,
-    mid: str,
-    extra: str = "",
-) -> bytes:
-    name, address = sender
+WANG = ("王镕", "wang.rong@163.example")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One demo mail. ``subject`` may name ``{number}``: the ticket of the first mail."""
+
+    minutes_ago: int
+    sender: tuple[str, str]
+    subject: str
+    body: str
+    label: str  # the charset the mail claims
+    codec: str  # the codec its bytes are really in
+    mid: str
+    to: str = ADDRESS
+    extra: str = ""
+
+
+SAMPLES = (
+    Sample(
+        180,
+        WANG,
+        "投诉：空调安装后漏水",
+        "您好：\n上周五师傅上门安装的空调，今天发现室内机一直滴水，地板已经泡了。\n"
+        "请尽快安排人来处理，我的电话 139 1234 5678。\n\n王镕\n发自我的邮箱",
+        "gb2312",
+        "gbk",
+        "demo-first",
+    ),
+    Sample(
+        60,
+        WANG,
+        "回复：投诉：空调安装后漏水 [{number}]",
+        "补充一下，漏水的是客厅那台，型号 KFR-35GW。明天上午家里有人。\n\n"
+        "------------------ 原始邮件 ------------------\n"
+        "发件人: 王镕\n主题: 投诉：空调安装后漏水\n\n上周五师傅上门安装的空调……",
+        "gb2312",
+        "gbk",
+        "demo-reply",
+        extra=f"In-Reply-To: <demo-first@{DOMAIN}>\r\n",
+    ),
+    Sample(
+        50,
+        WANG,
+        "自动回复：投诉：空调安装后漏水",
+        "您好，我正在休假，12月2日回来后回复您。",
+        "utf-8",
+        "utf-8",
+        "demo-autoreply",
+        extra="Auto-Submitted: auto-replied\r\n",
+    ),
+    Sample(
+        30,
+        ("陳嘉欣", "kayan.chan@hk.example"),
+        "查詢：保養合約續期",
+        "你好，我想查詢保養合約點樣續期，同埋費用係幾多？唔該晒。",
+        "big5",
+        "big5hkscs",
+        "demo-big5",
+    ),
+    Sample(
+        10,
+        ("李四", "li.si@example.cn"),
+        "咨询发票",
+        "请问发票什么时候寄出？",
+        "utf-8",
+        "utf-8",
+        "demo-nowhere",
+        to=UNKNOWN,
+    ),
+)
+
+
+def _raw(sample: Sample, at: datetime, number: str) -> bytes:
+    name, address = sample.sender
+    subject = sample.subject.format(number=number)
     head = (
-        f"From: {_word(name, label, codec)} <{address}>\r\n"
-        f"To: {to}\r\n"
-        f"Subject: {_word(subject, label, codec)}\r\n"
+        f"From: {_word(name, sample.label, sample.codec)} <{address}>\r\n"
+        f"To: {sample.to}\r\n"
+        f"Subject: {_word(subject, sample.label, sample.codec)}\r\n"
         f"Date: {format_datetime(at)}\r\n"
-        f"Message-ID: <{mid}@{DOMAIN}>\r\n"
-        f"{extra}"
+        f"Message-ID: <{sample.mid}@{DOMAIN}>\r\n"
+        f"{sample.extra}"
         "MIME-Version: 1.0\r\n"
-        f"Content-Type: text/plain; charset={label}\r\n"
+        f"Content-Type: text/plain; charset={sample.label}\r\n"
         "Content-Transfer-Encoding: 8bit\r\n\r\n"
     )
-    return head.encode("ascii") + body.replace("\n", "\r\n").encode(codec)
+    return head.encode("ascii") + sample.body.replace("\n", "\r\n").encode(sample.codec)
 
 
 def demo_mail(*, client: Client, now: datetime) -> dict[str, int]:
-    """Create the mailbox and ingest the sample mails; returns outcomes by result. Safe to
-    run again: ingestion is idempotent on the Message-ID."""
+    """Create the mailbox and ingest the sample mails as the LMTP listener delivers them (the
+    envelope recipient picks the mailbox); returns outcomes by result. Safe to run again:
+    ingestion is idempotent on the Message-ID."""
     Mailbox.objects.get_or_create(
         address=ADDRESS,
         defaults={"client": client, "from_name": f"{client.name}客服", "acknowledge": False},
     )
     local = timezone.localtime(now)
-    first = _mail(
-        at=local - timedelta(hours=3),
-        sender=("王镕", "wang.rong@163.example"),
-        to=ADDRESS,
-        subject="投诉：空调安装后漏水",
-        body=(
-            "您好：\n上周五师傅上门安装的空调，今天发现室内机一直滴水，地板已经泡了。\n"
-            "请尽快安排人来处理，我的电话 139 1234 5678。\n\n王镕\n发自我的邮箱"
-        ),
-        label="gb2312",
-        codec="gbk",
-        mid="demo-first",
-    )
     outcomes: dict[str, int] = {}
-
-    def ingest(raw: bytes, to: str = ADDRESS) -> str:
-        # As the LMTP listener delivers: the envelope recipient picks the mailbox.
-        result = mail_ingest(raw=raw, source="lmtp", recipients=[to])
+    number = ""
+    for sample in SAMPLES:
+        raw = _raw(sample, local - timedelta(minutes=sample.minutes_ago), number)
+        result = mail_ingest(raw=raw, source="lmtp", recipients=[sample.to])
         outcomes[result.result] = outcomes.get(result.result, 0) + 1
-        return result.ticket
-
-    number = ingest(first)
-    ingest(
-        _mail(
-            at=local - timedelta(hours=1),
-            sender=("王镕", "wang.rong@163.example"),
-            to=ADDRESS,
-            subject=f"回复：投诉：空调安装后漏水 [{number}]",
-            body=(
-                "补充一下，漏水的是客厅那台，型号 KFR-35GW。明天上午家里有人。\n\n"
-                "------------------ 原始邮件 ------------------\n"
-                "发件人: 王镕\n主题: 投诉：空调安装后漏水\n\n上周五师傅上门安装的空调……"
-            ),
-            label="gb2312",
-            codec="gbk",
-            mid="demo-reply",
-            extra=f"In-Reply-To: <demo-first@{DOMAIN}>\r\n",
-        )
-    )
-    ingest(
-        _mail(
-            at=local - timedelta(minutes=50),
-            sender=("王镕", "wang.rong@163.example"),
-            to=ADDRESS,
-            subject="自动回复：投诉：空调安装后漏水",
-            body="您好，我正在休假，12月2日回来后回复您。",
-            label="utf-8",
-            codec="utf-8",
-            mid="demo-autoreply",
-            extra="Auto-Submitted: auto-replied\r\n",
-        )
-    )
-    ingest(
-        _mail(
-            at=local - timedelta(minutes=30),
-            sender=("陳嘉欣", "kayan.chan@hk.example"),
-            to=ADDRESS,
-            subject="查詢：保養合約續期",
-            body="你好，我想查詢保養合約點樣續期，同埋費用係幾多？唔該晒。",
-            label="big5",
-            codec="big5hkscs",
-            mid="demo-big5",
-        )
-    )
-    ingest(
-        _mail(
-            at=local - timedelta(minutes=10),
-            sender=("李四", "li.si@example.cn"),
-            to=UNKNOWN,
-            subject="咨询发票",
-            body="请问发票什么时候寄出？",
-            label="utf-8",
-            codec="utf-8",
-            mid="demo-nowhere",
-        ),
-        UNKNOWN,
-    )
+        number = number or result.ticket
     return outcomes
 
 
