@@ -172,7 +172,8 @@ DATABASES: dict[str, Any]
 if EMBEDDED_DATABASE:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with a queue in front of the write lock.
+            "ENGINE": "kefu.core.sqlite",
             "NAME": VAR_DIR / "kefu.sqlite3",
             "OPTIONS": {
                 # WAL lets readers work while one writer commits; IMMEDIATE takes the write

@@ -16,6 +16,7 @@ from django.http import Http404
 
 if TYPE_CHECKING:
     from kefu.accounts.models import User
+    from kefu.contracts.models import Client
 
 
 class ClientScopedQuerySet(models.QuerySet[Any]):
@@ -31,11 +32,20 @@ class ClientScopedQuerySet(models.QuerySet[Any]):
         return self
 
 
+def client_key(*, db_index: bool = True) -> models.ForeignKey[Client, Client]:
+    """The ``client`` column of a client-owned row. A model whose composite indexes already
+    start with ``client`` passes ``db_index=False``: a second index on the same leading
+    column costs every insert and serves no query."""
+    return models.ForeignKey(
+        "contracts.Client", on_delete=models.PROTECT, related_name="+", db_index=db_index
+    )
+
+
 class ClientOwned(models.Model):
     """Base for every client-owned row: carries ``client_id``. Each concrete model declares
     ``objects`` as a :class:`ClientScopedQuerySet` (or a subclass narrowing it further)."""
 
-    client = models.ForeignKey("contracts.Client", on_delete=models.PROTECT, related_name="+")
+    client = client_key()
 
     class Meta:
         abstract = True

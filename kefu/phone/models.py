@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
+from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet, client_key
 
 
 class Call(ClientOwned):
@@ -15,6 +15,7 @@ class Call(ClientOwned):
     answered − offered, or ended − offered when abandoned; talk = ended − answered − hold) so
     that KPI aggregates are plain sums over indexed rows."""
 
+    client = client_key(db_index=False)  # call_client_offered starts with it
     external_id = models.CharField(max_length=100, blank=True)
     offered_at = models.DateTimeField(_("来电时间"))
     answered_at = models.DateTimeField(_("接通时间"), null=True, blank=True)

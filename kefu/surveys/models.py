@@ -5,12 +5,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
+from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet, client_key
 
 
 class Survey(ClientOwned):
     """满意度回访: a CSAT request (5-point scale) and its answer, if any."""
 
+    client = client_key(db_index=False)  # survey_client_sent starts with it
     external_id = models.CharField(max_length=100, blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket",

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import Role
-from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
+from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet, client_key
 from kefu.privacy.fields import EncryptedJSONField, EncryptedTextField
 
 if TYPE_CHECKING:
@@ -101,9 +101,9 @@ class Customer(ClientOwned):
     external_ids = models.JSONField(_("外部编号"), default=dict, blank=True)
     # Blind indexes (keyed HMAC of the normalised first phone, first email and the name:
     # kefu.privacy.fields.phone_index & co.) for exact lookups, and the source system id.
-    phone_key = models.CharField(max_length=64, blank=True, db_index=True)
-    email_key = models.CharField(max_length=64, blank=True, db_index=True)
-    name_key = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_key = models.CharField(max_length=64, blank=True)
+    email_key = models.CharField(max_length=64, blank=True)
+    name_key = models.CharField(max_length=64, blank=True)
     external_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -117,6 +117,13 @@ class Customer(ClientOwned):
                 condition=~Q(external_key=""),
                 name="customer_unique_external_key",
             )
+        ]
+        # Plain B-tree indexes for the exact blind-index lookups (db_index=True on a
+        # CharField would add a second, LIKE-pattern index on PostgreSQL that no query uses).
+        indexes = [
+            models.Index(fields=["phone_key"], name="customer_phone_key"),
+            models.Index(fields=["email_key"], name="customer_email_key"),
+            models.Index(fields=["name_key"], name="customer_name_key"),
         ]
         verbose_name = _("客户")
         verbose_name_plural = _("客户")
@@ -160,6 +167,7 @@ class TicketSequence(ClientOwned):
 
 
 class Ticket(ClientOwned):
+    client = client_key(db_index=False)  # ticket_client_id and the others start with it
     number = models.CharField(_("工单号"), max_length=32)
     subject = models.CharField(_("主题"), max_length=300)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.INQUIRY)
@@ -183,6 +191,7 @@ class Ticket(ClientOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,  # ticket_assignee_status starts with it
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -244,7 +253,10 @@ class Direction(models.TextChoices):
 
 
 class Message(ClientOwned):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: message_ticket_time starts with it.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     direction = models.CharField(_("方向"), max_length=4, choices=Direction.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -312,7 +324,10 @@ class EventType(models.TextChoices):
 class TicketEvent(ClientOwned):
     """One entry of a ticket's history, written in the transaction of the change."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: event_ticket_time starts with it.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     type = models.CharField(max_length=24, choices=EventType.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
