@@ -168,12 +168,16 @@ def customer_index(*, customer: Customer) -> None:
     customer.name_key = name_index(customer.name)
 
 
-@transaction.atomic
 def customer_create(*, client: Client, data: CustomerData) -> Customer:
     """A new customer; a duplicate external id raises IntegrityError with the caller's
-    transaction still usable (this one is a savepoint when nested)."""
+    transaction still usable (the insert is a savepoint when nested). Without an external
+    id nothing can collide, and the insert needs no savepoint (two statements fewer)."""
     customer = customer_build(client=client, data=data)
-    customer.save(force_insert=True)
+    if not customer.external_key:
+        customer.save(force_insert=True)
+        return customer
+    with transaction.atomic():
+        customer.save(force_insert=True)
     return customer
 
 
