@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
 from kefu.calendars.models import Calendar
-from kefu.contracts.models import Client, Comparison, Contract, ImprovementGoal, KpiTarget
+from kefu.contracts.models import (
+    ActionStatus,
+    Client,
+    Comparison,
+    Contract,
+    ImprovementGoal,
+    KpiTarget,
+)
 from kefu.sla.models import SlaPolicy
 from kefu.sla.policies import sla_policy_apply
 
@@ -94,7 +101,7 @@ class Action(_Doc):
     description: str
     owner: str = ""
     due: date | None = None
-    status: Literal["planned", "doing", "done"] = "planned"
+    status: ActionStatus = ActionStatus.PLANNED
 
 
 class GoalDoc(_Doc):

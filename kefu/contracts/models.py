@@ -143,6 +143,14 @@ class KpiTarget(models.Model):
         return f"{self.label} {self.get_comparison_display()} {self.target}"
 
 
+class ActionStatus(models.TextChoices):
+    """Where an improvement action (改进措施, an entry of ``ImprovementGoal.actions``) stands."""
+
+    PLANNED = "planned", _("计划中")
+    DOING = "doing", _("进行中")
+    DONE = "done", _("已完成")
+
+
 class ImprovementGoal(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="goals")
     kpi = models.CharField(_("指标"), max_length=40)

@@ -9,7 +9,9 @@ from typing import Any
 from kefu.contracts.models import Comparison, Contract
 
 
-def _value(kpis: dict[str, Any], key: str) -> float | None:
+def kpi_value(kpis: dict[str, Any], key: str) -> float | None:
+    """The value of a contract's KPI key in the report's ``kpis`` (``None`` when the
+    figure has none); ``first_response.within_target`` is nested in ``first_response``."""
     if key == "first_response.within_target":
         value: float | None = kpis["first_response"]["within_target"]["value"]
         return value
@@ -23,7 +25,7 @@ def evaluate(contract: Contract, kpis: dict[str, Any]) -> dict[str, Any]:
     rows = []
     credit = Decimal(0)
     for target in contract.kpi_targets.all():
-        value = _value(kpis, target.kpi)
+        value = kpi_value(kpis, target.kpi)
         passed = None
         if value is not None:
             passed = (

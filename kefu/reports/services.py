@@ -4,9 +4,9 @@ XLSX from the same data."""
 
 from __future__ import annotations
 
-import io
 import logging
 from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,21 +18,38 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import User
 from kefu.accounts.roles import Role
 from kefu.contracts.models import Client
 from kefu.privacy import masking
-from kefu.reports import charts, kpi
-from kefu.reports.evaluation import evaluate
+from kefu.reports import charts, display, kpi
+from kefu.reports.evaluation import evaluate, kpi_value
 from kefu.reports.models import ServiceReport
 from kefu.reports.periods import Period, month
 from kefu.reports.selectors import client_kpis, contract_for
-from kefu.tickets.models import Channel, Kind, Status, Tag, Ticket
+from kefu.tickets.models import Kind, Status, Tag, Ticket
 
 jieba.setLogLevel(logging.WARNING)
-_STOP = set("的了吗呢吧啊是在我你您有和就不也都要会能说请问怎么什么这个那个一下一个")
+# Words that say how a customer asks, not what about: a hot-keyword list of 怎么, 多久 and
+# 问题 tells a client nothing. Topic words (保修, 发票, 停车位 …) must never be listed here.
+# Single characters need no entry: words shorter than two characters are skipped anyway.
+_STOP = frozenset(
+    (
+        # question words
+        "怎么", "怎么样", "怎么办", "怎样", "如何", "什么", "什么样", "什么时候", "为什么",
+        "为何", "多久", "多少", "多长", "多长时间", "几天", "几时", "哪里", "哪儿", "哪个",
+        "哪些", "是否", "能否", "能不能", "可否", "可不可以", "有没有", "是不是", "可以",
+        # fillers and courtesy
+        "问题", "方式", "方法", "情况", "事情", "事宜", "相关", "关于", "有关", "一下",
+        "一个", "这个", "那个", "这些", "那些", "请问", "你好", "您好", "谢谢", "麻烦",
+        "需要", "希望", "想要", "想问", "咨询", "已经", "还是", "没有", "现在", "时候",
+        "一直", "我们", "你们", "他们", "我家", "我的", "自己", "不能", "不了", "之后",
+        "以后", "后来", "然后", "但是", "因为", "所以", "如果", "还有", "就是", "而且",
+        # generic request verbs that precede the topic (申请临时停车位, 办理门禁卡, 开具发票)
+        "申请", "办理", "开具",
+    )
+)  # fmt: skip
 
 
 def _top_issues(client: Client, period: Period) -> dict[str, Any]:
@@ -80,7 +97,7 @@ def report_build(client: Client, month_label: str) -> dict[str, Any]:
         {
             "kpi": g.kpi,
             "baseline": g.baseline,
-            "this_month": (data["kpis"].get(g.kpi) or {}).get("value"),
+            "this_month": kpi_value(data["kpis"], g.kpi),
             "target": g.target,
             "due": g.due.isoformat(),
             "actions": g.actions,
@@ -130,71 +147,86 @@ def report_sign_off(*, report: ServiceReport, actor: User) -> ServiceReport:
     return report
 
 
-KPI_NAMES = {
-    "csat": _("客户满意度"),
-    "survey_response_rate": _("回访参评率"),
-    "fcr": _("一次解决率"),
-    "service_level": _("服务水平（接通率）"),
-    "abandon_rate": _("放弃率"),
-    "resolution_rate": _("解决率"),
-    "complaint_rate": _("投诉率"),
-    "aht_call": _("电话平均处理时长"),
-    "aht_chat": _("在线平均处理时长"),
-    "asa": _("平均应答速度"),
-    "sla.acknowledge": _("确认登记"),
-    "sla.first_response": _("首次响应"),
-    "sla.next_response": _("处理进展"),
-    "sla.escalation": _("升级"),
-    "sla.resolution": _("解决"),
-}
+_CHART_WIDTH = 320
+
+
+def _chart(counts: dict[str, int], name: Callable[[str], str]) -> str:
+    """Bars largest first; narrow enough for two side by side on an A4 page, so the KPI
+    table can start on page one."""
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return charts.bar_chart([(name(key), n) for key, n in rows], width=_CHART_WIDTH)
+
+
+def _count(n: float) -> str:
+    return f"{n:.0f}" if float(n).is_integer() else f"{n:.2f}"
+
+
+def _kpi_row(key: str, figure: Mapping[str, Any]) -> dict[str, Any]:
+    """One line of the KPI table: name, value, and the numerator and denominator behind it
+    (for a duration the numerator is the total time, shown as a duration too)."""
+    numerator = figure["numerator"]
+    return {
+        "key": key,
+        "name": display.kpi_name(key),
+        "figure": figure,
+        "text": display.value_text(key, figure["value"]),
+        "numerator": display.duration(numerator)
+        if display.is_duration(key) and numerator
+        else _count(numerator),
+        "denominator": _count(figure["denominator"]),
+    }
+
+
+def _first_response_rows(fr: dict[str, Any]) -> list[dict[str, Any]]:
+    """First response time as three lines: mean, median and share within target."""
+    median = {
+        "key": "first_response.median",
+        "name": display.kpi_name("first_response.median"),
+        "text": display.duration(fr["median"]),
+        "numerator": "",
+        "denominator": _count(fr["denominator"]),
+    }
+    return [
+        _kpi_row("first_response", fr),
+        median,
+        _kpi_row("first_response.within_target", fr["within_target"]),
+    ]
+
+
+def _period_text(period: dict[str, Any]) -> dict[str, str]:
+    """The period's first and last day (the data's end is exclusive: the next month's 1st)."""
+    start = datetime.fromisoformat(period["start"]).date()
+    last = datetime.fromisoformat(period["end"]).date() - timedelta(days=1)
+    return {
+        "title": display.month_title(period["label"]),
+        "first_day": start.isoformat(),
+        "last_day": last.isoformat(),
+    }
 
 
 def report_context(data: dict[str, Any], *, plan: str = "") -> dict[str, Any]:
     """What the report template needs: the data plus display strings and charts."""
     k = data["kpis"]
-    percent = (
-        "csat",
-        "survey_response_rate",
-        "fcr",
-        "service_level",
-        "abandon_rate",
-        "resolution_rate",
-        "complaint_rate",
-    )
-    seconds = ("aht_call", "aht_chat", "asa")
-    rows = [{"key": key, "figure": k[key], "text": kpi.display(k[key])} for key in percent]
-    rows += [
-        {
-            "key": key,
-            "figure": k[key],
-            "text": kpi.display(k[key], percent=False)
-            + (" s" if k[key]["value"] is not None else ""),
-        }
-        for key in seconds
-    ]
-    fr = k["first_response"]
-    sla_rows = [
-        {"key": key, "figure": f, "text": kpi.display(f)}
-        for key, f in k.items()
-        if key.startswith("sla.")
-    ]
     volume = data["volume"]
+    contract = data.get("contract")
     return {
         "data": data,
         "plan": plan,
-        "kpi_rows": rows,
-        "sla_rows": sla_rows,
-        "first_response": {
-            "mean": kpi.display(fr, percent=False),
-            "median": "—" if fr["median"] is None else f"{fr['median']:.0f}",
-            "within": kpi.display(fr["within_target"]),
+        "period": _period_text(data["period"]),
+        "short_abandon_s": kpi.SHORT_ABANDON_S,
+        "kpi_rows": [_kpi_row(key, k[key]) for key in display.REPORT_KPIS if key in k],
+        "first_response_rows": _first_response_rows(k["first_response"]),
+        "sla_rows": [_kpi_row(key, f) for key, f in k.items() if key.startswith("sla.")],
+        "contract_rows": display.contract_rows(contract) if contract else [],
+        "credit": contract
+        and {
+            "total": display.money(contract["credit"], contract["currency"]),
+            "before_cap": display.money(contract["credit_before_cap"], contract["currency"]),
+            "cap": display.money(contract["credit_cap"], contract["currency"]),
         },
-        "chart_channels": charts.bar_chart(
-            [(str(Channel(c).label), n) for c, n in sorted(volume["by_channel"].items())]
-        ),
-        "chart_kinds": charts.bar_chart(
-            [(str(Kind(c).label), n) for c, n in sorted(volume["by_kind"].items())]
-        ),
+        "goals": display.goal_rows(data.get("improvement_goals", [])),
+        "chart_channels": _chart(volume["by_channel"], display.channel_name),
+        "chart_kinds": _chart(volume["by_kind"], display.kind_name),
     }
 
 
@@ -213,47 +245,9 @@ def render_pdf(data: dict[str, Any], *, plan: str = "") -> bytes:
 
 
 def render_xlsx(data: dict[str, Any]) -> bytes:
-    from openpyxl import Workbook
+    from kefu.reports.workbook import report_workbook
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "KPI"
-    sheet.append(["指标 KPI", "值 value", "分子 numerator", "分母 denominator"])
-    for key, figure in data["kpis"].items():
-        if key == "first_response":
-            sheet.append([key, figure["value"], figure["numerator"], figure["denominator"]])
-            wt = figure["within_target"]
-            sheet.append(
-                ["first_response.within_target", wt["value"], wt["numerator"], wt["denominator"]]
-            )
-        else:
-            sheet.append([key, figure["value"], figure["numerator"], figure["denominator"]])
-    volume = book.create_sheet("服务量 Volume")
-    for key, value in data["volume"].items():
-        if isinstance(value, dict):
-            for sub, n in value.items():
-                volume.append([f"{key}.{sub}", n])
-        else:
-            volume.append([key, value])
-    if data.get("contract"):
-        contract = book.create_sheet("合同考核 Contract")
-        contract.append(["指标", "值", "比较", "目标", "达标", "抵扣"])
-        for row in data["contract"]["targets"]:
-            contract.append(
-                [
-                    row["label"],
-                    row["value"],
-                    row["comparison"],
-                    row["target"],
-                    {True: "达标", False: "未达标", None: "—"}[row["passed"]],
-                    row["credit"],
-                ]
-            )
-        contract.append(["服务抵扣合计（封顶后）", data["contract"]["credit"]])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return report_workbook(data)
 
 
 def report_issue_due(*, now: datetime | None = None) -> list[ServiceReport]:
@@ -301,19 +295,16 @@ def quarter_build(client: Client, label: str) -> dict[str, Any]:
                 "data": data,
             }
         )
-    keys = [r["key"] for r in report_context(months[0]["data"])["kpi_rows"]]
     trend = [
         {
             "key": key,
-            "name": str(KPI_NAMES.get(key, key)),
+            "name": str(display.kpi_name(key).name),
             "cells": [
-                kpi.display(
-                    m["data"]["kpis"][key], percent=key not in ("aht_call", "aht_chat", "asa")
-                )
+                kpi.display(m["data"]["kpis"][key], percent=not display.is_duration(key))
                 for m in months
             ],
         }
-        for key in keys
+        for key in display.REPORT_KPIS
     ]
     credits = [float((m["data"].get("contract") or {}).get("credit", 0.0)) for m in months]
     return {
@@ -329,8 +320,40 @@ def quarter_build(client: Client, label: str) -> dict[str, Any]:
     }
 
 
+_QUARTER_TREND = (*display.REPORT_KPIS, "first_response", "first_response.within_target")
+
+
+def quarter_context(q: dict[str, Any]) -> dict[str, Any]:
+    """What the quarterly template needs: ``quarter_build``'s data plus display strings."""
+    currency = next(
+        (m["data"]["contract"]["currency"] for m in q["months"] if m["data"].get("contract")),
+        "CNY",
+    )
+    trend = [
+        {
+            "name": display.kpi_name(key),
+            "cells": [
+                display.value_text(key, kpi_value(m["data"]["kpis"], key)) for m in q["months"]
+            ],
+        }
+        for key in _QUARTER_TREND
+    ]
+    return {
+        "q": q,
+        "trend": trend,
+        "credits": [display.money(c, currency) for c in q["credits"]],
+        "credit_total": display.money(q["credit_total"], currency),
+        "contracts": [
+            {"month": m["month"], "rows": display.contract_rows(m["data"]["contract"])}
+            for m in q["months"]
+            if m["data"].get("contract")
+        ],
+        "goals": display.goal_rows(q["improvement_goals"]),
+    }
+
+
 def render_quarter_html(data: dict[str, Any]) -> str:
-    return render_to_string("reports/quarterly_document.html", {"q": data})
+    return render_to_string("reports/quarterly_document.html", quarter_context(data))
 
 
 def render_quarter_pdf(data: dict[str, Any]) -> bytes:

@@ -17,7 +17,7 @@ from kefu.contracts.models import Client
 from kefu.contracts.selectors import clients_visible_to
 from kefu.core.tenancy import get_visible_or_404
 from kefu.phone.models import Call
-from kefu.reports import kpi, services
+from kefu.reports import display, services
 from kefu.reports.evaluation import evaluate
 from kefu.reports.models import ServiceReport
 from kefu.reports.periods import Period, month
@@ -162,6 +162,40 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reports:issued", pk=report.pk)
 
 
+_DASHBOARD_KPIS = (
+    "csat",
+    "fcr",
+    "service_level",
+    "asa",
+    "aht_call",
+    "aht_chat",
+    "abandon_rate",
+    "resolution_rate",
+    "complaint_rate",
+    "sla.first_response",
+    "sla.resolution",
+)
+
+
+def _dashboard_row(key: str, columns: list[dict[str, Any]]) -> dict[str, Any]:
+    """One KPI across the dashboard's periods, each cell with its contract verdict."""
+    cells = []
+    for col in columns:
+        figure = col["data"]["kpis"][key]
+        verdict = None
+        if col["contract"]:
+            verdict = next((t for t in col["contract"]["targets"] if t["kpi"] == key), None)
+        cells.append(
+            {
+                "text": display.value_text(key, figure["value"]),
+                "passed": verdict["passed"] if verdict else None,
+                "target": verdict
+                and display.target_text(key, verdict["comparison"], verdict["target"]),
+            }
+        )
+    return {"key": key, "name": display.kpi_name(key), "cells": cells}
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
@@ -190,36 +224,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
                 "link": _links(client, period.label)["created"],
             }
         )
-    keys = [
-        "csat",
-        "fcr",
-        "service_level",
-        "asa",
-        "aht_call",
-        "aht_chat",
-        "abandon_rate",
-        "resolution_rate",
-        "complaint_rate",
-        "sla.first_response",
-        "sla.resolution",
-    ]
-    seconds = {"asa", "aht_call", "aht_chat"}
-    rows = []
-    for key in keys:
-        cells = []
-        for col in columns:
-            figure = col["data"]["kpis"][key]
-            verdict = None
-            if col["contract"]:
-                verdict = next((t for t in col["contract"]["targets"] if t["kpi"] == key), None)
-            cells.append(
-                {
-                    "text": kpi.display(figure, percent=key not in seconds),
-                    "passed": verdict["passed"] if verdict else None,
-                    "target": verdict and f"{verdict['comparison']} {verdict['target']}",
-                }
-            )
-        rows.append({"key": key, "name": services.KPI_NAMES.get(key, key), "cells": cells})
+    rows = [_dashboard_row(key, columns) for key in _DASHBOARD_KPIS]
     return render(
         request, "reports/dashboard.html", {"client": client, "columns": columns, "rows": rows}
     )

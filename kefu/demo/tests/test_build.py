@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -44,6 +45,23 @@ def test_demo_builds_a_working_help_desk_once() -> None:
         assert t.messages.filter(direction="in").exists()
     assert tickets.filter(assignee__isnull=False).count() > 100
     assert tickets.filter(tags__isnull=False).distinct().count() == 240
+    # A chat is resolved minutes after the agent's first reply, not hours (chat AHT).
+    chats = tickets.filter(channel=Channel.CHAT, first_resolved_at__isnull=False)
+    handled = [
+        t.first_resolved_at - first.created_at
+        for t in chats
+        if (first := t.messages.filter(direction="out").order_by("created_at").first())
+    ]
+    assert len(handled) > 10
+    assert all(timedelta(minutes=3) <= h <= timedelta(minutes=30) for h in handled)
+    # History tickets are numbered in the order they were opened.
+    for code in ("HUAXIN", "MINGDA"):
+        numbers = list(
+            tickets.filter(client__code=code, external_id__startswith="demo-")
+            .order_by("created_at", "pk")
+            .values_list("number", flat=True)
+        )
+        assert numbers == sorted(numbers), code
     # Open tickets run SLA clocks; some are escalated to a department.
     assert SlaClock.objects.exists()
     assert Escalation.objects.filter(status="open").exists()

@@ -53,7 +53,7 @@ def test_auditor_signs_off_in_the_ui(imported: Tenant) -> None:
     assert ServiceReport.objects.get(pk=report.pk).signed_off_at is None
     http = login(imported.auditor)
     page = http.get(f"/reports/issued/{report.pk}/").content.decode()
-    assert "sign-off-form" in page and "<code>fcr</code>" in page
+    assert "sign-off-form" in page and "一次解决率" in page and "<code>fcr</code>" not in page
     http.post(f"/reports/issued/{report.pk}/sign-off/")
     report.refresh_from_db()
     assert report.signed_off_by == imported.auditor and report.signed_off_at is not None
@@ -75,10 +75,129 @@ def test_pdf_shows_chinese_headings_and_xlsx_holds_the_figures(imported: Tenant)
     ):
         assert heading in text, heading
     book = load_workbook(io.BytesIO(services.render_xlsx(data)))
-    rows = {r[0]: r[1:] for r in book["KPI"].iter_rows(values_only=True)}
-    assert rows["fcr"] == (0.5, 3, 6)
-    assert rows["service_level"] == (0.5, 2, 4)
-    assert rows["csat"][1:] == (2, 3)
+    # Name, key, value, unit, as it reads, numerator, denominator.
+    rows = {r[1]: r for r in book["绩效指标 KPI"].iter_rows(values_only=True)}
+    assert rows["fcr"] == ("一次解决率 FCR", "fcr", 0.5, "%", "50.0%", 3, 6)
+    assert rows["service_level"][2:] == (0.5, "%", "50.0%", 2, 4)
+    assert rows["csat"][5:] == (2, 3)
+    assert rows["aht_call"][:5] == (
+        "通话平均处理时长 AHT (call)",
+        "aht_call",
+        440,
+        "秒",
+        "7 分 20 秒",
+    )
+    assert rows["first_response.within_target"][0] == "首次响应达标率 first response within target"
+    sla = {r[1]: r for r in book["时效达成率 SLA"].iter_rows(values_only=True)}
+    assert sla["sla.acknowledge"][0] == "确认登记 acknowledge"
+    volume = {r[1]: r for r in book["服务量 Volume"].iter_rows(values_only=True)}
+    assert volume["by_channel.chat"] == ("按渠道：在线客服", "by_channel.chat", 2)
+
+
+def _contract_with_goal(t: Tenant) -> None:
+    """A contract whose targets the fixture month misses and meets, with an improvement goal
+    whose actions are done and under way."""
+    from kefu.contracts.models import Contract, ImprovementGoal, KpiTarget
+
+    contract = Contract.objects.create(
+        client=t.client,
+        number="C-1",
+        title="测试合同",
+        party_a="甲",
+        party_b="乙",
+        start_date="2026-01-01",
+        end_date="2026-12-31",
+        monthly_fee=100000,
+    )
+    for i, (key, label, cmp, target, credit) in enumerate(
+        [
+            ("fcr", "一次解决率", ">=", 0.75, 2),  # 50.0 %: missed, 2,000.00 元
+            ("asa", "平均应答速度（秒）", "<=", 20, 1),  # 18.3 s: met
+            ("aht_call", "电话平均处理时长（秒）", "<=", 420, 1),  # 7 min 20 s: missed
+        ]
+    ):
+        KpiTarget.objects.create(
+            contract=contract,
+            kpi=key,
+            label=label,
+            comparison=cmp,
+            target=target,
+            credit_percent=credit,
+            order=i,
+        )
+    ImprovementGoal.objects.create(
+        contract=contract,
+        kpi="csat",
+        baseline=0.5,
+        target=0.6,
+        due="2026-12-31",
+        actions=[
+            {
+                "description": "每周抽检录音",
+                "owner": "周主管",
+                "due": "2026-09-30",
+                "status": "done",
+            },
+            {"description": "完善知识库", "owner": "吴主管", "due": None, "status": "doing"},
+        ],
+    )
+
+
+def test_report_reads_in_words_a_client_uses(imported: Tenant) -> None:
+    """KPI names in Chinese, ratios as percentages, durations in minutes and seconds,
+    targets with ≥/≤, action statuses in Chinese: in the HTML, the PDF and the workbook."""
+    _contract_with_goal(imported)
+    data = services.report_build(imported.client, "2026-10")
+    html = services.render_html(data)
+    for text in (
+        "客户满意度",  # csat
+        "CSAT",
+        "66.7%",  # csat: 2 of 3 answered surveys
+        "一次解决率",
+        "50.0%",  # fcr
+        "7 分 20 秒",  # aht_call: 1,320 s over 3 answered calls
+        "18.3 秒",  # asa: 55 s over 3
+        "34 分",  # aht_chat: (480 + 3,600) s over 2 chats
+        "确认登记",  # sla.acknowledge
+        "≥ 75%",
+        "≤ 420 秒（7 分）",
+        "未达标",
+        "2,000.00 元",
+        "2026-10-01 至 2026-10-31",
+        "已完成",
+        "进行中",
+        "已达到目标",  # csat 66.7 % against a goal of 60 %
+    ):
+        assert text in html, text
+    for raw in ("<code>", "sla.acknowledge", "aht_call", "&gt;=", "0.667", " s ", "done"):
+        assert raw not in html, raw
+    # The JSON keeps its keys, fractions and exact seconds.
+    assert data["kpis"]["aht_call"]["value"] == 440
+    assert data["contract"]["targets"][0]["comparison"] == ">="
+    assert data["improvement_goals"][0]["actions"][0]["status"] == "done"
+    pdf = services.render_pdf(data)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for words in ("客户满意度", "一次解决率", "通话平均处理时长", "合同考核", "已完成"):
+        assert words in text, words
+    book = load_workbook(io.BytesIO(services.render_xlsx(data)))
+    contract = {r[1]: r for r in book["合同考核 Contract"].iter_rows(values_only=True)}
+    assert contract["fcr"][:6] == ("一次解决率", "fcr", 0.5, "50.0%", "≥ 75%", "未达标")
+    goals = list(book["改进目标 Goals"].iter_rows(values_only=True))
+    assert [g[-1] for g in goals[1:]] == ["已完成", "进行中"]
+
+
+def test_hot_keywords_leave_out_question_words(imported: Tenant) -> None:
+    from kefu.tickets import services as tickets
+
+    for subject in ("热水器温度怎么调", "空调保修期多久", "物业费缴费方式", "快递柜收费问题"):
+        t = tickets.ticket_create(client=imported.client, subject=subject, body="x", channel="chat")
+        Ticket.objects.filter(pk=t.pk).update(created_at="2026-10-15T10:00:00+08:00")
+    words = {
+        w["word"]
+        for w in services.report_build(imported.client, "2026-10")["top_issues"]["keywords"]
+    }
+    assert {"热水器", "保修期", "物业费", "快递"} <= words
+    assert not words & {"怎么", "多久", "方式", "问题"}
 
 
 def test_report_pages_link_figures_to_tickets(imported: Tenant) -> None:
@@ -89,7 +208,10 @@ def test_report_pages_link_figures_to_tickets(imported: Tenant) -> None:
     assert len(queue.context["tickets"]) == 7
     resolved = http.get("/tickets/?client=ACME&status=&resolved=2026-10")
     assert len(resolved.context["tickets"]) == 6
-    assert http.get("/reports/dashboard/ACME/").status_code == 200
+    dashboard = http.get("/reports/dashboard/ACME/")
+    assert dashboard.status_code == 200
+    assert "一次解决率" in dashboard.content.decode()
+    assert "<code>fcr</code>" not in dashboard.content.decode()
     assert login(imported.agent).get("/reports/").status_code == 403
     pdf = http.post("/reports/monthly/ACME/2026-10/issue/", {"plan": "x"})
     assert pdf.status_code == 302
@@ -210,6 +332,8 @@ def test_quarterly_pack_uses_issued_versions(imported: Tenant, tmp_path: Path) -
     )
     text = "".join(p.extract_text() for p in PdfReader(str(out)).pages)
     assert "季度服务质量回顾" in text and "2026-10" in text
+    # October's figures, named and formatted as in the monthly report.
+    assert "客户满意度" in text and "66.7%" in text and "7 分 20 秒" in text
     raw = io.StringIO()
     call_command("report", "quarterly", "--client", "ACME", "--quarter", "2026-Q4", stdout=raw)
     assert json.loads(raw.getvalue())["quarter"] == "2026-Q4"
