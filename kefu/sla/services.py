@@ -28,7 +28,7 @@ Rules (what a client auditing the figures needs to know):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from kefu.calendars.models import HolidayMode
 from kefu.calendars.services import calendar_engine, known_years
+from kefu.contracts.models import Client
 from kefu.sla import tasks
 from kefu.sla.models import (
     ClockStatus,
@@ -57,15 +58,25 @@ def _event(clock: SlaClock, type_: str, at: datetime, **data: object) -> None:
 
 
 def _targets(ticket: Ticket) -> dict[str, SlaTarget]:
+    return sla_targets_for(
+        client=ticket.client_id, channel=ticket.channel, priority=ticket.priority, kind=ticket.kind
+    )
+
+
+def sla_targets_for(
+    *, client: Client | int, channel: str, priority: str, kind: str
+) -> dict[str, SlaTarget]:
     """For each metric, the first target of the client's active policy (at most one:
-    a constraint) that matches the ticket. One query, none for the policy row itself."""
+    a constraint) that matches a ticket of this channel, priority and kind. One query, none
+    for the policy row itself."""
+    client_id = client if isinstance(client, int) else client.pk
     chosen: dict[str, SlaTarget] = {}
     targets = SlaTarget.objects.filter(
-        policy__client_id=ticket.client_id, policy__active=True
+        policy__client_id=client_id, policy__active=True
     ).select_related("calendar")
     for target in targets.order_by("order", "id"):
         if target.metric not in chosen and target.matches(
-            channel=ticket.channel, priority=ticket.priority, kind=ticket.kind
+            channel=channel, priority=priority, kind=kind
         ):
             chosen[target.metric] = target
     return chosen
@@ -187,15 +198,21 @@ def _cancel(clock: SlaClock, at: datetime, reason: str) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def sla_ticket_created(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
+def sla_ticket_created(
+    *, ticket: Ticket, at: datetime, targets: Mapping[str, SlaTarget] | None = None
+) -> list[SlaClock]:
     """Start the clocks of a new ticket (one without running clocks): written together, two
-    statements for however many clocks, plus the ticket's earliest due instant."""
-    targets = [t for m, t in _targets(ticket).items() if m in START_ON_CREATE]
-    if not targets:
+    statements for however many clocks, plus the ticket's earliest due instant.
+    ``targets``: :func:`sla_targets_for` the ticket, when the caller read them already."""
+    chosen = _targets(ticket) if targets is None else targets
+    starting = [t for m, t in chosen.items() if m in START_ON_CREATE]
+    if not starting:
         return []
     # Which years the holiday source knows, asked once for all of the ticket's clocks.
-    known = known_years() if any(t.calendar.holidays == HolidayMode.CN for t in targets) else None
-    clocks = SlaClock.objects.bulk_create([_new_clock(ticket, t, at, known=known) for t in targets])
+    known = known_years() if any(t.calendar.holidays == HolidayMode.CN for t in starting) else None
+    clocks = SlaClock.objects.bulk_create(
+        [_new_clock(ticket, t, at, known=known) for t in starting]
+    )
     SlaEvent.objects.bulk_create(
         SlaEvent(
             client_id=clock.client_id,

@@ -118,9 +118,9 @@ class CustomerData:
     external_id: str = ""
 
 
-def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
-    """Find the client's customer by external id, email or phone (exact, through their
-    blind indexes: the values themselves are encrypted), else create one."""
+def customer_find(*, client: Client, data: CustomerData) -> Customer | None:
+    """The client's customer with this external id, email or phone (exact, through their
+    blind indexes: the values themselves are encrypted), the best match if several."""
     # In order of preference; one query for all of them, the best match ranked first.
     matches = [
         Q(**{field: value})
@@ -131,16 +131,18 @@ def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
         )
         if value
     ]
-    found: Customer | None = None
-    if matches:
-        qs = Customer.objects.filter(reduce(operator.or_, matches), client=client)
-        if len(matches) > 1:
-            rank = Case(*(When(m, then=Value(i)) for i, m in enumerate(matches)))
-            qs = qs.order_by(rank, "-id")
-        found = qs.first()
-    if found is not None:
-        return found
-    return customer_create(client=client, data=data)
+    if not matches:
+        return None
+    qs = Customer.objects.filter(reduce(operator.or_, matches), client=client)
+    if len(matches) > 1:
+        rank = Case(*(When(m, then=Value(i)) for i, m in enumerate(matches)))
+        qs = qs.order_by(rank, "-id")
+    return qs.first()
+
+
+def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
+    """:func:`customer_find`, else a new customer."""
+    return customer_find(client=client, data=data) or customer_create(client=client, data=data)
 
 
 def customer_build(*, client: Client, data: CustomerData) -> Customer:
@@ -186,7 +188,6 @@ def _validate_choice(value: str, choices: Iterable[str], field: str) -> None:
         raise ValidationError({field: _("无效的取值：%(value)s") % {"value": value}})
 
 
-@transaction.atomic
 def ticket_create(
     *,
     client: Client,
@@ -207,6 +208,12 @@ def ticket_create(
 
     ``actor`` is the agent or integration that created it (``None`` for a channel).
     ``customer`` is a known customer, or contact details to find or create one with.
+
+    What only needs reading — the customer by their contact details, the SLA targets that
+    will apply — is read before the write transaction: the embedded database has one
+    write lock, held from a transaction's start, and other requests' writes should wait
+    for the writes alone. A customer not found is looked for again inside, so two
+    requests from one new customer still make one customer.
     """
     require(actor, Perm.TICKET_CREATE)
     _validate_choice(channel, Channel.values, "channel")
@@ -215,39 +222,45 @@ def ticket_create(
     subject = subject.strip()
     if not subject:
         raise ValidationError({"subject": _("主题不能为空")})
-    if isinstance(customer, CustomerData):
-        customer = customer_find_or_create(client=client, data=customer)
-    if customer is not None and customer.client_id != client.pk:
-        raise ValidationError({"customer": _("客户不属于该甲方")})
-    now = created_at or timezone.now()
-    ticket = Ticket.objects.create(
-        client=client,
-        number=_unnumbered(),
-        subject=subject[:300],
-        kind=kind,
-        priority=priority,
-        channel=channel,
-        customer=customer,
-        external_id=external_id,
-        created_at=now,
-        updated_at=now,
-    )
-    if tags:
-        ticket.tags.set(_tags(client, tags))
-    _event(ticket, EventType.CREATED, actor, now, channel=channel)
-    sla.sla_ticket_created(ticket=ticket, at=now)
-    if body.strip() or body_html:
-        Message.objects.create(
+    contact = customer if isinstance(customer, CustomerData) else None
+    if contact is not None:
+        customer = customer_find(client=client, data=contact)
+    targets = sla.sla_targets_for(client=client, channel=channel, priority=priority, kind=kind)
+    with transaction.atomic():
+        if contact is not None and customer is None:
+            customer = customer_find_or_create(client=client, data=contact)
+        assert not isinstance(customer, CustomerData)
+        if customer is not None and customer.client_id != client.pk:
+            raise ValidationError({"customer": _("客户不属于该甲方")})
+        now = created_at or timezone.now()
+        ticket = Ticket.objects.create(
             client=client,
-            ticket=ticket,
-            direction=Direction.INBOUND,
-            author_name=author_name or (customer.name if customer else ""),
-            body_text=body,
-            body_html=sanitize_html(body_html),
+            number=_unnumbered(),
+            subject=subject[:300],
+            kind=kind,
+            priority=priority,
+            channel=channel,
+            customer=customer,
+            external_id=external_id,
             created_at=now,
+            updated_at=now,
         )
-    _number(ticket, client)
-    return ticket
+        if tags:
+            ticket.tags.set(_tags(client, tags))
+        _event(ticket, EventType.CREATED, actor, now, channel=channel)
+        sla.sla_ticket_created(ticket=ticket, at=now, targets=targets)
+        if body.strip() or body_html:
+            Message.objects.create(
+                client=client,
+                ticket=ticket,
+                direction=Direction.INBOUND,
+                author_name=author_name or (customer.name if customer else ""),
+                body_text=body,
+                body_html=sanitize_html(body_html),
+                created_at=now,
+            )
+        _number(ticket, client)
+        return ticket
 
 
 def _tags(client: Client, names: Sequence[str]) -> list[Tag]:
