@@ -4,7 +4,6 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,13 +64,15 @@ def api_token_expiry(last_day: date) -> datetime:
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """The live token with this raw value (not revoked, not expired, its user active)."""
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True, user__is_active=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
-    )
-    if token is None:
+    # Found by its unique hash alone, then judged here: the same answer as putting the
+    # conditions in the query, for a simpler query to build on every API request.
+    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(raw)).first()
+    if (
+        token is None
+        or token.revoked_at is not None
+        or not token.user.is_active
+        or (token.expires_at is not None and token.expires_at <= now)
+    ):
         return None
     # Touch at most once a minute: a busy integration must not write on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
