@@ -20,7 +20,7 @@ from kefu.calendars.services import calendar_load
 from kefu.conftest import Tenant
 from kefu.sla.models import SlaClock
 from kefu.sla.policies import sla_policy_apply
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import Customer, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,6 +138,28 @@ def test_numbers_stay_unique_and_gapless_when_requests_run_at_once(
     numbers = sorted(int(a.json()["number"].rsplit("-", 1)[1]) for a in answers)
     first = numbers[0]
     assert numbers == list(range(first, first + 12))
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "kefu.core.sqlite",
+    reason="PostgreSQL's concurrent transactions do not see each other's new customer",
+)
+def test_one_new_customer_writing_in_at_once_becomes_one_customer(
+    asgi: Asgi, tenant_a: Tenant
+) -> None:
+    headers = bearer(tenant_a.agent)
+    body = {**ticket_body(tenant_a), "customer": {"name": "周新", "email": "zhou.xin@example.com"}}
+    before = Customer.objects.filter(client=tenant_a.client).count()
+
+    async def burst() -> list[Answer]:
+        return await asyncio.gather(
+            *(asgi.request("POST", "/api/v1/tickets", body, headers) for _ in range(8))
+        )
+
+    answers = asyncio.run(burst())
+    assert [a.status for a in answers] == [201] * 8
+    assert len({a.json()["customer"]["id"] for a in answers}) == 1
+    assert Customer.objects.filter(client=tenant_a.client).count() == before + 1
 
 
 def test_each_request_sees_its_own_user_when_two_tenants_ask_at_once(
