@@ -32,12 +32,21 @@ class ClientScopedQuerySet(models.QuerySet[Any]):
         return self
 
 
-def client_key(*, db_index: bool = True) -> models.ForeignKey[Client, Client]:
+def client_key(
+    *, db_index: bool = True, db_constraint: bool = True
+) -> models.ForeignKey[Client, Client]:
     """The ``client`` column of a client-owned row. A model whose composite indexes already
     start with ``client`` passes ``db_index=False``: a second index on the same leading
-    column costs every insert and serves no query."""
+    column costs every insert and serves no query. A ticket's child rows (messages,
+    history) pass ``db_constraint=False``: their ticket's own foreign key already ties them
+    to a client that cannot be deleted while it has tickets, and the database would
+    otherwise check the client once more for every row (a history import writes millions)."""
     return models.ForeignKey(
-        "contracts.Client", on_delete=models.PROTECT, related_name="+", db_index=db_index
+        "contracts.Client",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=db_index,
+        db_constraint=db_constraint,
     )
 
 

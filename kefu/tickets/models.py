@@ -253,6 +253,7 @@ class Direction(models.TextChoices):
 
 
 class Message(ClientOwned):
+    client = client_key(db_constraint=False)  # the ticket's foreign key ties it to the client
     # No index of its own: message_ticket_time starts with it.
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
@@ -324,6 +325,7 @@ class EventType(models.TextChoices):
 class TicketEvent(ClientOwned):
     """One entry of a ticket's history, written in the transaction of the change."""
 
+    client = client_key(db_constraint=False)  # the ticket's foreign key ties it to the client
     # No index of its own: event_ticket_time starts with it.
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
