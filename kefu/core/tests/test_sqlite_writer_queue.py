@@ -87,7 +87,8 @@ def test_a_waiting_writer_starts_as_soon_as_the_holder_commits(tenant_a: Tenant)
     for thread in threads:
         thread.join(10)
     assert set(Tag.objects.values_list("name", flat=True)) == {"first", "second"}
-    assert started[0] - released_at[0] < 0.04
+    # Slack for a busy machine's scheduler, still short of the busy handler's ~80 ms.
+    assert started[0] - released_at[0] < 0.06
 
 
 @pytest.mark.usefixtures("short_timeout")
