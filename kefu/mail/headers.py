@@ -41,9 +41,10 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def dedup_key(raw: bytes) -> str:
-    """The Message-ID, or ``sha256:<hex>`` of the raw bytes when there is none."""
-    return message_id_of(raw) or f"sha256:{content_hash(raw)}"
+def dedup_key(raw: bytes, message_id: str) -> str:
+    """The Message-ID (``message_id_of(raw)``, read once by the caller), or
+    ``sha256:<hex>`` of the raw bytes when there is none."""
+    return message_id or f"sha256:{content_hash(raw)}"
 
 
 def strip_reply_prefixes(subject: str) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,7 +43,8 @@ from kefu.mail.models import (
     Result,
 )
 from kefu.mail.parse import MailAttachment, MailParseError, ParsedMail, parse_message
-from kefu.sla.models import Metric, SlaTarget
+from kefu.sla.models import Metric
+from kefu.sla.services import sla_targets_for
 from kefu.tickets.models import Attachment, Channel, Message, Ticket
 from kefu.tickets.uploads import HEAD_BYTES, Verdict, check_upload
 
@@ -111,7 +111,8 @@ def _ingest(
     client: Client | None,
     recipients: Sequence[str],
 ) -> IngestResult:
-    key = headers.dedup_key(raw)
+    message_id = headers.message_id_of(raw)
+    key = headers.dedup_key(raw, message_id)
     existing = _stored(client, key)
     if existing is not None:
         return _duplicate(existing)
@@ -123,7 +124,7 @@ def _ingest(
                 source=source,
                 raw=raw,
                 dedup_key=key,
-                message_id=headers.message_id_of(raw),
+                message_id=message_id,
                 recipients=[r.strip().lower() for r in recipients][:50],
                 result=Result.QUARANTINED,
             )
@@ -204,7 +205,8 @@ def _apply(inbound: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail) ->
     from kefu.tickets.services import CustomerData, ticket_add_customer_message, ticket_create
 
     assert inbound.client_id is not None
-    client = Client.objects.get(pk=inbound.client_id)
+    client = inbound.client
+    assert client is not None
     ticket = thread_ticket(client=client, parsed=parsed)
     own = Mailbox.objects.filter(address__iexact=parsed.from_address)
     if parsed.from_address and own.exists():
@@ -254,9 +256,7 @@ def _apply(inbound: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail) ->
 def thread_ticket(*, client: Client, parsed: ParsedMail) -> Ticket | None:
     """The ticket a message belongs to: a ticket number of the client in the subject, then
     the nearest stored Message-ID among In-Reply-To and References (newest first)."""
-    numbers = list(parsed.ticket_numbers)
-    pattern = re.compile(rf"\b{re.escape(client.ticket_prefix)}-\d{{4}}-\d{{6}}\b")
-    numbers += pattern.findall(parsed.subject)
+    numbers = parsed.ticket_numbers
     if numbers:
         found = Ticket.objects.filter(client=client, number__in=numbers).order_by("-id").first()
         if found is not None:
@@ -361,13 +361,13 @@ def address_failing(*, client_id: int, address: str) -> bool:
 
 def contract_wants_ack(ticket: Ticket) -> bool:
     """The client's active SLA policy has a 确认登记 (acknowledge) target for this ticket."""
-    targets = SlaTarget.objects.filter(
-        policy__client_id=ticket.client_id, policy__active=True, metric=Metric.ACKNOWLEDGE
+    targets = sla_targets_for(
+        client_id=ticket.client_id,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        kind=ticket.kind,
     )
-    return any(
-        t.matches(channel=ticket.channel, priority=ticket.priority, kind=ticket.kind)
-        for t in targets
-    )
+    return Metric.ACKNOWLEDGE in targets
 
 
 def _acknowledge(*, ticket: Ticket, mailbox: Mailbox | None, parsed: ParsedMail) -> str:

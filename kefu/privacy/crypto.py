@@ -32,6 +32,7 @@ import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -140,6 +141,11 @@ class KeyRing:
         if any(hmac.compare_digest(self.index_key, key) for key in self.keys.values()):
             raise KeyConfigError("the index key must differ from every encryption key")
 
+    @cached_property
+    def _ciphers(self) -> dict[str, AESGCM]:
+        """One cipher per key, set up once (not per value read or written)."""
+        return {key_id: AESGCM(key) for key_id, key in self.keys.items()}
+
     @classmethod
     def parse(cls, field_keys: str, index_key: str) -> KeyRing:
         """``field_keys``: comma-separated ``id:base64key``, the first is current.
@@ -170,7 +176,7 @@ class KeyRing:
         """Encrypt under the current key, bound to ``context`` (column and row owner)."""
         nonce = os.urandom(NONCE_BYTES)
         aad = self._aad(self.current_id, context)
-        sealed = AESGCM(self.keys[self.current_id]).encrypt(nonce, plaintext.encode(), aad)
+        sealed = self._ciphers[self.current_id].encrypt(nonce, plaintext.encode(), aad)
         return f"{VERSION}:{self.current_id}:{_b64encode(nonce + sealed)}"
 
     def decrypt(self, token: str, *, context: str) -> str:
@@ -191,7 +197,7 @@ class KeyRing:
         if len(raw) < NONCE_BYTES + 16:
             raise DecryptionError("encrypted value is truncated")
         try:
-            plain = AESGCM(key).decrypt(
+            plain = self._ciphers[key_id].decrypt(
                 raw[:NONCE_BYTES], raw[NONCE_BYTES:], self._aad(key_id, context)
             )
         except InvalidTag as exc:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -94,7 +94,6 @@ class EncryptedTextField(models.TextField):
     descriptor_class = _EncryptedAttribute
     _pyi_private_set_type: str
     _pyi_private_get_type: str
-    empty_stored: ClassVar[str] = ""
 
     def __init__(self, *args: Any, bind_to: str = "client_id", **kwargs: Any) -> None:
         self.bind_to = bind_to

@@ -17,8 +17,6 @@ from kefu.privacy import pii
 if TYPE_CHECKING:
     from kefu.tickets.models import Customer, Message
 
-CUSTOMER_FIELDS = ("name", "phones", "emails")
-
 
 def text(value: str | None) -> str:
     """Free text (a message, a subject, a comment) with every detected number masked."""
@@ -35,7 +33,7 @@ def name(value: str | None) -> str:
 
 
 def customer_values(customer: Customer, field: str) -> list[str]:
-    """The raw values of one of :data:`CUSTOMER_FIELDS`; only for a reveal."""
+    """The raw values of ``name``, ``phones`` or ``emails``; only for a reveal."""
     if field == "name":
         return [customer.name] if customer.name else []
     if field == "phones":

@@ -28,6 +28,7 @@ from kefu.core.audit import audit_record
 from kefu.core.models import AuditAction
 from kefu.mail.models import InboundMail, OutboundMail
 from kefu.privacy import pii, selectors
+from kefu.privacy.crypto import normalise_phone
 from kefu.privacy.models import RetentionRecord, RetentionRun
 from kefu.surveys.models import Survey
 from kefu.tickets.models import Attachment, Customer, Direction, Escalation, Message, Ticket
@@ -71,11 +72,11 @@ def scrub_text(text: str, identifiers: Sequence[str] = ()) -> str:
 
 
 def customer_identifiers(customer: Customer) -> list[str]:
-    """What names the customer in free text: name, phones (as stored and as digits) and
-    emails."""
+    """What names the customer in free text: name, phones (as stored and normalised: digits
+    without the +86 prefix) and emails."""
     idents = [] if customer.name == ANON_NAME else [customer.name]
     for phone in customer.phones:
-        idents += [phone, "".join(ch for ch in phone if ch.isdigit())]
+        idents += [phone, normalise_phone(phone)]
     idents += list(customer.emails)
     return [i for i in idents if i]
 
@@ -158,7 +159,9 @@ def _scrub_tickets(
     Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
 
 
-def _is_anonymised(customer: Customer) -> bool:
+def customer_is_anonymised(customer: Customer) -> bool:
+    """Whether the customer's personal data has been erased (name replaced, contacts and
+    blind indexes empty)."""
     return customer.name == ANON_NAME and not (
         customer.phones
         or customer.emails
@@ -173,7 +176,7 @@ def _anonymise_customer(customer: Customer, tally: Tally, write: bool) -> None:
     idents = customer_identifiers(customer)
     ticket_ids = list(Ticket.objects.filter(customer=customer).values_list("pk", flat=True))
     _scrub_tickets(ticket_ids, idents, tally, write)
-    if _is_anonymised(customer):
+    if customer_is_anonymised(customer):
         return
     tally.add("customer", customer.pk)
     if write:

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +23,7 @@ from kefu.privacy import selectors, services
 from kefu.privacy.models import RetentionRun
 from kefu.tickets.models import Customer
 from kefu.tickets.selectors import keyset_page
+from kefu.tickets.services import require
 
 PAGE_SIZE = 100
 
@@ -30,8 +31,7 @@ PAGE_SIZE = 100
 def _user(request: HttpRequest, perm: Perm) -> User:
     user = request.user
     assert isinstance(user, User)
-    if not user.has_kefu_perm(perm):
-        raise PermissionDenied(_("你没有执行此操作的权限。"))
+    require(user, perm)
     return user
 
 
@@ -108,7 +108,7 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         {
             "customer": cust,
             "summary": selectors.customer_summary(cust),
-            "anonymised": cust.name == services.ANON_NAME,
+            "anonymised": services.customer_is_anonymised(cust),
         },
     )
 

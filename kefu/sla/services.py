@@ -37,7 +37,6 @@ from django.utils import timezone
 
 from kefu.calendars.models import HolidayMode
 from kefu.calendars.services import calendar_engine, known_years
-from kefu.contracts.models import Client
 from kefu.sla import tasks
 from kefu.sla.models import (
     ClockStatus,
@@ -59,17 +58,19 @@ def _event(clock: SlaClock, type_: str, at: datetime, **data: object) -> None:
 
 def _targets(ticket: Ticket) -> dict[str, SlaTarget]:
     return sla_targets_for(
-        client=ticket.client_id, channel=ticket.channel, priority=ticket.priority, kind=ticket.kind
+        client_id=ticket.client_id,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        kind=ticket.kind,
     )
 
 
 def sla_targets_for(
-    *, client: Client | int, channel: str, priority: str, kind: str
+    *, client_id: int, channel: str, priority: str, kind: str
 ) -> dict[str, SlaTarget]:
     """For each metric, the first target of the client's active policy (at most one:
     a constraint) that matches a ticket of this channel, priority and kind. One query, none
     for the policy row itself."""
-    client_id = client if isinstance(client, int) else client.pk
     chosen: dict[str, SlaTarget] = {}
     targets = SlaTarget.objects.filter(
         policy__client_id=client_id, policy__active=True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 import secrets
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
@@ -175,10 +176,7 @@ def customer_create(*, client: Client, data: CustomerData) -> Customer:
     transaction still usable (the insert is a savepoint when nested). Without an external
     id nothing can collide, and the insert needs no savepoint (two statements fewer)."""
     customer = customer_build(client=client, data=data)
-    if not customer.external_key:
-        customer.save(force_insert=True)
-        return customer
-    with transaction.atomic():
+    with transaction.atomic() if customer.external_key else nullcontext():
         customer.save(force_insert=True)
     return customer
 
@@ -212,9 +210,9 @@ def ticket_create(
     What only needs reading — the customer by their contact details, the SLA targets that
     will apply — is read before the write transaction: the embedded database has one
     write lock, held from a transaction's start, and other requests' writes should wait
-    for the writes alone. There, a customer not found is looked for again inside, so two
-    requests from one new customer still make one customer; PostgreSQL's concurrent
-    transactions would not see each other's new customer anyway, so it is not asked twice.
+    for the writes alone. A customer not found is looked for again inside, where (on the
+    embedded database) every earlier writer's rows are visible, so two requests from one
+    new customer make one customer.
     """
     require(actor, Perm.TICKET_CREATE)
     _validate_choice(channel, Channel.values, "channel")
@@ -223,19 +221,19 @@ def ticket_create(
     subject = subject.strip()
     if not subject:
         raise ValidationError({"subject": _("主题不能为空")})
-    contact = customer if isinstance(customer, CustomerData) else None
-    if contact is not None:
-        customer = customer_find(client=client, data=contact)
-    targets = sla.sla_targets_for(client=client, channel=channel, priority=priority, kind=kind)
+    contact: CustomerData | None = None
+    found: Customer | None
+    if isinstance(customer, CustomerData):
+        contact, found = customer, customer_find(client=client, data=customer)
+    else:
+        found = customer
+    targets = sla.sla_targets_for(
+        client_id=client.pk, channel=channel, priority=priority, kind=kind
+    )
     with transaction.atomic():
-        if contact is not None and customer is None:
-            customer = (
-                customer_find_or_create(client=client, data=contact)
-                if _writers_take_turns()
-                else customer_create(client=client, data=contact)
-            )
-        assert not isinstance(customer, CustomerData)
-        if customer is not None and customer.client_id != client.pk:
+        if contact is not None and found is None:
+            found = customer_find_or_create(client=client, data=contact)
+        if found is not None and found.client_id != client.pk:
             raise ValidationError({"customer": _("客户不属于该甲方")})
         now = created_at or timezone.now()
         ticket = Ticket.objects.create(
@@ -245,7 +243,7 @@ def ticket_create(
             kind=kind,
             priority=priority,
             channel=channel,
-            customer=customer,
+            customer=found,
             external_id=external_id,
             created_at=now,
             updated_at=now,
@@ -259,19 +257,13 @@ def ticket_create(
                 client=client,
                 ticket=ticket,
                 direction=Direction.INBOUND,
-                author_name=author_name or (customer.name if customer else ""),
+                author_name=author_name or (found.name if found else ""),
                 body_text=body,
                 body_html=sanitize_html(body_html),
                 created_at=now,
             )
         _number(ticket, client)
         return ticket
-
-
-def _writers_take_turns() -> bool:
-    """Whether write transactions run one at a time (SQLite's single write lock), so that
-    what one reads inside its transaction includes every earlier writer's rows."""
-    return connection.vendor == "sqlite"
 
 
 def _tags(client: Client, names: Sequence[str]) -> list[Tag]:

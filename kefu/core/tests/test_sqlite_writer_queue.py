@@ -6,10 +6,11 @@ locked", as SQLite's own wait does."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
@@ -33,16 +34,16 @@ def _lock_path() -> str:
 @pytest.fixture
 def short_timeout() -> Iterator[None]:
     options = connection.settings_dict["OPTIONS"]
-    before = options.get("timeout")
+    before = options["timeout"]
     options["timeout"] = 0.3
     yield
     options["timeout"] = before
 
 
-def _in_thread(work: object) -> threading.Thread:
+def _in_thread(work: Callable[[], object]) -> threading.Thread:
     def run() -> None:
         try:
-            work()  # type: ignore[operator]
+            work()
         finally:
             connections.close_all()
 
@@ -57,7 +58,7 @@ def test_writers_in_threads_take_turns_and_every_write_lands(tenant_a: Tenant) -
             with transaction.atomic():
                 Tag.objects.create(client=tenant_a.client, name=f"t{i}-{j}")
 
-    threads = [_in_thread(lambda i=i: write(i)) for i in range(6)]
+    threads = [_in_thread(functools.partial(write, i)) for i in range(6)]
     for thread in threads:
         thread.join(30)
     assert Tag.objects.filter(client=tenant_a.client).count() == 60

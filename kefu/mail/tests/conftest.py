@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -41,11 +41,6 @@ class Dovecot:
     host: str
     port: int
     root: Path
-    users: list[str] = field(default_factory=list)
-
-    def add_user(self, address: str) -> None:
-        """Every address exists (static passdb, one password); kept for readability."""
-        self.users.append(address)
 
     def client(self, address: str) -> IMAPClient:
         imap = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
@@ -56,20 +51,6 @@ class Dovecot:
         imap = self.client(address)
         try:
             imap.append(folder, raw)
-        finally:
-            imap.logout()
-
-    def clear(self, address: str) -> None:
-        imap = self.client(address)
-        try:
-            for folder in ("INBOX", "Processed"):
-                if not imap.folder_exists(folder):
-                    continue
-                imap.select_folder(folder)
-                uids = imap.search(["ALL"])
-                if uids:
-                    imap.delete_messages(uids)
-                    imap.expunge()
         finally:
             imap.logout()
 

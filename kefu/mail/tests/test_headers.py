@@ -17,12 +17,12 @@ from kefu.mail import headers
 )
 def test_dedup_key_is_the_message_id_or_the_content_hash(raw: bytes, key: str | None) -> None:
     expected = key or f"sha256:{headers.content_hash(raw)}"
-    assert headers.dedup_key(raw) == expected
+    assert headers.dedup_key(raw, headers.message_id_of(raw)) == expected
 
 
 def test_same_bytes_same_key_different_bytes_different_key() -> None:
-    assert headers.dedup_key(b"a\r\n\r\nx") == headers.dedup_key(b"a\r\n\r\nx")
-    assert headers.dedup_key(b"a\r\n\r\nx") != headers.dedup_key(b"a\r\n\r\ny")
+    assert headers.dedup_key(b"a\r\n\r\nx", "") == headers.dedup_key(b"a\r\n\r\nx", "")
+    assert headers.dedup_key(b"a\r\n\r\nx", "") != headers.dedup_key(b"a\r\n\r\ny", "")
 
 
 @pytest.mark.parametrize(

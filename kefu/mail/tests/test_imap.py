@@ -27,7 +27,6 @@ _numbers = itertools.count(1)
 @pytest.fixture
 def imap_mailbox(tenant_a: Tenant, dovecot: Dovecot) -> Mailbox:
     address = f"kefu{next(_numbers)}@acme.example"
-    dovecot.add_user(address)
     return make_mailbox(
         tenant_a,
         address,

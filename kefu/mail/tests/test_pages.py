@@ -76,7 +76,8 @@ def test_acknowledgement_mail_is_bilingual_numbered_and_marked_automatic(
     assert f"甲方A已收到，工单号 {result.ticket}。" in body
     assert f"registered it as ticket {result.ticket}" in body and '"空调" & 遥控器' in body
     assert mail["Auto-Submitted"] == "auto-replied"
-    assert Ticket.objects.get(number=result.ticket, client=tenant_a.client)
+    ticket = Ticket.objects.get(number=result.ticket, client=tenant_a.client)
+    assert ticket.channel == "email"
 
 
 def test_ticket_page_folds_the_quoted_history_of_a_mail(tenant_a: Tenant) -> None:

@@ -129,7 +129,7 @@ def ids_by_key(
     """Primary keys of ``client_id``'s rows by a non-empty key column (e.g. the source
     system's ``external_id``), for the keys that exist. Plain SQL: the ORM's ``__in``
     costs more per value than the lookup itself, and the rows of a key column with a
-    partial unique index (``<> ''``) are found through it. PostgreSQL takes every key in
+    partial unique index (``NOT (key = '')``) are found through it. PostgreSQL takes every key in
     one array parameter (one statement, planned once); elsewhere in parts of 900 keys."""
     table = connection.ops.quote_name(model._meta.db_table)
     key_field, pk_field = model._meta.get_field(column), model._meta.pk
