@@ -446,15 +446,19 @@ print("BENCH-TOKEN", token.key)
 
 
 def helpdesk_venv() -> None:
-    """Create var/bench/helpdesk-venv once; reinstall only when the pins change."""
+    """Create var/bench/helpdesk-venv once, on kefu's own interpreter (the one running this
+    script), so that both systems run on the same Python build; made again when the pins
+    or that interpreter change."""
     stamp = HD_VENV / "bench-requirements.txt"
-    wanted = "\n".join(HD_REQUIREMENTS) + "\n"
+    interpreter = f"# python {sys.base_prefix} {sys.version.split()[0]}"
+    wanted = "\n".join([interpreter, *HD_REQUIREMENTS]) + "\n"
     if HD_PYTHON.exists() and stamp.exists() and stamp.read_text() == wanted:
         return
     log(f"creating {HD_VENV.relative_to(ROOT)} (django-helpdesk {HD_VERSION})")
     env = base_env()
-    if not HD_PYTHON.exists():
-        run([sys.executable, "-m", "venv", HD_VENV], env=env, cwd=ROOT)
+    if HD_VENV.exists():
+        shutil.rmtree(HD_VENV)
+    run([sys.executable, "-m", "venv", HD_VENV], env=env, cwd=ROOT)
     run(
         [
             HD_PYTHON,
@@ -723,6 +727,7 @@ def report(
         f"  versions:  kefu {kefu_revision(args.kefu_src)} ({args.kefu_src}), "
         f"django-helpdesk {HD_VERSION} (Django REST framework API, token auth)"
     )
+    print(f"  python:    {sys.version.split()[0]} from {sys.base_prefix}, for both systems")
     print(
         "  kefu SLA:  "
         + (
