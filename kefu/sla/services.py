@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from kefu.calendars.models import HolidayMode
 from kefu.calendars.services import calendar_engine, known_years
+from kefu.core.prepared import PreparedQuery
 from kefu.sla import tasks
 from kefu.sla.models import (
     ClockStatus,
@@ -65,6 +66,16 @@ def _targets(ticket: Ticket) -> dict[str, SlaTarget]:
     )
 
 
+# Read for every new ticket: the SQL is written once (kefu/core/prepared.py).
+_ACTIVE_TARGETS = PreparedQuery(
+    lambda client_id: (
+        SlaTarget.objects.filter(policy__client_id=client_id, policy__active=True)
+        .select_related("calendar")
+        .order_by("order", "id")
+    )
+)
+
+
 def sla_targets_for(
     *, client_id: int, channel: str, priority: str, kind: str
 ) -> dict[str, SlaTarget]:
@@ -72,10 +83,7 @@ def sla_targets_for(
     a constraint) that matches a ticket of this channel, priority and kind. One query, none
     for the policy row itself."""
     chosen: dict[str, SlaTarget] = {}
-    targets = SlaTarget.objects.filter(
-        policy__client_id=client_id, policy__active=True
-    ).select_related("calendar")
-    for target in targets.order_by("order", "id"):
+    for target in _ACTIVE_TARGETS.all(client_id):
         if target.metric not in chosen and target.matches(
             channel=channel, priority=priority, kind=kind
         ):

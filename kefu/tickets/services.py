@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client, Department
+from kefu.core.prepared import PreparedQuery
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.sla import services as sla
 from kefu.tickets import tasks
@@ -123,8 +124,8 @@ def customer_find(*, client: Client, data: CustomerData) -> Customer | None:
     """The client's customer with this external id, email or phone (exact, through their
     blind indexes: the values themselves are encrypted), the best match if several."""
     # In order of preference; one query for all of them, the best match ranked first.
-    matches = [
-        Q(**{field: value})
+    given = [
+        (field, value)
         for field, value in (
             ("external_key", data.external_id),
             ("email_key", email_index(data.email)),
@@ -132,13 +133,25 @@ def customer_find(*, client: Client, data: CustomerData) -> Customer | None:
         )
         if value
     ]
-    if not matches:
+    if not given:
         return None
-    qs = Customer.objects.filter(reduce(operator.or_, matches), client=client)
+    return _CUSTOMER_BY_KEYS.first(
+        client.pk, *(value for _field, value in given), shape=tuple(f for f, _v in given)
+    )
+
+
+def _customer_by_keys(client_id: int, *values: str, shape: Sequence[str]) -> Any:
+    matches = [Q(**{field: value}) for field, value in zip(shape, values, strict=True)]
+    qs = Customer.objects.filter(reduce(operator.or_, matches), client_id=client_id)
     if len(matches) > 1:
         rank = Case(*(When(m, then=Value(i)) for i, m in enumerate(matches)))
-        qs = qs.order_by(rank, "-id")
-    return qs.first()
+        return qs.order_by(rank, "-id")[:1]
+    return qs.order_by("pk")[:1]
+
+
+# Every ticket from a channel or the API looks its customer up: the SQL is written once per
+# combination of contact details (kefu/core/prepared.py).
+_CUSTOMER_BY_KEYS = PreparedQuery(_customer_by_keys)
 
 
 def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:

@@ -1,0 +1,140 @@
+"""kefu/core/prepared.py: a queryset's SQL written once, then run with other values, must
+give what the queryset itself gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from kefu.accounts.models import ApiToken
+from kefu.accounts.services import api_token_authenticate, api_token_create
+from kefu.conftest import Tenant
+from kefu.contracts.selectors import client_visible_by_code
+from kefu.core.prepared import PreparedQuery, PreparedQueryError
+from kefu.tickets import services
+from kefu.tickets.models import Customer, Message, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_rows_are_the_querysets_own_for_each_new_value(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    built: list[object] = []
+
+    def build(client_id: int, direction: str) -> QuerySet[Message]:
+        built.append(client_id)
+        return Message.objects.filter(client_id=client_id, direction=direction).order_by("id")
+
+    prepared = PreparedQuery(build)
+    for tenant in (tenant_a, tenant_b, tenant_a):
+        for direction in ("in", "out", "note"):
+            expected = list(
+                Message.objects.filter(client=tenant.client, direction=direction).order_by("id")
+            )
+            got = prepared.all(tenant.client.pk, direction)
+            assert got, direction
+            assert [_fields(m) for m in got] == [_fields(m) for m in expected]
+            # Datetimes come back as the ORM gives them: aware.
+            assert all(m.created_at.tzinfo is not None for m in got)
+    # The queryset was built (and its SQL written) once, for the first call.
+    assert len(built) == 1
+
+
+def test_select_related_objects_come_with_the_row(tenant_a: Tenant) -> None:
+    prepared = PreparedQuery(
+        lambda pk: Ticket.objects.select_related("customer", "client").filter(pk=pk)
+    )
+    ticket = prepared.first(tenant_a.ticket.pk)
+    assert ticket is not None
+    with CaptureQueriesContext(connection) as ctx:
+        assert ticket.customer == tenant_a.customer
+        assert ticket.client.code == "ACME"
+        assert ticket.customer.phones == ["13800138000"]  # decrypted, as the ORM gives it
+    assert len(ctx.captured_queries) == 0
+    assert prepared.first(10**9) is None
+
+
+def test_one_sql_text_per_shape(tenant_a: Tenant) -> None:
+    def build(client_id: int, *values: str, shape: tuple[str, ...]) -> QuerySet[Customer]:
+        return Customer.objects.filter(
+            client_id=client_id, **dict(zip(shape, values, strict=True))
+        ).order_by()
+
+    prepared = PreparedQuery(build)
+    customer = tenant_a.customer
+    by_email = prepared.all(tenant_a.client.pk, customer.email_key, shape=("email_key",))
+    by_both = prepared.all(
+        tenant_a.client.pk, customer.email_key, customer.phone_key, shape=("email_key", "phone_key")
+    )
+    assert by_email == by_both == [customer]
+    assert prepared.all(tenant_a.client.pk, "0" * 64, shape=("email_key",)) == []
+
+
+def test_the_customer_look_up_prefers_external_id_then_email_then_phone(tenant_a: Tenant) -> None:
+    client = tenant_a.client
+    by_phone = services.customer_create(
+        client=client, data=services.CustomerData(name="甲", phone="13900000001")
+    )
+    by_email = services.customer_create(
+        client=client, data=services.CustomerData(name="乙", email="yi@example.com")
+    )
+    by_id = services.customer_create(
+        client=client, data=services.CustomerData(name="丙", external_id="crm-7")
+    )
+    find = services.customer_find
+    data = services.CustomerData
+    assert find(client=client, data=data(phone="13900000001", email="yi@example.com")) == by_email
+    assert (
+        find(
+            client=client,
+            data=data(external_id="crm-7", phone="13900000001", email="yi@example.com"),
+        )
+        == by_id
+    )
+    assert find(client=client, data=data(phone="139 0000 0001")) == by_phone
+    assert find(client=client, data=data(email="nobody@example.com")) is None
+
+
+def test_tokens_and_clients_are_judged_per_call(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    _token, raw_a = api_token_create(user=tenant_a.agent, name="a")
+    _token, raw_b = api_token_create(user=tenant_b.agent, name="b")
+    token_a, token_b = api_token_authenticate(raw_a), api_token_authenticate(raw_b)
+    assert token_a is not None and token_a.user == tenant_a.agent
+    assert token_b is not None and token_b.user == tenant_b.agent
+    assert api_token_authenticate(raw_a + "x") is None
+    ApiToken.objects.filter(user=tenant_a.agent).update(revoked_at=token_a.created_at)
+    assert api_token_authenticate(raw_a) is None
+
+    assert client_visible_by_code(tenant_a.agent, "ACME") == tenant_a.client
+    assert client_visible_by_code(tenant_a.agent, "BETA") is None
+    assert client_visible_by_code(tenant_b.auditor, "BETA") == tenant_b.client
+    assert client_visible_by_code(tenant_b.auditor, "ACME") is None
+
+
+def test_a_query_that_changes_its_argument_is_refused(tenant_a: Tenant) -> None:
+    contains = PreparedQuery(lambda text: Ticket.objects.filter(subject__icontains=text))
+    with pytest.raises(PreparedQueryError, match="unchanged"):
+        contains.all("空调")
+
+
+@pytest.mark.parametrize("value", [None, True, 1.5])
+def test_only_strings_and_integers_are_arguments(tenant_a: Tenant, value: object) -> None:
+    prepared = PreparedQuery(lambda pk: Ticket.objects.filter(pk=pk))
+    with pytest.raises(PreparedQueryError, match="only str and int"):
+        prepared.all(value)  # type: ignore[arg-type]
+
+
+def test_values_and_prefetching_querysets_are_refused(tenant_a: Tenant) -> None:
+    values = PreparedQuery(lambda pk: Ticket.objects.filter(pk=pk).values("id"))
+    with pytest.raises(PreparedQueryError, match="plain model"):
+        values.all(tenant_a.ticket.pk)
+    prefetch = PreparedQuery(lambda pk: Ticket.objects.filter(pk=pk).prefetch_related("tags"))
+    with pytest.raises(PreparedQueryError, match="plain model"):
+        prefetch.all(tenant_a.ticket.pk)
