@@ -16,6 +16,10 @@ an argument (``icontains``, ``iexact``) or drops it is refused when it is first 
 When the shape of the query depends on something else (which contact details a customer
 look-up has), pass that as ``shape``: ``build`` receives it as its ``shape`` keyword, and one
 SQL text is kept per shape.
+
+:class:`PreparedInsert` does the same for the INSERT of a new instance (a ticket, its
+messages, its history): the SQL once per model, the values prepared per call exactly as
+``save()`` prepares them.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db import connections, router, transaction
+from django.db.models import Model, QuerySet, signals
 from django.db.models.query import (  # type: ignore[attr-defined]  # not in the stubs
     ModelIterable,
     get_related_populators,
 )
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
+from django.db.models.sql.subqueries import InsertQuery
 
 M = TypeVar("M", bound=Model)
 
@@ -52,6 +57,8 @@ class _Compiled:
     # For each parameter of ``sql``: ("arg", index) or ("const", value).
     slots: tuple[tuple[str, Any], ...]
     compiler: SQLCompiler
+    # Per column position: the converters a queryset would run on it (found once).
+    converters: dict[int, tuple[list[Any], Any]]
     model: type[Model]
     init_list: tuple[str, ...]
     fields_start: int
@@ -83,7 +90,9 @@ class PreparedQuery(Generic[M]):
             cursor.execute(compiled.sql, compiled.params(args))
             rows = cursor.fetchall()
         out: list[M] = []
-        for row in compiled.compiler.results_iter([rows]):
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        for row in rows:
             obj = compiled.model.from_db(
                 db, list(compiled.init_list), row[compiled.fields_start : compiled.fields_end]
             )
@@ -138,6 +147,9 @@ def _compile(qs: QuerySet[Any], marks: Sequence[object]) -> _Compiled:
             f"argument(s) {missing} do not reach the SQL unchanged; this queryset cannot be "
             "prepared"
         )
+    columns = [s[0] for s in compiler.select[: compiler.col_count]]
+    if compiler.has_composite_fields(columns):
+        raise PreparedQueryError("composite keys are not supported")
     klass_info = compiler.klass_info
     assert klass_info is not None
     select_fields = klass_info["select_fields"]
@@ -146,6 +158,7 @@ def _compile(qs: QuerySet[Any], marks: Sequence[object]) -> _Compiled:
         sql=sql,
         slots=tuple(slots),
         compiler=compiler,
+        converters=compiler.get_converters(columns),
         model=klass_info["model"],
         init_list=tuple(f[0].target.attname for f in compiler.select[start:end]),
         fields_start=start,
@@ -153,3 +166,108 @@ def _compile(qs: QuerySet[Any], marks: Sequence[object]) -> _Compiled:
         populators=tuple(get_related_populators(klass_info, compiler.select, qs.db)),
         annotations=tuple((compiler.annotation_col_map or {}).items()),
     )
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    fields: tuple[Any, ...]
+    compiler: SQLInsertCompiler
+    returning_fields: tuple[Any, ...]
+    returning_params: tuple[Any, ...]
+    returning_converters: dict[int, tuple[list[Any], Any]]
+
+
+class PreparedInsert(Generic[M]):
+    """``model.objects.create(**values)`` with the INSERT written once per database.
+
+    The values are prepared for the database as ``save()`` prepares them (each field's
+    ``pre_save`` and ``get_db_prep_save``: encryption, JSON, time zones), the returned
+    columns (the new id) are set on the instance, and its state is that of a saved one.
+    Whenever ``save()`` would do more than one INSERT — a model with ``pre_save`` or
+    ``post_save`` receivers, a parent model, an explicit primary key, a value that is an SQL
+    expression — it is simply called instead.
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self._model = model
+        self._compiled: dict[str, _CompiledInsert] = {}
+        self._lock = threading.Lock()
+        meta = model._meta
+        self._fields = tuple(
+            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+        )
+        self._plain_model = (
+            not meta.parents
+            and not meta.order_with_respect_to
+            and meta.auto_field is not None
+            and not any(getattr(f, "get_placeholder", None) for f in self._fields)
+        )
+
+    def create(self, **values: Any) -> M:
+        obj = self._model(**values)
+        if (
+            not self._plain_model
+            or obj.pk is not None
+            or signals.pre_save.has_listeners(self._model)
+            or signals.post_save.has_listeners(self._model)
+        ):
+            obj.save(force_insert=True)
+            return obj
+        obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+        db = router.db_for_write(self._model, instance=obj)
+        compiled = self._compiled.get(db) or self._compile(obj, db)
+        if compiled is None:
+            obj.save(force_insert=True, using=db)
+            return obj
+        connection = connections[db]
+        params = []
+        for field in compiled.fields:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):  # an SQL expression: its own SQL text
+                obj.save(force_insert=True, using=db)
+                return obj
+            params.append(field.get_db_prep_save(value, connection=connection))
+        with transaction.mark_for_rollback_on_error(db), connection.cursor() as cursor:
+            cursor.execute(compiled.sql, [*params, *compiled.returning_params])
+            returned = connection.ops.fetch_returned_insert_columns(
+                cursor, compiled.returning_params
+            )
+        row = list(returned)
+        if compiled.returning_converters:
+            converting = compiled.compiler.apply_converters([row], compiled.returning_converters)
+            row = next(iter(converting))
+        for value, field in zip(row, compiled.returning_fields, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.db = db
+        obj._state.adding = False
+        return obj
+
+    def _compile(self, obj: Model, db: str) -> _CompiledInsert | None:
+        connection = connections[db]
+        if not connection.features.can_return_columns_from_insert:
+            self._plain_model = False
+            return None
+        with self._lock:
+            meta = self._model._meta
+            query = InsertQuery(self._model)
+            query.insert_values(self._fields, [obj])
+            compiler = query.get_compiler(using=db)
+            returning = tuple(meta.db_returning_fields)
+            compiler.returning_fields = returning
+            [(sql, params)] = compiler.as_sql()
+            values = params[: len(params) - len(compiler.returning_params)]
+            if len(values) != len(self._fields) or any(hasattr(v, "as_sql") for v in values):
+                self._plain_model = False  # not one placeholder per field: save() it is
+                return None
+            compiled = self._compiled[db] = _CompiledInsert(
+                sql=sql,
+                fields=self._fields,
+                compiler=compiler,
+                returning_fields=returning,
+                returning_params=tuple(compiler.returning_params),
+                returning_converters=compiler.get_converters(
+                    [f.get_col(meta.db_table) for f in returning]
+                ),
+            )
+            return compiled

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client, Department
-from kefu.core.prepared import PreparedQuery
+from kefu.core.prepared import PreparedInsert, PreparedQuery
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.sla import services as sla
 from kefu.tickets import tasks
@@ -68,10 +68,17 @@ def sanitize_html(html: str) -> str:
     return nh3.clean(html) if html else ""
 
 
+# Every ticket, message and history entry is one INSERT whose SQL is written once
+# (kefu/core/prepared.py).
+_NEW_TICKET = PreparedInsert(Ticket)
+_NEW_MESSAGE = PreparedInsert(Message)
+_NEW_EVENT = PreparedInsert(TicketEvent)
+
+
 def _event(
     ticket: Ticket, type_: str, actor: User | None, at: datetime, **data: Any
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    return _NEW_EVENT.create(
         client_id=ticket.client_id, ticket=ticket, type=type_, actor=actor, at=at, data=data
     )
 
@@ -249,7 +256,7 @@ def ticket_create(
         if found is not None and found.client_id != client.pk:
             raise ValidationError({"customer": _("客户不属于该甲方")})
         now = created_at or timezone.now()
-        ticket = Ticket.objects.create(
+        ticket = _NEW_TICKET.create(
             client=client,
             number=_unnumbered(),
             subject=subject[:300],
@@ -266,7 +273,7 @@ def ticket_create(
         _event(ticket, EventType.CREATED, actor, now, channel=channel)
         sla.sla_ticket_created(ticket=ticket, at=now, targets=targets)
         if body.strip() or body_html:
-            Message.objects.create(
+            _NEW_MESSAGE.create(
                 client=client,
                 ticket=ticket,
                 direction=Direction.INBOUND,
@@ -336,7 +343,7 @@ def ticket_reply(
     if not body.strip():
         raise ValidationError({"body": _("回复内容不能为空")})
     now = at or timezone.now()
-    message = Message.objects.create(
+    message = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
         ticket=ticket,
         direction=Direction.OUTBOUND,
@@ -371,7 +378,7 @@ def ticket_add_note(
     if not body.strip():
         raise ValidationError({"body": _("备注内容不能为空")})
     now = at or timezone.now()
-    message = Message.objects.create(
+    message = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
         ticket=ticket,
         direction=Direction.NOTE,
@@ -399,7 +406,7 @@ def ticket_add_customer_message(
     """The customer wrote again. Pending resumes to open; a resolved or closed ticket is
     reopened (the customer's matter is not settled)."""
     now = at or timezone.now()
-    message = Message.objects.create(
+    message = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
         ticket=ticket,
         direction=Direction.INBOUND,
@@ -580,7 +587,7 @@ def ticket_escalate(
     text = notice or _(
         "您好，您的问题（工单 %(number)s）已转交%(dept)s处理，预计于 %(when)s 前给您答复。"
     ) % {"number": ticket.number, "dept": department.name, "when": when}
-    notice_message = Message.objects.create(
+    notice_message = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
         ticket=ticket,
         direction=Direction.OUTBOUND,
@@ -629,7 +636,7 @@ def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str
     escalation.answered_at = now
     escalation.save(update_fields=["status", "answer", "answered_by", "answered_at"])
     ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
-    Message.objects.create(
+    _NEW_MESSAGE.create(
         client_id=ticket.client_id,
         ticket=ticket,
         direction=Direction.NOTE,

@@ -7,16 +7,17 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, signals
+from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
 from kefu.accounts.models import ApiToken
 from kefu.accounts.services import api_token_authenticate, api_token_create
 from kefu.conftest import Tenant
 from kefu.contracts.selectors import client_visible_by_code
-from kefu.core.prepared import PreparedQuery, PreparedQueryError
+from kefu.core.prepared import PreparedInsert, PreparedQuery, PreparedQueryError
 from kefu.tickets import services
-from kefu.tickets.models import Customer, Message, Ticket
+from kefu.tickets.models import Customer, Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +139,81 @@ def test_values_and_prefetching_querysets_are_refused(tenant_a: Tenant) -> None:
     prefetch = PreparedQuery(lambda pk: Ticket.objects.filter(pk=pk).prefetch_related("tags"))
     with pytest.raises(PreparedQueryError, match="plain model"):
         prefetch.all(tenant_a.ticket.pk)
+
+
+def _row(model: Any, pk: int) -> dict[str, Any]:
+    return _fields(model.objects.get(pk=pk))
+
+
+def test_an_insert_saves_what_objects_create_saves(tenant_a: Tenant) -> None:
+    ticket = tenant_a.ticket
+    at = ticket.created_at
+    values = {
+        "client": tenant_a.client,
+        "ticket": ticket,
+        "direction": "out",
+        "author": tenant_a.agent,
+        "author_name": "坐席",
+        "body_text": "您好，已为您登记。",
+        "created_at": at,
+    }
+    prepared = PreparedInsert(Message)
+    ours = [prepared.create(**values), prepared.create(**values)]
+    theirs = Message.objects.create(**values)
+    assert ours[0].pk < ours[1].pk < theirs.pk
+    for message in ours:
+        assert not message._state.adding and message._state.db == "default"
+        row, expected = _row(Message, message.pk), _row(Message, theirs.pk)
+        assert {**row, "id": None} == {**expected, "id": None}
+        assert row["created_at"] == at and row["created_at"].tzinfo is not None
+    # A saved instance: save() updates its row.
+    ours[0].body_text = "改过"
+    ours[0].save()
+    assert Message.objects.filter(body_text="改过").count() == 1
+
+
+def test_json_and_encrypted_fields_are_prepared_as_save_prepares_them(tenant_a: Tenant) -> None:
+    event = PreparedInsert(TicketEvent).create(
+        client_id=tenant_a.client.pk,
+        ticket=tenant_a.ticket,
+        type="note",
+        actor=None,
+        at=tenant_a.ticket.created_at,
+        data={"渠道": "email", "n": [1, 2]},
+    )
+    assert TicketEvent.objects.get(pk=event.pk).data == {"渠道": "email", "n": [1, 2]}
+
+    built = services.customer_build(
+        client=tenant_a.client, data=services.CustomerData(name="李四", phone="13700000000")
+    )
+    values = {f.attname: getattr(built, f.attname) for f in Customer._meta.concrete_fields}
+    values.pop("id")
+    customer = PreparedInsert(Customer).create(**values)
+    stored = Customer.objects.get(pk=customer.pk)
+    assert stored.name == "李四" and stored.phones == ["13700000000"]
+    raw = Customer.objects.filter(pk=customer.pk).values_list("name", flat=True).get()
+    assert "李四" not in str(raw)  # sealed in the row, as save() seals it
+
+
+def test_receivers_and_expressions_go_through_save(tenant_a: Tenant) -> None:
+    seen: list[object] = []
+
+    def receiver(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        seen.append((instance.pk, created))
+
+    prepared = PreparedInsert(TicketEvent)
+    values = {
+        "client_id": tenant_a.client.pk,
+        "ticket": tenant_a.ticket,
+        "type": "note",
+        "actor": None,
+        "data": {},
+    }
+    signals.post_save.connect(receiver, sender=TicketEvent)
+    try:
+        event = prepared.create(**values, at=tenant_a.ticket.created_at)
+    finally:
+        signals.post_save.disconnect(receiver, sender=TicketEvent)
+    assert seen == [(event.pk, True)]
+    with_expression = prepared.create(**values, at=Now())
+    assert TicketEvent.objects.get(pk=with_expression.pk).at is not None
