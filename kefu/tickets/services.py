@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import operator
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Q, TextChoices, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,8 +201,13 @@ def customer_create(*, client: Client, data: CustomerData) -> Customer:
     return customer
 
 
-def _validate_choice(value: str, choices: Iterable[str], field: str) -> None:
-    if value not in set(choices):
+@cache
+def _choice_values(choices: type[TextChoices]) -> frozenset[str]:
+    return frozenset(choices.values)
+
+
+def _validate_choice(value: str, choices: type[TextChoices], field: str) -> None:
+    if value not in _choice_values(choices):
         raise ValidationError({field: _("无效的取值：%(value)s") % {"value": value}})
 
 
@@ -235,9 +240,9 @@ def ticket_create(
     new customer make one customer.
     """
     require(actor, Perm.TICKET_CREATE)
-    _validate_choice(channel, Channel.values, "channel")
-    _validate_choice(kind, Kind.values, "kind")
-    _validate_choice(priority, Priority.values, "priority")
+    _validate_choice(channel, Channel, "channel")
+    _validate_choice(kind, Kind, "kind")
+    _validate_choice(priority, Priority, "priority")
     subject = subject.strip()
     if not subject:
         raise ValidationError({"subject": _("主题不能为空")})
@@ -448,7 +453,7 @@ def ticket_set_status(
     *, ticket: Ticket, actor: User | None, status: str, at: datetime | None = None
 ) -> Ticket:
     require(actor, Perm.TICKET_STATUS)
-    _validate_choice(status, Status.values, "status")
+    _validate_choice(status, Status, "status")
     if status != ticket.status:
         _change_status(ticket, actor, status, at or timezone.now())
     return ticket
@@ -508,12 +513,12 @@ def ticket_update(
         ticket.subject = subject.strip()[:300]
         fields.append("subject")
     if kind is not None and kind != ticket.kind:
-        _validate_choice(kind, Kind.values, "kind")
+        _validate_choice(kind, Kind, "kind")
         _event(ticket, EventType.KIND, actor, now, old=ticket.kind, new=kind)
         ticket.kind = kind
         fields.append("kind")
     if priority is not None and priority != ticket.priority:
-        _validate_choice(priority, Priority.values, "priority")
+        _validate_choice(priority, Priority, "priority")
         _event(ticket, EventType.PRIORITY, actor, now, old=ticket.priority, new=priority)
         ticket.priority = priority
         fields.append("priority")
