@@ -205,7 +205,10 @@ class PreparedInsert(Generic[M]):
         )
 
     def create(self, **values: Any) -> M:
-        obj = self._model(**values)
+        return self.insert(self._model(**values))
+
+    def insert(self, obj: M) -> M:
+        """Insert ``obj``, a new instance of the model, as ``obj.save()`` would."""
         if (
             not self._plain_model
             or obj.pk is not None

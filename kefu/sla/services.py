@@ -213,15 +213,44 @@ def sla_ticket_created(
     """Start the clocks of a new ticket (one without running clocks): written together, two
     statements for however many clocks, plus the ticket's earliest due instant.
     ``targets``: :func:`sla_targets_for` the ticket, when the caller read them already."""
+    before = ticket.sla_due_at
+    clocks = sla_clocks_for_new_ticket(ticket=ticket, at=at, targets=targets)
+    if not clocks:
+        return []
+    sla_clocks_start(clocks, at=at)
+    if before is not None:
+        ticket.sla_due_at = before
+        _refresh_ticket_due(ticket)  # not new after all: it has clocks of its own
+    elif ticket.sla_due_at is not None:
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=ticket.sla_due_at)
+    return clocks
+
+
+def sla_clocks_for_new_ticket(
+    *, ticket: Ticket, at: datetime, targets: Mapping[str, SlaTarget] | None = None
+) -> list[SlaClock]:
+    """The clocks a new ticket starts, scheduled but not saved, and the ticket's
+    ``sla_due_at`` set to the earliest of their due instants: the ticket can be written
+    once, with its due time, before :func:`sla_clocks_start` writes the clocks."""
     chosen = _targets(ticket) if targets is None else targets
     starting = [t for m, t in chosen.items() if m in START_ON_CREATE]
     if not starting:
         return []
     # Which years the holiday source knows, asked once for all of the ticket's clocks.
     known = known_years() if any(t.calendar.holidays == HolidayMode.CN for t in starting) else None
-    clocks = SlaClock.objects.bulk_create(
-        [_new_clock(ticket, t, at, known=known) for t in starting]
+    clocks = [_new_clock(ticket, t, at, known=known) for t in starting]
+    ticket.sla_due_at = min(
+        (c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at), default=None
     )
+    return clocks
+
+
+def sla_clocks_start(clocks: list[SlaClock], *, at: datetime) -> None:
+    """Write the clocks of :func:`sla_clocks_for_new_ticket` (once their ticket is saved)
+    and their ``started`` events: two statements for however many clocks."""
+    if not clocks:
+        return
+    SlaClock.objects.bulk_create(clocks)
     SlaEvent.objects.bulk_create(
         SlaEvent(
             client_id=clock.client_id,
@@ -232,16 +261,6 @@ def sla_ticket_created(
         )
         for clock in clocks
     )
-    if ticket.sla_due_at is not None:
-        _refresh_ticket_due(ticket)  # not new after all: it has clocks of its own
-    else:
-        due = min(
-            (c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at), default=None
-        )
-        if due is not None:
-            ticket.sla_due_at = due
-            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
-    return clocks
 
 
 @transaction.atomic(savepoint=False)

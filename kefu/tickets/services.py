@@ -261,7 +261,7 @@ def ticket_create(
         if found is not None and found.client_id != client.pk:
             raise ValidationError({"customer": _("客户不属于该甲方")})
         now = created_at or timezone.now()
-        ticket = _NEW_TICKET.create(
+        ticket = Ticket(
             client=client,
             number=_unnumbered(),
             subject=subject[:300],
@@ -273,10 +273,13 @@ def ticket_create(
             created_at=now,
             updated_at=now,
         )
+        # The clocks are worked out first, so the ticket is written once, with its due time.
+        clocks = sla.sla_clocks_for_new_ticket(ticket=ticket, at=now, targets=targets)
+        _NEW_TICKET.insert(ticket)
         if tags:
             ticket.tags.set(_tags(client, tags))
         _event(ticket, EventType.CREATED, actor, now, channel=channel)
-        sla.sla_ticket_created(ticket=ticket, at=now, targets=targets)
+        sla.sla_clocks_start(clocks, at=now)
         if body.strip() or body_html:
             _NEW_MESSAGE.create(
                 client=client,
