@@ -171,6 +171,7 @@ def _compile(qs: QuerySet[Any], marks: Sequence[object]) -> _Compiled:
 @dataclass(frozen=True)
 class _CompiledInsert:
     sql: str
+    by_column: bool
     fields: tuple[Any, ...]
     compiler: SQLInsertCompiler
     returning_fields: tuple[Any, ...]
@@ -179,19 +180,21 @@ class _CompiledInsert:
 
 
 class PreparedInsert(Generic[M]):
-    """``model.objects.create(**values)`` with the INSERT written once per database.
+    """``model.objects.create(**values)`` and ``bulk_create(objs)`` with the INSERT written
+    once per database (and per number of rows).
 
     The values are prepared for the database as ``save()`` prepares them (each field's
     ``pre_save`` and ``get_db_prep_save``: encryption, JSON, time zones), the returned
-    columns (the new id) are set on the instance, and its state is that of a saved one.
-    Whenever ``save()`` would do more than one INSERT — a model with ``pre_save`` or
-    ``post_save`` receivers, a parent model, an explicit primary key, a value that is an SQL
-    expression — it is simply called instead.
+    columns (the new ids) are set on the instances, and their state is that of saved ones.
+    Whenever Django would do more than one plain INSERT — a model with ``pre_save`` or
+    ``post_save`` receivers (for :meth:`insert`), a parent model, an explicit primary key, a
+    value that is an SQL expression — ``save()`` or ``bulk_create()`` is simply called
+    instead.
     """
 
     def __init__(self, model: type[M]) -> None:
         self._model = model
-        self._compiled: dict[str, _CompiledInsert] = {}
+        self._compiled: dict[tuple[str, int], _CompiledInsert | None] = {}
         self._lock = threading.Lock()
         meta = model._meta
         self._fields = tuple(
@@ -209,68 +212,104 @@ class PreparedInsert(Generic[M]):
 
     def insert(self, obj: M) -> M:
         """Insert ``obj``, a new instance of the model, as ``obj.save()`` would."""
-        if (
-            not self._plain_model
-            or obj.pk is not None
-            or signals.pre_save.has_listeners(self._model)
-            or signals.post_save.has_listeners(self._model)
-        ):
+        listened = signals.pre_save.has_listeners(self._model) or signals.post_save.has_listeners(
+            self._model
+        )
+        if listened or not self._write([obj]):
             obj.save(force_insert=True)
-            return obj
-        obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-        db = router.db_for_write(self._model, instance=obj)
-        compiled = self._compiled.get(db) or self._compile(obj, db)
-        if compiled is None:
-            obj.save(force_insert=True, using=db)
-            return obj
-        connection = connections[db]
-        params = []
-        for field in compiled.fields:
-            value = field.pre_save(obj, True)
-            if hasattr(value, "resolve_expression"):  # an SQL expression: its own SQL text
-                obj.save(force_insert=True, using=db)
-                return obj
-            params.append(field.get_db_prep_save(value, connection=connection))
-        with transaction.mark_for_rollback_on_error(db), connection.cursor() as cursor:
-            cursor.execute(compiled.sql, [*params, *compiled.returning_params])
-            returned = connection.ops.fetch_returned_insert_columns(
-                cursor, compiled.returning_params
-            )
-        row = list(returned)
-        if compiled.returning_converters:
-            converting = compiled.compiler.apply_converters([row], compiled.returning_converters)
-            row = next(iter(converting))
-        for value, field in zip(row, compiled.returning_fields, strict=True):
-            setattr(obj, field.attname, value)
-        obj._state.db = db
-        obj._state.adding = False
         return obj
 
-    def _compile(self, obj: Model, db: str) -> _CompiledInsert | None:
+    def insert_many(self, objs: list[M]) -> list[M]:
+        """Insert new instances in one statement, as ``bulk_create(objs)`` would (which
+        sends no signals either)."""
+        if objs and not self._write(objs):
+            self._model._default_manager.bulk_create(objs)
+        return objs
+
+    def _write(self, objs: list[M]) -> bool:
+        """One INSERT … RETURNING for ``objs``; False (nothing written) when Django's own
+        path is needed."""
+        if not self._plain_model or any(obj.pk is not None for obj in objs):
+            return False
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+        db = router.db_for_write(self._model, instance=objs[0])
+        key = (db, len(objs))
+        compiled = self._compiled[key] if key in self._compiled else self._compile(objs, key)
+        if compiled is None:
+            return False
         connection = connections[db]
-        if not connection.features.can_return_columns_from_insert:
-            self._plain_model = False
-            return None
+        rows_in: list[list[Any]] = []
+        for obj in objs:
+            row_in = []
+            for field in compiled.fields:
+                value = field.pre_save(obj, True)
+                if hasattr(value, "resolve_expression"):  # an SQL expression: its own SQL
+                    return False
+                row_in.append(field.get_db_prep_save(value, connection=connection))
+            rows_in.append(row_in)
+        # Row after row (VALUES), or one array per column (PostgreSQL's UNNEST form).
+        params = (
+            [list(column) for column in zip(*rows_in, strict=True)]
+            if compiled.by_column
+            else [value for row_in in rows_in for value in row_in]
+        )
+        with transaction.mark_for_rollback_on_error(db), connection.cursor() as cursor:
+            cursor.execute(compiled.sql, [*params, *compiled.returning_params])
+            rows: Any = cursor.fetchall()
+        if compiled.returning_converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.returning_converters)
+        for obj, row in zip(objs, rows, strict=True):
+            for value, field in zip(row, compiled.returning_fields, strict=True):
+                setattr(obj, field.attname, value)
+            obj._state.db = db
+            obj._state.adding = False
+        return True
+
+    def _compile(self, objs: list[M], key: tuple[str, int]) -> _CompiledInsert | None:
+        db = key[0]
+        features = connections[db].features
         with self._lock:
-            meta = self._model._meta
-            query = InsertQuery(self._model)
-            query.insert_values(self._fields, [obj])
-            compiler = query.get_compiler(using=db)
-            returning = tuple(meta.db_returning_fields)
-            compiler.returning_fields = returning
-            [(sql, params)] = compiler.as_sql()
-            values = params[: len(params) - len(compiler.returning_params)]
-            if len(values) != len(self._fields) or any(hasattr(v, "as_sql") for v in values):
-                self._plain_model = False  # not one placeholder per field: save() it is
-                return None
-            compiled = self._compiled[db] = _CompiledInsert(
-                sql=sql,
-                fields=self._fields,
-                compiler=compiler,
-                returning_fields=returning,
-                returning_params=tuple(compiler.returning_params),
-                returning_converters=compiler.get_converters(
-                    [f.get_col(meta.db_table) for f in returning]
-                ),
-            )
+            compiled = None
+            if features.can_return_rows_from_bulk_insert:
+                compiled = self._compile_sql(objs, db)
+            # None too: "not this way" is decided once.
+            self._compiled[key] = compiled
             return compiled
+
+    def _compile_sql(self, objs: list[M], db: str) -> _CompiledInsert | None:
+        meta = self._model._meta
+        query = InsertQuery(self._model)
+        query.insert_values(self._fields, list[Model](objs))
+        compiler = query.get_compiler(using=db)
+        returning = tuple(meta.db_returning_fields)
+        compiler.returning_fields = returning
+        statements = compiler.as_sql()
+        if len(statements) != 1:
+            return None
+        [(sql, params)] = statements
+        values = params[: len(params) - len(compiler.returning_params)]
+        n = len(objs)
+        # Django writes several rows as VALUES (one parameter per value) or, on PostgreSQL,
+        # as UNNEST over one array parameter per column; anything else is not reused.
+        by_column = (
+            n > 1
+            and len(values) == len(self._fields)
+            and all(isinstance(v, list) and len(v) == n for v in values)
+        )
+        by_row = len(values) == len(self._fields) * n and not any(
+            hasattr(v, "as_sql") for v in values
+        )
+        if not (by_row or by_column):
+            return None
+        return _CompiledInsert(
+            sql=sql,
+            by_column=by_column,
+            fields=self._fields,
+            compiler=compiler,
+            returning_fields=returning,
+            returning_params=tuple(compiler.returning_params),
+            returning_converters=compiler.get_converters(
+                [f.get_col(meta.db_table) for f in returning]
+            ),
+        )

@@ -217,3 +217,32 @@ def test_receivers_and_expressions_go_through_save(tenant_a: Tenant) -> None:
     assert seen == [(event.pk, True)]
     with_expression = prepared.create(**values, at=Now())
     assert TicketEvent.objects.get(pk=with_expression.pk).at is not None
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_several_rows_are_inserted_as_bulk_create_inserts_them(tenant_a: Tenant, n: int) -> None:
+    def events(tag: str) -> list[TicketEvent]:
+        return [
+            TicketEvent(
+                client_id=tenant_a.client.pk,
+                ticket=tenant_a.ticket,
+                type="note",
+                at=tenant_a.ticket.created_at,
+                data={"tag": tag, "i": i},
+            )
+            for i in range(n)
+        ]
+
+    prepared = PreparedInsert(TicketEvent)
+    ours = prepared.insert_many(events("ours"))
+    again = prepared.insert_many(events("again"))  # the SQL written for n rows, reused
+    theirs = TicketEvent.objects.bulk_create(events("theirs"))
+    for batch, tag in ((ours, "ours"), (again, "again")):
+        assert all(e.pk and not e._state.adding for e in batch)
+        stored = TicketEvent.objects.filter(pk__in=[e.pk for e in batch]).order_by("pk")
+        assert [e.data for e in stored] == [{"tag": tag, "i": i} for i in range(n)]
+        assert [e.pk for e in stored] == [e.pk for e in batch]  # ids in the given order
+        assert [{**_fields(e), "id": None, "data": None} for e in stored] == [
+            {**_fields(e), "id": None, "data": None} for e in theirs
+        ]
+    assert prepared.insert_many([]) == []
