@@ -7,12 +7,20 @@ from typing import Literal
 
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ChannelName = Literal["email", "chat", "phone", "wechat", "portal", "api"]
 KindName = Literal["inquiry", "request", "fault", "complaint", "suggestion"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal["new", "open", "pending", "resolved", "closed"]
+
+
+class ReadSchema(BaseModel):
+    """A response body, validated from the plain data kefu.tickets.serialize builds: a
+    pydantic model without ninja's per-field attribute resolver (``DjangoGetter``), which
+    only ORM objects need."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class InputSchema(Schema):
@@ -40,7 +48,7 @@ class CustomerCreate(CustomerIn):
     client: str = Field(..., description="client code 甲方代码", max_length=32)
 
 
-class CustomerRead(Schema):
+class CustomerRead(ReadSchema):
     id: int
     client: str
     name: str
@@ -78,14 +86,14 @@ class MessageCreate(InputSchema):
     new_status: StatusName | None = None
 
 
-class AttachmentRead(Schema):
+class AttachmentRead(ReadSchema):
     id: int
     filename: str
     content_type: str
     size: int
 
 
-class MessageRead(Schema):
+class MessageRead(ReadSchema):
     id: int
     direction: str
     author: str
@@ -95,14 +103,14 @@ class MessageRead(Schema):
     attachments: list[AttachmentRead]
 
 
-class EventRead(Schema):
+class EventRead(ReadSchema):
     type: str
     actor: str | None
     at: datetime
     data: dict[str, object]
 
 
-class EscalationRead(Schema):
+class EscalationRead(ReadSchema):
     id: int
     department: str
     status: str
@@ -113,7 +121,7 @@ class EscalationRead(Schema):
     answered_at: datetime | None
 
 
-class TicketRead(Schema):
+class TicketRead(ReadSchema):
     id: int
     number: str
     client: str
@@ -138,14 +146,14 @@ class TicketDetail(TicketRead):
     escalations: list[EscalationRead]
 
 
-class TicketPage(Schema):
+class TicketPage(ReadSchema):
     items: list[TicketRead]
     next_before: int | None = Field(
         None, description="pass as ?before= to get the next page; null on the last page"
     )
 
 
-class CustomerPage(Schema):
+class CustomerPage(ReadSchema):
     items: list[CustomerRead]
     next_before: int | None = None
 
@@ -159,10 +167,10 @@ class MessageRevealCreate(Schema):
     reason: str = Field(..., max_length=500, description="why the raw text is needed; audited")
 
 
-class RevealRead(Schema):
+class RevealRead(ReadSchema):
     field: str
     values: list[str] = Field(description="the raw values; shown once, never cached")
 
 
-class Error(Schema):
+class Error(ReadSchema):
     detail: object
