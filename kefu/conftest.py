@@ -10,7 +10,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from kefu.accounts.models import User
+from kefu.accounts.models import TokenScope, User
 from kefu.accounts.roles import Role
 from kefu.accounts.services import api_token_create
 from kefu.contracts.models import Client, Department
@@ -99,7 +99,7 @@ def login(user: User) -> HttpClient:
 
 
 def api_client(user: User) -> HttpClient:
-    _token, raw = api_token_create(user=user, name="test")
+    _token, raw = api_token_create(user=user, name="test", scope=TokenScope.WRITE)
     return HttpClient(headers={"Authorization": f"Bearer {raw}"})
 
 

@@ -18,7 +18,7 @@ def api_token_create(
     *,
     user: User,
     name: str,
-    scope: str = TokenScope.WRITE,
+    scope: str = TokenScope.READ,
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns it with the raw value, which is never stored or shown again.

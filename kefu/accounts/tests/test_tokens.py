@@ -50,6 +50,12 @@ def test_read_token_reads_but_every_write_is_403(tenant_a: Tenant) -> None:
     assert tenant_a.ticket.priority != "urgent"
 
 
+def test_a_token_is_read_only_unless_write_is_asked_for(tenant_a: Tenant) -> None:
+    # The page and the command default to read; so does the service under them.
+    _t, raw = api_token_create(user=tenant_a.agent, name="默认")
+    assert _new_ticket(_bearer(raw)) == 403
+
+
 def test_write_token_may_create(tenant_a: Tenant) -> None:
     _t, raw = api_token_create(user=tenant_a.agent, name="CRM", scope=TokenScope.WRITE)
     assert _new_ticket(_bearer(raw)) == 201

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.test import Client as HttpClient
 
-from kefu.accounts.models import User
+from kefu.accounts.models import TokenScope, User
 from kefu.accounts.services import api_token_create, api_token_revoke
 from kefu.asgi import KefuASGIHandler
 from kefu.calendars.services import calendar_load
@@ -94,7 +94,7 @@ def asgi() -> Iterator[Asgi]:
 
 
 def bearer(user: User) -> dict[str, str]:
-    _token, raw = api_token_create(user=user, name="asgi")
+    _token, raw = api_token_create(user=user, name="asgi", scope=TokenScope.WRITE)
     return {"authorization": f"Bearer {raw}"}
 
 
