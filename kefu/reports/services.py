@@ -280,6 +280,9 @@ def quarter_months(label: str) -> list[str]:
     return [f"{year:04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
 
 
+_QUARTER_TREND = (*display.REPORT_KPIS, "first_response", "first_response.within_target")
+
+
 def quarter_build(client: Client, label: str) -> dict[str, Any]:
     """季度服务质量回顾: the three monthly reports side by side — each month's latest issued
     version where there is one (the figures the client signed), else the live figures."""
@@ -295,16 +298,11 @@ def quarter_build(client: Client, label: str) -> dict[str, Any]:
                 "data": data,
             }
         )
+    # Month by month, the value of each KPI the pack compares (None: no value that month);
+    # seconds for the time KPIs, fractions for the rates, as in the monthly JSON.
     trend = [
-        {
-            "key": key,
-            "name": str(display.kpi_name(key).name),
-            "cells": [
-                kpi.display(m["data"]["kpis"][key], percent=not display.is_duration(key))
-                for m in months
-            ],
-        }
-        for key in display.REPORT_KPIS
+        {"key": key, "values": [kpi_value(m["data"]["kpis"], key) for m in months]}
+        for key in _QUARTER_TREND
     ]
     credits = [float((m["data"].get("contract") or {}).get("credit", 0.0)) for m in months]
     return {
@@ -320,9 +318,6 @@ def quarter_build(client: Client, label: str) -> dict[str, Any]:
     }
 
 
-_QUARTER_TREND = (*display.REPORT_KPIS, "first_response", "first_response.within_target")
-
-
 def quarter_context(q: dict[str, Any]) -> dict[str, Any]:
     """What the quarterly template needs: ``quarter_build``'s data plus display strings."""
     currency = next(
@@ -331,12 +326,10 @@ def quarter_context(q: dict[str, Any]) -> dict[str, Any]:
     )
     trend = [
         {
-            "name": display.kpi_name(key),
-            "cells": [
-                display.value_text(key, kpi_value(m["data"]["kpis"], key)) for m in q["months"]
-            ],
+            "name": display.kpi_name(row["key"]),
+            "cells": [display.value_text(row["key"], value) for value in row["values"]],
         }
-        for key in _QUARTER_TREND
+        for row in q["trend"]
     ]
     return {
         "q": q,

@@ -316,6 +316,15 @@ def test_quarterly_pack_uses_issued_versions(imported: Tenant, tmp_path: Path) -
     q3 = services.quarter_build(imported.client, "2026-q3")
     assert [m["source"] for m in q3["months"]] == ["live", "live", "v1"]
     assert q3["tickets"] == 1  # T6 was created in September
+    # The JSON's trend carries each month's value, as the monthly JSON has it.
+    trend = {row["key"]: row["values"] for row in data["trend"]}
+    october = data["months"][0]["data"]["kpis"]
+    assert trend["csat"][0] == october["csat"]["value"] == pytest.approx(2 / 3)
+    assert (
+        trend["first_response.within_target"][0]
+        == october["first_response"]["within_target"]["value"]
+    )
+    assert trend["csat"][2] is None  # December: no surveys
     out = tmp_path / "q.pdf"
     call_command(
         "report",
