@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import socket
 import threading
 from typing import Any
 
 import uvicorn
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks.utils import get_random_id
 from django_tasks_db.management.commands.db_worker import Worker
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from kefu.core.scheduler import run_forever
 
@@ -23,13 +25,24 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="server processes answering requests (e.g. one per CPU core); the task "
+            "worker and scheduler still run once",
+        )
+        parser.add_argument(
             "--worker",
             choices=["auto", "yes", "no"],
             default="auto",
             help="run a task worker in this process (auto: only on the embedded database)",
         )
 
-    def handle(self, *args: Any, host: str, port: int, worker: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, worker: str, workers: int, **options: Any
+    ) -> None:
+        if workers < 1:
+            raise CommandError("--workers must be 1 or more")
         run_worker = worker == "yes" or (worker == "auto" and settings.EMBEDDED_DATABASE)
         task_worker: Worker | None = None
         if run_worker:
@@ -46,10 +59,30 @@ class Command(BaseCommand):
             threading.Thread(target=run_forever, name="kefu-scheduler", daemon=True).start()
         self.stdout.write(
             f"kefu 客服 serving on http://{host}:{port}/"
+            + (f" ({workers} server processes)" if workers > 1 else "")
             + (" (with an in-process task worker)" if run_worker else "")
         )
         try:
-            uvicorn.run("kefu.asgi:application", host=host, port=port, log_level="info")
+            if workers == 1:
+                uvicorn.run("kefu.asgi:application", host=host, port=port, log_level="info")
+            else:
+                _serve_processes(host, port, workers)
         finally:
             if task_worker is not None:
                 task_worker.running = False
+
+
+def _serve_processes(host: str, port: int, workers: int) -> None:
+    """``workers`` uvicorn processes sharing one listening socket, supervised from this
+    process (which keeps the task worker and the scheduler: they run once, not per server
+    process). The socket is made as a TCP socket so that every accepted connection gets
+    ``TCP_NODELAY`` (see bench/README.md on the delayed-ACK stall)."""
+    config = uvicorn.Config(
+        "kefu.asgi:application", host=host, port=port, workers=workers, log_level="info"
+    )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
