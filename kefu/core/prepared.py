@@ -171,8 +171,8 @@ def _compile(qs: QuerySet[Any], marks: Sequence[object]) -> _Compiled:
 @dataclass(frozen=True)
 class _CompiledInsert:
     sql: str
+    # Row after row (VALUES), or one array per column (PostgreSQL's UNNEST form).
     by_column: bool
-    fields: tuple[Any, ...]
     compiler: SQLInsertCompiler
     returning_fields: tuple[Any, ...]
     returning_params: tuple[Any, ...]
@@ -194,6 +194,7 @@ class PreparedInsert(Generic[M]):
 
     def __init__(self, model: type[M]) -> None:
         self._model = model
+        # None: this database cannot take it this way (decided once per key).
         self._compiled: dict[tuple[str, int], _CompiledInsert | None] = {}
         self._lock = threading.Lock()
         meta = model._meta
@@ -231,24 +232,21 @@ class PreparedInsert(Generic[M]):
         path is needed."""
         if not self._plain_model or any(obj.pk is not None for obj in objs):
             return False
-        for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
         db = router.db_for_write(self._model, instance=objs[0])
-        key = (db, len(objs))
-        compiled = self._compiled[key] if key in self._compiled else self._compile(objs, key)
+        compiled = self._compiled_for(db, len(objs))
         if compiled is None:
             return False
         connection = connections[db]
         rows_in: list[list[Any]] = []
         for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
             row_in = []
-            for field in compiled.fields:
+            for field in self._fields:
                 value = field.pre_save(obj, True)
                 if hasattr(value, "resolve_expression"):  # an SQL expression: its own SQL
                     return False
                 row_in.append(field.get_db_prep_save(value, connection=connection))
             rows_in.append(row_in)
-        # Row after row (VALUES), or one array per column (PostgreSQL's UNNEST form).
         params = (
             [list(column) for column in zip(*rows_in, strict=True)]
             if compiled.by_column
@@ -266,21 +264,23 @@ class PreparedInsert(Generic[M]):
             obj._state.adding = False
         return True
 
-    def _compile(self, objs: list[M], key: tuple[str, int]) -> _CompiledInsert | None:
-        db = key[0]
-        features = connections[db].features
-        with self._lock:
-            compiled = None
-            if features.can_return_rows_from_bulk_insert:
-                compiled = self._compile_sql(objs, db)
-            # None too: "not this way" is decided once.
-            self._compiled[key] = compiled
-            return compiled
+    def _compiled_for(self, db: str, n: int) -> _CompiledInsert | None:
+        key = (db, n)
+        if key not in self._compiled:
+            with self._lock:
+                if key not in self._compiled:
+                    self._compiled[key] = self._compile(db, n)
+        return self._compiled[key]
 
-    def _compile_sql(self, objs: list[M], db: str) -> _CompiledInsert | None:
+    def _compile(self, db: str, n: int) -> _CompiledInsert | None:
+        """The SQL Django writes for ``n`` new rows, from blank instances: the SQL depends
+        on the fields and the number of rows, not on the values (and the caller's objects
+        are not touched by the ORM's own ``pre_save`` calls)."""
+        if not connections[db].features.can_return_rows_from_bulk_insert:
+            return None
         meta = self._model._meta
         query = InsertQuery(self._model)
-        query.insert_values(self._fields, list[Model](objs))
+        query.insert_values(self._fields, [self._model() for _ in range(n)])
         compiler = query.get_compiler(using=db)
         returning = tuple(meta.db_returning_fields)
         compiler.returning_fields = returning
@@ -289,7 +289,6 @@ class PreparedInsert(Generic[M]):
             return None
         [(sql, params)] = statements
         values = params[: len(params) - len(compiler.returning_params)]
-        n = len(objs)
         # Django writes several rows as VALUES (one parameter per value) or, on PostgreSQL,
         # as UNNEST over one array parameter per column; anything else is not reused.
         by_column = (
@@ -305,7 +304,6 @@ class PreparedInsert(Generic[M]):
         return _CompiledInsert(
             sql=sql,
             by_column=by_column,
-            fields=self._fields,
             compiler=compiler,
             returning_fields=returning,
             returning_params=tuple(compiler.returning_params),

@@ -199,37 +199,39 @@ def _cancel(clock: SlaClock, at: datetime, reason: str) -> None:
 def sla_ticket_created(
     *, ticket: Ticket, at: datetime, targets: Mapping[str, SlaTarget] | None = None
 ) -> list[SlaClock]:
-    """Start the clocks of a new ticket (one without running clocks): written together, two
+    """Start the clocks of a saved ticket that has none running: written together, two
     statements for however many clocks, plus the ticket's earliest due instant.
     ``targets``: :func:`sla_targets_for` the ticket, when the caller read them already."""
-    before = ticket.sla_due_at
     clocks = sla_clocks_for_new_ticket(ticket=ticket, at=at, targets=targets)
     if not clocks:
         return []
     sla_clocks_start(clocks, at=at)
-    if before is not None:
-        ticket.sla_due_at = before
+    if ticket.sla_due_at is not None:
         _refresh_ticket_due(ticket)  # not new after all: it has clocks of its own
-    elif ticket.sla_due_at is not None:
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=ticket.sla_due_at)
+    else:
+        due = sla_due_of(clocks)
+        if due is not None:
+            ticket.sla_due_at = due
+            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
     return clocks
 
 
 def sla_clocks_for_new_ticket(
     *, ticket: Ticket, at: datetime, targets: Mapping[str, SlaTarget] | None = None
 ) -> list[SlaClock]:
-    """The clocks a new ticket starts, scheduled but not saved, and the ticket's
-    ``sla_due_at`` set to the earliest of their due instants: the ticket can be written
-    once, with its due time, before :func:`sla_clocks_start` writes the clocks."""
+    """The clocks a new ticket starts, scheduled but not saved: a ticket not yet written
+    can take its due time from them (:func:`sla_due_of`) and be written once, before
+    :func:`sla_clocks_start` writes the clocks."""
     chosen = _targets(ticket) if targets is None else targets
-    starting = [t for m, t in chosen.items() if m in START_ON_CREATE]
-    if not starting:
-        return []
-    clocks = [_new_clock(ticket, t, at) for t in starting]
-    ticket.sla_due_at = min(
+    return [_new_clock(ticket, t, at) for m, t in chosen.items() if m in START_ON_CREATE]
+
+
+def sla_due_of(clocks: list[SlaClock]) -> datetime | None:
+    """The earliest due instant of the running clocks (what a ticket's ``sla_due_at``
+    holds)."""
+    return min(
         (c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at), default=None
     )
-    return clocks
 
 
 # A new ticket's clocks and their events: two INSERTs whose SQL is written once per number

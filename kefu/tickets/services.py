@@ -275,6 +275,7 @@ def ticket_create(
         )
         # The clocks are worked out first, so the ticket is written once, with its due time.
         clocks = sla.sla_clocks_for_new_ticket(ticket=ticket, at=now, targets=targets)
+        ticket.sla_due_at = sla.sla_due_of(clocks)
         _NEW_TICKET.insert(ticket)
         if tags:
             ticket.tags.set(_tags(client, tags))

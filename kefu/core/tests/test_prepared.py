@@ -11,9 +11,10 @@ from django.db.models import QuerySet, signals
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
-from kefu.accounts.models import ApiToken
+from kefu.accounts.models import ApiToken, User
 from kefu.accounts.services import api_token_authenticate, api_token_create
 from kefu.conftest import Tenant
+from kefu.contracts.models import Client
 from kefu.contracts.selectors import client_visible_by_code
 from kefu.core.prepared import PreparedInsert, PreparedQuery, PreparedQueryError
 from kefu.tickets import services
@@ -63,7 +64,10 @@ def test_select_related_objects_come_with_the_row(tenant_a: Tenant) -> None:
 
 
 def test_one_sql_text_per_shape(tenant_a: Tenant) -> None:
+    shapes: list[tuple[str, ...]] = []
+
     def build(client_id: int, *values: str, shape: tuple[str, ...]) -> QuerySet[Customer]:
+        shapes.append(shape)
         return Customer.objects.filter(
             client_id=client_id, **dict(zip(shape, values, strict=True))
         ).order_by()
@@ -76,6 +80,8 @@ def test_one_sql_text_per_shape(tenant_a: Tenant) -> None:
     )
     assert by_email == by_both == [customer]
     assert prepared.all(tenant_a.client.pk, "0" * 64, shape=("email_key",)) == []
+    # Built once per shape, not per call.
+    assert shapes == [("email_key",), ("email_key", "phone_key")]
 
 
 def test_the_customer_look_up_prefers_external_id_then_email_then_phone(tenant_a: Tenant) -> None:
@@ -103,7 +109,9 @@ def test_the_customer_look_up_prefers_external_id_then_email_then_phone(tenant_a
     assert find(client=client, data=data(email="nobody@example.com")) is None
 
 
-def test_tokens_and_clients_are_judged_per_call(tenant_a: Tenant, tenant_b: Tenant) -> None:
+def test_tokens_and_clients_are_judged_per_call(
+    tenant_a: Tenant, tenant_b: Tenant, admin_user: User
+) -> None:
     _token, raw_a = api_token_create(user=tenant_a.agent, name="a")
     _token, raw_b = api_token_create(user=tenant_b.agent, name="b")
     token_a, token_b = api_token_authenticate(raw_a), api_token_authenticate(raw_b)
@@ -117,6 +125,11 @@ def test_tokens_and_clients_are_judged_per_call(tenant_a: Tenant, tenant_b: Tena
     assert client_visible_by_code(tenant_a.agent, "BETA") is None
     assert client_visible_by_code(tenant_b.auditor, "BETA") == tenant_b.client
     assert client_visible_by_code(tenant_b.auditor, "ACME") is None
+    assert client_visible_by_code(admin_user, "BETA") == tenant_b.client
+    assert client_visible_by_code(admin_user, "NOPE") is None
+    Client.objects.filter(pk=tenant_b.client.pk).update(is_active=False)
+    assert client_visible_by_code(admin_user, "BETA") is None
+    assert client_visible_by_code(tenant_b.auditor, "BETA") is None
 
 
 def test_a_query_that_changes_its_argument_is_refused(tenant_a: Tenant) -> None:
@@ -217,6 +230,26 @@ def test_receivers_and_expressions_go_through_save(tenant_a: Tenant) -> None:
     assert seen == [(event.pk, True)]
     with_expression = prepared.create(**values, at=Now())
     assert TicketEvent.objects.get(pk=with_expression.pk).at is not None
+
+
+def test_an_expression_goes_through_save_and_the_next_insert_does_not(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved: list[object] = []
+    original = TicketEvent.save
+
+    def counting_save(self: TicketEvent, *args: Any, **kwargs: Any) -> None:
+        saved.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TicketEvent, "save", counting_save)
+    prepared = PreparedInsert(TicketEvent)
+    values = {"client_id": tenant_a.client.pk, "ticket": tenant_a.ticket, "type": "note"}
+    first = prepared.create(**values, at=Now())
+    assert saved == [first]
+    second = prepared.create(**values, at=tenant_a.ticket.created_at)
+    assert saved == [first]  # one prepared INSERT, no save()
+    assert TicketEvent.objects.get(pk=second.pk).at == tenant_a.ticket.created_at
 
 
 @pytest.mark.parametrize("n", [1, 3])

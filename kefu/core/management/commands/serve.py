@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 import threading
 from typing import Any
 
@@ -10,7 +9,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks.utils import get_random_id
 from django_tasks_db.management.commands.db_worker import Worker
-from uvicorn.supervisors.multiprocess import Multiprocess
 
 from kefu.core.scheduler import run_forever
 
@@ -63,26 +61,12 @@ class Command(BaseCommand):
             + (" (with an in-process task worker)" if run_worker else "")
         )
         try:
-            if workers == 1:
-                uvicorn.run("kefu.asgi:application", host=host, port=port, log_level="info")
-            else:
-                _serve_processes(host, port, workers)
+            # Several workers: uvicorn's supervisor in this process (which keeps the task
+            # worker and the scheduler, so they run once). uvloop, which kefu pins, sets
+            # TCP_NODELAY on every connection (bench/README.md on the delayed-ACK stall).
+            uvicorn.run(
+                "kefu.asgi:application", host=host, port=port, workers=workers, log_level="info"
+            )
         finally:
             if task_worker is not None:
                 task_worker.running = False
-
-
-def _serve_processes(host: str, port: int, workers: int) -> None:
-    """``workers`` uvicorn processes sharing one listening socket, supervised from this
-    process (which keeps the task worker and the scheduler: they run once, not per server
-    process). The socket is made as a TCP socket so that every accepted connection gets
-    ``TCP_NODELAY`` (see bench/README.md on the delayed-ACK stall)."""
-    config = uvicorn.Config(
-        "kefu.asgi:application", host=host, port=port, workers=workers, log_level="info"
-    )
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
