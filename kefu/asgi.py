@@ -14,6 +14,16 @@ long-lived threads, one request at a time on each, so the thread-local database 
 survives between requests (``CONN_MAX_AGE`` on SQLite, the connection pool on PostgreSQL).
 Requests run concurrently as before: a request that finds every thread busy gets a new one,
 kept for later unless ``KEFU_WEB_THREADS`` idle threads are already waiting.
+
+The one hop holds the whole synchronous part of a request, as a WSGI server would run it:
+``request_started``, the request, the middleware chain and view, and — for a response whose
+body is already in memory — ``response.close()`` with ``request_finished``. Only reading the
+body and sending the answer stay on the event loop. Django's own handler takes three hops
+(one per signal and one for the view) and two tasks per request, a third of the server's
+time on the ticket-intake benchmark (bench/README.md). A streamed response (the audit CSV,
+an attachment) is read on the request's thread a batch at a time (``stream_batch`` bytes)
+and sent as it is read — Django's handler reads a synchronous stream whole into memory first
+— then closed, on the same thread.
 """
 
 from __future__ import annotations
@@ -21,17 +31,20 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.db import connections
-from django.http import HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
 
@@ -76,6 +89,8 @@ class _ThreadPool:
 class KefuASGIHandler(ASGIHandler):
     """Django's ASGI handler running a synchronous stack in one hop, on reused threads."""
 
+    stream_batch = 2**16  # bytes of a streamed response read per hop to its thread
+
     def __init__(self, keep_idle_threads: int = 16) -> None:
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
@@ -106,12 +121,66 @@ class KefuASGIHandler(ASGIHandler):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client went away while the answer was sent
+            finally:
+                if response.streaming:
+                    await sync_to_async(response.close, thread_sensitive=True)()
+        finally:
+            body_file.close()
+
+    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        """The synchronous part of one request, on its thread (see the module's text)."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error = self.create_request(scope, body_file)
+        if request is None:
+            assert error is not None  # create_request gives one or the other
+            response: HttpResponseBase = error
+        else:
+            response = self.get_response(request)
+            response._handler_class = self.__class__  # type: ignore[attr-defined]
+        if not isinstance(response, StreamingHttpResponse):
+            response.close()  # its body is in memory: request_finished may run before it is sent
+            return response
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        if not response.is_async:
+            parts = cast(Iterator[bytes], response.streaming_content)
+            response.streaming_content = _batches(parts, self.stream_batch)
+        return response
 
     def close(self) -> None:
         """Release the idle threads and their database connections (tests, shutdown)."""
         self.threads.close()
+
+
+def _take(parts: Iterator[bytes], limit: int) -> bytes | None:
+    """The next ``limit`` bytes or more of a stream, whole parts; ``None`` at its end."""
+    taken: list[bytes] = []
+    size = 0
+    for part in parts:
+        taken.append(part)
+        size += len(part)
+        if size >= limit:
+            break
+    return b"".join(taken) if taken else None
+
+
+async def _batches(parts: Iterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    """A synchronous stream read on the request's thread, a batch per hop."""
+    take = sync_to_async(_take, thread_sensitive=True)
+    while (batch := await take(parts, limit)) is not None:
+        yield batch
 
 
 def get_application() -> KefuASGIHandler:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.test import Client as HttpClient
 
 from kefu.accounts.models import TokenScope, User
@@ -18,6 +20,7 @@ from kefu.accounts.services import api_token_create, api_token_revoke
 from kefu.asgi import KefuASGIHandler
 from kefu.calendars.services import calendar_load
 from kefu.conftest import Tenant
+from kefu.privacy import selectors as privacy_selectors
 from kefu.sla.models import SlaClock
 from kefu.sla.policies import sla_policy_apply
 from kefu.tickets.models import Customer, Ticket
@@ -30,9 +33,13 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes = b""
+    parts: int = 0  # body messages that carried bytes
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+trace: list[str] = []  # what the server did, in order, across one test's requests
 
 
 @dataclass
@@ -76,8 +83,10 @@ class Asgi:
             if message["type"] == "http.response.start":
                 answer.status = message["status"]
                 answer.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
-            else:
-                answer.body += message.get("body", b"")
+            elif message.get("body"):
+                answer.body += message["body"]
+                answer.parts += 1
+                trace.append("body")
 
         await self.app(scope, receive, send)
         return answer
@@ -89,8 +98,28 @@ class Asgi:
 @pytest.fixture
 def asgi() -> Iterator[Asgi]:
     app = KefuASGIHandler(keep_idle_threads=4)
+    trace.clear()
     yield Asgi(app)
     app.close()
+
+
+@pytest.fixture
+def request_signals() -> Iterator[list[tuple[str, int]]]:
+    """Each request_started / request_finished, with the thread it ran on."""
+    seen: list[tuple[str, int]] = []
+
+    def started(**kwargs: Any) -> None:
+        seen.append(("started", threading.get_ident()))
+
+    def finished(**kwargs: Any) -> None:
+        seen.append(("finished", threading.get_ident()))
+        trace.append("finished")
+
+    request_started.connect(started)
+    request_finished.connect(finished)
+    yield seen
+    request_started.disconnect(started)
+    request_finished.disconnect(finished)
 
 
 def bearer(user: User) -> dict[str, str]:
@@ -213,6 +242,49 @@ def test_the_audit_export_streams_rows_read_from_the_database(
     lines = answer.body.decode("utf-8-sig").splitlines()
     assert len(lines) == 3  # the header, the revocation and the creation, newest first
     assert "boss" in lines[1] and "acme_agent" in lines[2]
+
+
+def test_a_request_starts_and_finishes_once_on_the_thread_that_serves_it(
+    asgi: Asgi, tenant_a: Tenant, request_signals: list[tuple[str, int]]
+) -> None:
+    """The database connection a request opens is released by the same thread, once."""
+    headers = bearer(tenant_a.agent)
+    assert asgi.run("POST", "/api/v1/tickets", ticket_body(tenant_a), **headers).status == 201
+    assert asgi.run("GET", "/api/v1/nowhere", **headers).status == 404
+    assert [name for name, _ in request_signals] == ["started", "finished"] * 2
+    assert request_signals[0][1] == request_signals[1][1]
+    assert request_signals[2][1] == request_signals[3][1]
+    assert threading.get_ident() not in {thread for _, thread in request_signals}
+
+
+def test_a_long_export_is_sent_while_it_is_read_and_finished_after_its_last_row(
+    asgi: Asgi,
+    admin_user: User,
+    tenant_a: Tenant,
+    request_signals: list[tuple[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = privacy_selectors.audit_csv_rows
+
+    def traced(*args: Any) -> Iterator[str]:
+        for row in rows(*args):
+            trace.append("row")
+            yield row
+
+    monkeypatch.setattr(privacy_selectors, "audit_csv_rows", traced)
+    for n in range(30):
+        api_token_create(user=tenant_a.agent, name=f"令牌{n}")
+    http = HttpClient()
+    http.force_login(admin_user)
+    asgi.cookies["sessionid"] = http.cookies["sessionid"].value
+    asgi.app.stream_batch = 512  # a few rows per read
+    answer = asgi.run("GET", "/privacy/audit/export.csv")
+    assert answer.status == 200
+    assert len(answer.body.decode("utf-8-sig").splitlines()) == 31
+    assert trace.index("body") < len(trace) - trace[::-1].index("row") - 1  # sent while read
+    assert 1 < answer.parts < 31  # a few rows per body message
+    assert trace[-1] == "finished" and trace.count("finished") == 1
+    assert request_signals[0][1] == request_signals[-1][1]
 
 
 def test_a_contract_loaded_between_two_tickets_starts_clocks_on_the_second(
