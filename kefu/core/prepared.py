@@ -27,6 +27,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, router, transaction
@@ -171,8 +172,6 @@ def _compile(qs: QuerySet[Any], marks: Sequence[object]) -> _Compiled:
 @dataclass(frozen=True)
 class _CompiledInsert:
     sql: str
-    # Row after row (VALUES), or one array per column (PostgreSQL's UNNEST form).
-    by_column: bool
     compiler: SQLInsertCompiler
     returning_fields: tuple[Any, ...]
     returning_params: tuple[Any, ...]
@@ -191,6 +190,8 @@ class PreparedInsert(Generic[M]):
     value that is an SQL expression — ``save()`` or ``bulk_create()`` is simply called
     instead.
     """
+
+    MAX_ROWS = 16  # one SQL text is kept per number of rows, up to this many
 
     def __init__(self, model: type[M]) -> None:
         self._model = model
@@ -222,8 +223,9 @@ class PreparedInsert(Generic[M]):
 
     def insert_many(self, objs: list[M]) -> list[M]:
         """Insert new instances in one statement, as ``bulk_create(objs)`` would (which
-        sends no signals either)."""
-        if objs and not self._write(objs):
+        sends no signals either). Meant for the few rows one request writes (a ticket's
+        clocks); more than ``MAX_ROWS`` go to ``bulk_create``."""
+        if len(objs) > self.MAX_ROWS or (objs and not self._write(objs)):
             self._model._default_manager.bulk_create(objs)
         return objs
 
@@ -247,11 +249,7 @@ class PreparedInsert(Generic[M]):
                     return False
                 row_in.append(field.get_db_prep_save(value, connection=connection))
             rows_in.append(row_in)
-        params = (
-            [list(column) for column in zip(*rows_in, strict=True)]
-            if compiled.by_column
-            else [value for row_in in rows_in for value in row_in]
-        )
+        params = [value for row_in in rows_in for value in row_in]
         with transaction.mark_for_rollback_on_error(db), connection.cursor() as cursor:
             cursor.execute(compiled.sql, [*params, *compiled.returning_params])
             rows: Any = cursor.fetchall()
@@ -282,6 +280,11 @@ class PreparedInsert(Generic[M]):
         query = InsertQuery(self._model)
         query.insert_values(self._fields, [self._model() for _ in range(n)])
         compiler = query.get_compiler(using=db)
+        # Row after row (VALUES), also on PostgreSQL, whose compiler would write several rows
+        # as UNNEST over one array per column: that spares the planning of a long statement,
+        # which a prepared statement is spared anyway, and costs psycopg more to send (each
+        # array's type is worked out from its values on every call).
+        compiler.assemble_as_sql = partial(SQLInsertCompiler.assemble_as_sql, compiler)
         returning = tuple(meta.db_returning_fields)
         compiler.returning_fields = returning
         statements = compiler.as_sql()
@@ -289,21 +292,10 @@ class PreparedInsert(Generic[M]):
             return None
         [(sql, params)] = statements
         values = params[: len(params) - len(compiler.returning_params)]
-        # Django writes several rows as VALUES (one parameter per value) or, on PostgreSQL,
-        # as UNNEST over one array parameter per column; anything else is not reused.
-        by_column = (
-            n > 1
-            and len(values) == len(self._fields)
-            and all(isinstance(v, list) and len(v) == n for v in values)
-        )
-        by_row = len(values) == len(self._fields) * n and not any(
-            hasattr(v, "as_sql") for v in values
-        )
-        if not (by_row or by_column):
+        if len(values) != len(self._fields) * n or any(hasattr(v, "as_sql") for v in values):
             return None
         return _CompiledInsert(
             sql=sql,
-            by_column=by_column,
             compiler=compiler,
             returning_fields=returning,
             returning_params=tuple(compiler.returning_params),

@@ -252,7 +252,7 @@ def test_an_expression_goes_through_save_and_the_next_insert_does_not(
     assert TicketEvent.objects.get(pk=second.pk).at == tenant_a.ticket.created_at
 
 
-@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("n", [1, 3, PreparedInsert.MAX_ROWS + 1])
 def test_several_rows_are_inserted_as_bulk_create_inserts_them(tenant_a: Tenant, n: int) -> None:
     def events(tag: str) -> list[TicketEvent]:
         return [
@@ -279,3 +279,5 @@ def test_several_rows_are_inserted_as_bulk_create_inserts_them(tenant_a: Tenant,
             {**_fields(e), "id": None, "data": None} for e in theirs
         ]
     assert prepared.insert_many([]) == []
+    # SQL is kept for the few rows of one request, not for every batch size ever seen.
+    assert len(prepared._compiled) == (1 if n <= PreparedInsert.MAX_ROWS else 0)
