@@ -28,6 +28,7 @@ from kefu.tickets.schemas import (
     PriorityName,
     RevealCreate,
     RevealRead,
+    Text,
     TicketCreate,
     TicketDetail,
     TicketPage,
@@ -46,13 +47,13 @@ def _user(request: HttpRequest) -> User:
 
 
 class TicketQuery(Schema):
-    client: str = Field("", max_length=32)
-    status: str = Field("", description="a status, or 'active' for new+open+pending")
+    client: Text = Field("", max_length=32)
+    status: Text = Field("", description="a status, or 'active' for new+open+pending")
     priority: PriorityName | None = None
     kind: KindName | None = None
     channel: ChannelName | None = None
-    assignee: str = Field("", description="user id, 'me' or 'none'")
-    q: str = Field("", max_length=100)
+    assignee: Text = Field("", description="user id, 'me' or 'none'")
+    q: Text = Field("", max_length=100)
     before: int | None = Field(None, ge=1, le=2**62)
     limit: int = Field(50, ge=1, le=200)
 
@@ -168,10 +169,10 @@ def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) ->
 
 
 class CustomerQuery(Schema):
-    client: str = Field("", max_length=32)
+    client: Text = Field("", max_length=32)
     # Exact match only (after normalising): the values are encrypted, looked up by index.
-    phone: str = Field("", max_length=64)
-    email: str = Field("", max_length=254)
+    phone: Text = Field("", max_length=64)
+    email: Text = Field("", max_length=254)
     before: int | None = Field(None, ge=1, le=2**62)
     limit: int = Field(50, ge=1, le=200)
 

@@ -17,7 +17,7 @@ from kefu.core.tenancy import get_visible_or_404
 from kefu.tickets import selectors, services
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.models import Attachment
-from kefu.tickets.schemas import Error, MessageRead
+from kefu.tickets.schemas import Error, MessageRead, Text
 from kefu.tickets.serialize import message_data
 
 router = Router(tags=["attachments"])
@@ -33,7 +33,7 @@ def _user(request: HttpRequest) -> User:
 def upload_attachments(
     request: HttpRequest,
     ticket_id: int,
-    body: Form[str] = "",
+    body: Form[Text] = "",
     direction: Form[Literal["out", "note"]] = "note",
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:

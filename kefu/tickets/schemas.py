@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 ChannelName = Literal["email", "chat", "phone", "wechat", "portal", "api"]
 KindName = Literal["inquiry", "request", "fault", "complaint", "suggestion"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal["new", "open", "pending", "resolved", "closed"]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("文本不能包含空字符 / text may not contain the NUL character (U+0000)")
+    return value
+
+
+# Text the API takes in: any string but one with U+0000, which PostgreSQL cannot store
+# (Django's form fields refuse it on the pages the same way).
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class ReadSchema(BaseModel):
@@ -38,14 +49,14 @@ class InputSchema(Schema):
 
 
 class CustomerIn(InputSchema):
-    name: str = Field("", max_length=200)
-    phone: str = Field("", max_length=40)
-    email: str = Field("", max_length=254)
-    external_id: str = Field("", max_length=100)
+    name: Text = Field("", max_length=200)
+    phone: Text = Field("", max_length=40)
+    email: Text = Field("", max_length=254)
+    external_id: Text = Field("", max_length=100)
 
 
 class CustomerCreate(CustomerIn):
-    client: str = Field(..., description="client code 甲方代码", max_length=32)
+    client: Text = Field(..., description="client code 甲方代码", max_length=32)
 
 
 class CustomerRead(ReadSchema):
@@ -59,30 +70,30 @@ class CustomerRead(ReadSchema):
 
 
 class TicketCreate(InputSchema):
-    client: str = Field(..., description="client code 甲方代码", max_length=32)
-    subject: str = Field(..., min_length=1, max_length=300)
-    body: str = Field("", max_length=100_000, description="the customer's words")
+    client: Text = Field(..., description="client code 甲方代码", max_length=32)
+    subject: Text = Field(..., min_length=1, max_length=300)
+    body: Text = Field("", max_length=100_000, description="the customer's words")
     channel: ChannelName = "api"
     kind: KindName = "inquiry"
     priority: PriorityName = "normal"
     customer_id: int | None = None
     customer: CustomerIn | None = None
-    tags: list[str] = Field(default_factory=list, max_length=20)
-    external_id: str = Field("", max_length=100)
+    tags: list[Text] = Field(default_factory=list, max_length=20)
+    external_id: Text = Field("", max_length=100)
 
 
 class TicketUpdate(InputSchema):
-    subject: str | None = Field(None, min_length=1, max_length=300)
+    subject: Text | None = Field(None, min_length=1, max_length=300)
     kind: KindName | None = None
     priority: PriorityName | None = None
     status: StatusName | None = None
-    assignee: str | None = Field(None, description="username; empty string unassigns")
-    tags: list[str] | None = Field(None, max_length=20)
+    assignee: Text | None = Field(None, description="username; empty string unassigns")
+    tags: list[Text] | None = Field(None, max_length=20)
 
 
 class MessageCreate(InputSchema):
     direction: Literal["in", "out", "note"] = "out"
-    body: str = Field(..., min_length=1, max_length=100_000)
+    body: Text = Field(..., min_length=1, max_length=100_000)
     new_status: StatusName | None = None
 
 
@@ -160,11 +171,11 @@ class CustomerPage(ReadSchema):
 
 class RevealCreate(Schema):
     field: Literal["name", "phones", "emails"]
-    reason: str = Field(..., max_length=500, description="why the raw value is needed; audited")
+    reason: Text = Field(..., max_length=500, description="why the raw value is needed; audited")
 
 
 class MessageRevealCreate(Schema):
-    reason: str = Field(..., max_length=500, description="why the raw text is needed; audited")
+    reason: Text = Field(..., max_length=500, description="why the raw text is needed; audited")
 
 
 class RevealRead(ReadSchema):

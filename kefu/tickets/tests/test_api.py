@@ -141,3 +141,29 @@ def test_openapi_is_served_and_docs_are_local() -> None:
 def test_docs_page_uses_no_cdn(tenant_a: Tenant) -> None:
     html = login(tenant_a.agent).get("/api/v1/docs").content.decode()
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_text_with_a_nul_character_is_refused_with_the_field_named(tenant_a: Tenant) -> None:
+    """PostgreSQL cannot store U+0000 in text: it is refused at the door, on both databases,
+    wherever the API takes text (body, tags, query, form), as the pages' forms refuse it."""
+    http = api_client(tenant_a.agent)
+    tid = tenant_a.ticket.pk
+    new = {"client": "ACME", "subject": "宽带\x00掉线", "body": "x"}
+    cases = [
+        ("post", "/api/v1/tickets", new, "subject"),
+        ("post", "/api/v1/tickets", {**new, "subject": "x", "tags": ["a\x00"]}, "tags"),
+        ("post", "/api/v1/tickets", {**new, "subject": "x", "customer": {"name": "\x00"}}, "name"),
+        ("patch", f"/api/v1/tickets/{tid}", {"tags": ["ok", "b\x00"]}, "tags"),
+        ("post", f"/api/v1/tickets/{tid}/messages", {"body": "补充\x00"}, "body"),
+        ("post", "/api/v1/customers", {"client": "ACME", "email": "a\x00@x.cn"}, "email"),
+    ]
+    before = (Ticket.objects.count(), TicketEvent.objects.count())
+    for method, url, data, field in cases:
+        r = getattr(http, method)(url, data=json.dumps(data), content_type="application/json")
+        assert r.status_code == 422, (url, r.content)
+        assert field in json.dumps(r.json()) and "NUL" in json.dumps(r.json()), r.json()
+    r = http.get("/api/v1/tickets", {"q": "掉\x00线"})
+    assert r.status_code == 422 and "q" in json.dumps(r.json())
+    r = http.post(f"/api/v1/tickets/{tid}/attachments", {"body": "附件\x00说明"})
+    assert r.status_code == 422 and "NUL" in json.dumps(r.json()), r.content
+    assert (Ticket.objects.count(), TicketEvent.objects.count()) == before
