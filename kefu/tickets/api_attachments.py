@@ -17,7 +17,7 @@ from kefu.core.tenancy import get_visible_or_404
 from kefu.tickets import selectors, services
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.models import Attachment
-from kefu.tickets.schemas import Error, MessageRead, Text
+from kefu.tickets.schemas import NUL_REFUSED, Error, MessageRead
 from kefu.tickets.serialize import message_data
 
 router = Router(tags=["attachments"])
@@ -33,13 +33,15 @@ def _user(request: HttpRequest) -> User:
 def upload_attachments(
     request: HttpRequest,
     ticket_id: int,
-    body: Form[Text] = "",
+    body: Form[str] = "",
     direction: Form[Literal["out", "note"]] = "note",
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:
     """A reply to the customer (``out``) or an internal note (``note``) with its files."""
     user = _user(request)
     ticket = selectors.access_ticket(user, ticket_id)
+    if "\x00" in body:
+        return Status(422, {"detail": {"body": [NUL_REFUSED]}})
     if not files:
         return Status(422, {"detail": {"files": ["请至少附上一个文件 / attach at least one file"]}})
     add = services.ticket_reply if direction == "out" else services.ticket_add_note

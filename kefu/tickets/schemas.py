@@ -15,14 +15,19 @@ PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal["new", "open", "pending", "resolved", "closed"]
 
 
+NUL_REFUSED = "文本不能包含空字符 / text may not contain the NUL character (U+0000)"
+
+
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("文本不能包含空字符 / text may not contain the NUL character (U+0000)")
+        raise ValueError(NUL_REFUSED)
     return value
 
 
 # Text the API takes in: any string but one with U+0000, which PostgreSQL cannot store
-# (Django's form fields refuse it on the pages the same way).
+# (Django's form fields refuse it on the pages the same way). Not for ninja's Form[...]
+# parameters, which lose their default inside a nested Annotated: those check NUL_REFUSED's
+# condition themselves.
 Text = Annotated[str, AfterValidator(_no_nul)]
 
 
