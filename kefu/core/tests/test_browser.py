@@ -1,4 +1,5 @@
-"""The workspace in a real browser: Debian's Chromium driven by Playwright.
+"""The workspace in a real browser: Debian's Chromium driven by Playwright, against what
+``kefu serve`` runs (``kefu.asgi``'s handler under uvicorn, in a thread of this process).
 
 Playwright's sync API runs its own event loop in this thread, and Django refuses database
 access from a thread with a running loop unless told it is safe; the test's own database
@@ -7,6 +8,9 @@ calls are plain synchronous ones, so it is."""
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,11 +80,38 @@ class Page:
 
 
 @pytest.fixture
-def open_page(browser: Any, live_server: Any) -> Iterator[Any]:
+def kefu_server() -> Iterator[str]:
+    """kefu's ASGI application served by uvicorn on 127.0.0.1, as ``kefu serve`` serves it
+    (static files from WhiteNoise, requests on the handler's reused threads); the base URL."""
+    import uvicorn
+
+    from kefu.asgi import KefuASGIHandler
+
+    app = KefuASGIHandler(keep_idle_threads=4)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+    app.close()
+    listener.close()
+
+
+@pytest.fixture
+def open_page(browser: Any, kefu_server: str) -> Iterator[Any]:
     pages: list[Page] = []
 
     def make() -> Page:
-        page = Page(browser, live_server.url)
+        page = Page(browser, kefu_server)
         pages.append(page)
         return page
 
