@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 KEFU := $(BIN)/kefu
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where kefu is reached: printed by the demo, used in the links of notification mails.
+KEFU_BASE_URL ?= http://$(HOST):$(PORT)
+export KEFU_BASE_URL
 
 .PHONY: run test install lint types pytest messages clean
 

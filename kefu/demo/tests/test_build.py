@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -21,9 +22,11 @@ def _demo(*args: str) -> str:
 
 
 @pytest.mark.django_db
-def test_demo_builds_a_working_help_desk_once() -> None:
+def test_demo_builds_a_working_help_desk_once(settings: Any) -> None:
+    settings.KEFU_BASE_URL = "http://127.0.0.1:8765"  # `make run PORT=8765`
     text = _demo()
     assert "huaxin_audit" in text and "kefu-demo-2026" in text
+    assert "http://127.0.0.1:8765/login/" in text
     assert set(Client.objects.values_list("code", flat=True)) == {"HUAXIN", "MINGDA"}
     assert User.objects.filter(role="agent").count() == 20
     auditor = User.objects.get(username="huaxin_audit")

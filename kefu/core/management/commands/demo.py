@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -34,4 +35,4 @@ class Command(BaseCommand):
         self.stdout.write(f"\n演示账号 / Demo logins (password 密码: {build.PASSWORD})")
         for username, role, sees in build.LOGINS:
             self.stdout.write(f"  {username:<16} {role:<28} {sees}")
-        self.stdout.write("\nhttp://127.0.0.1:8000/login/")
+        self.stdout.write(f"\n{settings.KEFU_BASE_URL}/login/")
