@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.signals import request_finished, request_started
+from django.db.models.fields.files import FieldFile
 from django.test import Client as HttpClient
 
 from kefu.accounts.models import TokenScope, User
@@ -23,7 +25,7 @@ from kefu.conftest import Tenant
 from kefu.privacy import selectors as privacy_selectors
 from kefu.sla.models import SlaClock
 from kefu.sla.policies import sla_policy_apply
-from kefu.tickets.models import Customer, Ticket
+from kefu.tickets.models import Attachment, Customer, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -285,6 +287,37 @@ def test_a_long_export_is_sent_while_it_is_read_and_finished_after_its_last_row(
     assert 1 < answer.parts < 31  # a few rows per body message
     assert trace[-1] == "finished" and trace.count("finished") == 1
     assert request_signals[0][1] == request_signals[-1][1]
+
+
+def test_an_attachment_is_sent_whole_in_pieces_and_its_file_closed(
+    asgi: Asgi, tenant_a: Tenant, request_signals: list[tuple[str, int]]
+) -> None:
+    content = bytes(range(256)) * 1000  # 256,000 bytes: four reads of 64 KiB
+    attachment = Attachment.objects.create(
+        client=tenant_a.client,
+        ticket=tenant_a.ticket,
+        message=tenant_a.ticket.messages.earliest("pk"),
+        file=ContentFile(content, name="现场录像.bin"),
+        filename="现场录像.bin",
+        content_type="application/octet-stream",
+        size=len(content),
+    )
+    opened: list[Any] = []
+    real_open = FieldFile.open
+
+    def tracked(self: FieldFile, mode: str = "rb") -> Any:
+        opened.append(real_open(self, mode))
+        return opened[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FieldFile, "open", tracked)
+        answer = asgi.run("GET", f"/api/v1/attachments/{attachment.pk}", **bearer(tenant_a.agent))
+    assert answer.status == 200
+    assert answer.body == content
+    assert answer.parts == 4
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    assert opened and opened[0].closed
+    assert [name for name, _ in request_signals] == ["started", "finished"]
 
 
 def test_a_contract_loaded_between_two_tickets_starts_clocks_on_the_second(
