@@ -20,10 +20,10 @@ The one hop holds the whole synchronous part of a request, as a WSGI server woul
 body is already in memory — ``response.close()`` with ``request_finished``. Only reading the
 body and sending the answer stay on the event loop. Django's own handler takes three hops
 (one per signal and one for the view) and two tasks per request: a fifth of the server's CPU
-per ticket on the ticket-intake benchmark (2.9 → 2.3 ms, bench/README.md). A streamed response (the audit CSV,
-an attachment) is read on the request's thread a batch at a time (``stream_batch`` bytes)
-and sent as it is read — Django's handler reads a synchronous stream whole into memory first
-— then closed, on the same thread.
+per ticket on the ticket-intake benchmark (2.9 → 2.3 ms, bench/README.md). A streamed
+response (the audit CSV, an attachment) is read on the request's thread a batch at a time
+(``stream_batch`` bytes) and sent as it is read — Django's handler reads a synchronous
+stream whole into memory first — then closed, on the same thread.
 """
 
 from __future__ import annotations
