@@ -75,8 +75,22 @@ def _mark(index: int, value: object) -> object:
     return _STR_MARK.format(index) if isinstance(value, str) else _INT_MARK + index
 
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _once(cache: dict[K, V], lock: threading.Lock, key: K, make: Callable[[], V]) -> V:
+    """``cache[key]``, made by ``make()`` the first time, by one thread only."""
+    if key not in cache:
+        with lock:
+            if key not in cache:
+                cache[key] = make()
+    return cache[key]
+
+
 class PreparedQuery(Generic[M]):
-    """A queryset built by ``build``, compiled once per (shape, database)."""
+    """A queryset built by ``build``, compiled once per shape (on the database the queryset
+    was routed to the first time)."""
 
     def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
         self._build = build
@@ -116,15 +130,13 @@ class PreparedQuery(Generic[M]):
                 raise PreparedQueryError(
                     f"argument {i}: only str and int can be prepared, not {type(value).__name__}"
                 )
-        compiled = self._compiled.get(shape)
-        if compiled is None:
-            with self._lock:
-                compiled = self._compiled.get(shape)
-                if compiled is None:
-                    marks = [_mark(i, value) for i, value in enumerate(args)]
-                    qs = self._build(*marks) if shape is None else self._build(*marks, shape=shape)
-                    compiled = self._compiled[shape] = _compile(qs, marks)
-        return compiled
+
+        def make() -> _Compiled:
+            marks = [_mark(i, value) for i, value in enumerate(args)]
+            qs = self._build(*marks) if shape is None else self._build(*marks, shape=shape)
+            return _compile(qs, marks)
+
+        return _once(self._compiled, self._lock, shape, make)
 
 
 def _compile(qs: QuerySet[Any], marks: Sequence[object]) -> _Compiled:
@@ -263,12 +275,7 @@ class PreparedInsert(Generic[M]):
         return True
 
     def _compiled_for(self, db: str, n: int) -> _CompiledInsert | None:
-        key = (db, n)
-        if key not in self._compiled:
-            with self._lock:
-                if key not in self._compiled:
-                    self._compiled[key] = self._compile(db, n)
-        return self._compiled[key]
+        return _once(self._compiled, self._lock, (db, n), lambda: self._compile(db, n))
 
     def _compile(self, db: str, n: int) -> _CompiledInsert | None:
         """The SQL Django writes for ``n`` new rows, from blank instances: the SQL depends
