@@ -30,6 +30,8 @@ class Perm(StrEnum):
     TICKET_ESCALATE = "ticket.escalate"
     ESCALATION_ANSWER = "escalation.answer"
     CUSTOMER_EDIT = "customer.edit"
+    # Merging two records of one customer moves tickets between them: supervisors decide.
+    CUSTOMER_MERGE = "customer.merge"
     OVERVIEW_VIEW = "overview.view"
     # Personal data shows masked (138****8000, 王*) for every role, in pages, API, exports
     # and reports alike; these permit an explicit reveal of one field, with a reason, that
@@ -63,7 +65,9 @@ _REVEAL_ALL = {Perm.REVEAL_NAME, Perm.REVEAL_PHONE, Perm.REVEAL_EMAIL, Perm.REVE
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.SUPERVISOR: frozenset(_AGENT | _REVEAL_ALL | {Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW}),
+    Role.SUPERVISOR: frozenset(
+        _AGENT | _REVEAL_ALL | {Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW, Perm.CUSTOMER_MERGE}
+    ),
     Role.AGENT: frozenset(_AGENT | {Perm.REVEAL_PHONE}),
     Role.AUDITOR: frozenset({Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW}),
     Role.DEPARTMENT: frozenset({Perm.ESCALATION_ANSWER}),

@@ -115,6 +115,12 @@ def normalise_email(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().lower()
 
 
+def normalise_account(value: str) -> str:
+    """A WeChat openid/unionid or a portal login: NFKC, surrounding spaces dropped. Case is
+    kept: WeChat ids are case-sensitive, and a portal account is whatever the portal says."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
 def normalise_name(value: str) -> str:
     """Whitespace collapsed, case folded, full-width forms folded (NFKC)."""
     return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
@@ -231,6 +237,12 @@ class KeyRing:
 
     def name_index(self, value: str) -> str:
         return self.blind_index("name", normalise_name(value))
+
+    def account_index(self, kind: str, value: str) -> str:
+        """Blind index of an account id of ``kind`` (``wechat_openid``, ``wechat_unionid``,
+        ``portal``, ``external``): the kind is part of the message, so one string that is
+        an openid of one customer and a portal login of another never matches across."""
+        return self.blind_index(kind, normalise_account(value))
 
     @staticmethod
     def _aad(key_id: str, context: str) -> bytes:

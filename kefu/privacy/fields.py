@@ -10,7 +10,8 @@ What follows from encryption:
 - Empty values are stored as ``""`` (emptiness is not secret: the length would tell).
 - Filtering or ``update()`` with a plain value raises TypeError: ciphertext never equals
   anything. Exact lookups go through a blind-index column (:func:`phone_index`,
-  :func:`email_index`, :func:`name_index`); substring search is impossible by design.
+  :func:`email_index`, :func:`name_index`, :func:`wechat_openid_index` …); substring
+  search is impossible by design.
 - ``values()``/``values_list()`` of an encrypted column give :class:`Sealed` tokens, since
   there is no row to bind them to; read the attribute of a model instance instead.
 """
@@ -48,6 +49,26 @@ def phone_index(value: str) -> str:
 def email_index(value: str) -> str:
     """Blind index of an email address, for ``Customer.email_key`` lookups."""
     return key_ring().email_index(value)
+
+
+def wechat_openid_index(value: str) -> str:
+    """Blind index of a WeChat openid (one official account's id of a person)."""
+    return key_ring().account_index("wechat_openid", value)
+
+
+def wechat_unionid_index(value: str) -> str:
+    """Blind index of a WeChat unionid (the same person across a client's accounts)."""
+    return key_ring().account_index("wechat_unionid", value)
+
+
+def portal_account_index(value: str) -> str:
+    """Blind index of a customer's portal login."""
+    return key_ring().account_index("portal", value)
+
+
+def external_id_index(value: str) -> str:
+    """Blind index of the id the client's own system gives a customer."""
+    return key_ring().account_index("external", value)
 
 
 def name_index(value: str) -> str:

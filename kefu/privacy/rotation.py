@@ -174,8 +174,38 @@ def customer_reindex(
         after = rows[-1].pk
         if progress is not None:
             progress(len(rows))
+    identifiers = _identifiers_reindex(batch_size)
     with transaction.atomic():
         audit_record(
-            actor=actor, action=AuditAction.KEY_ROTATE, field="blind_index", data={"rows": changed}
+            actor=actor,
+            action=AuditAction.KEY_ROTATE,
+            field="blind_index",
+            data={"rows": changed, "identifiers": identifiers},
         )
     return changed
+
+
+def _identifiers_reindex(batch_size: int) -> int:
+    """The customers' identifiers (phones, emails, WeChat ids …): each key computed again
+    from its encrypted value. Returns how many changed."""
+    from kefu.tickets.models import CustomerIdentifier
+    from kefu.tickets.services import identifier_index
+
+    changed = 0
+    after = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                CustomerIdentifier._base_manager.select_for_update()
+                .filter(pk__gt=after)
+                .order_by("pk")[:batch_size]
+            )
+            for row in rows:
+                key = identifier_index(row.kind, row.value)
+                if key and key != row.key:
+                    row.key = key
+                    row.save(update_fields=["key"])
+                    changed += 1
+        if not rows:
+            return changed
+        after = rows[-1].pk

@@ -32,7 +32,7 @@ from kefu.privacy.crypto import normalise_phone
 from kefu.privacy.models import RetentionRecord, RetentionRun
 from kefu.surveys.models import Survey
 from kefu.tickets.models import Attachment, Customer, Direction, Escalation, Message, Ticket
-from kefu.tickets.services import require
+from kefu.tickets.services import customer_identifiers_forget, require
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -180,6 +180,7 @@ def _anonymise_customer(customer: Customer, tally: Tally, write: bool) -> None:
         return
     tally.add("customer", customer.pk)
     if write:
+        customer_identifiers_forget(customer=customer)
         customer.name = ANON_NAME
         customer.phones, customer.emails, customer.external_ids = [], [], {}
         customer.phone_key = customer.email_key = customer.name_key = ""

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from kefu.core.admin import AuditedAdmin
 from kefu.tickets.models import Customer, Tag, Ticket
 from kefu.tickets.selectors import customer_match
-from kefu.tickets.services import customer_index
+from kefu.tickets.services import customer_identifiers_sync, customer_index
 
 
 @admin.register(Ticket)
@@ -26,7 +26,7 @@ class CustomerAdmin(AuditedAdmin[Customer]):
     list_filter = ("client",)
     # Name, phones and emails are encrypted: search matches a whole value by blind index.
     search_fields = ("external_key",)
-    exclude = ("phone_key", "email_key", "name_key")
+    exclude = ("phone_key", "email_key", "name_key", "merged_into", "merged_at")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
@@ -39,6 +39,7 @@ class CustomerAdmin(AuditedAdmin[Customer]):
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         customer_index(customer=obj)
         super().save_model(request, obj, form, change)
+        customer_identifiers_sync(customer=obj, verified=True)
 
 
 @admin.register(Tag)

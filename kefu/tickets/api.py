@@ -13,11 +13,12 @@ from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import client_visible_by_code
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
-from kefu.tickets import selectors, services
+from kefu.tickets import customers, selectors, services
 from kefu.tickets.models import Customer, Message
 from kefu.tickets.schemas import (
     ChannelName,
     CustomerCreate,
+    CustomerMerge,
     CustomerPage,
     CustomerRead,
     Error,
@@ -30,12 +31,19 @@ from kefu.tickets.schemas import (
     RevealRead,
     Text,
     TicketCreate,
+    TicketCreated,
     TicketDetail,
     TicketPage,
     TicketRead,
     TicketUpdate,
 )
-from kefu.tickets.serialize import customer_data, message_data, ticket_data, ticket_detail_data
+from kefu.tickets.serialize import (
+    customer_data,
+    message_data,
+    ticket_brief,
+    ticket_data,
+    ticket_detail_data,
+)
 
 router = Router(tags=["tickets"])
 ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
@@ -83,7 +91,7 @@ def _client_for(user: User, code: str) -> Any:
     return client
 
 
-@router.post("/tickets", response={201: TicketRead, 409: Error, **ERRORS})
+@router.post("/tickets", response={201: TicketCreated, 409: Error, **ERRORS})
 def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
     user = _user(request)
     services.require(user, Perm.TICKET_CREATE)
@@ -105,7 +113,15 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
         tags=payload.tags,
         external_id=payload.external_id,
     )
-    return Status(201, ticket_data(ticket, tags=sorted(set(payload.tags))))
+    data = ticket_data(ticket, tags=sorted(set(payload.tags)))
+    if ticket.customer is not None:
+        data["open_tickets"] = [
+            ticket_brief(t)
+            for t in selectors.customer_open_tickets(
+                user=user, customer=ticket.customer, exclude=ticket.pk
+            )
+        ]
+    return Status(201, data)
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, **ERRORS})
@@ -200,6 +216,26 @@ def create_customer(request: HttpRequest, payload: CustomerCreate) -> Any:
 @router.get("/customers/{customer_id}", response={200: CustomerRead, **ERRORS}, tags=["customers"])
 def get_customer(request: HttpRequest, customer_id: int) -> Any:
     return customer_data(selectors.access_customer(_user(request), customer_id))
+
+
+@router.post(
+    "/customers/{customer_id}/merge",
+    response={200: CustomerRead, **ERRORS},
+    tags=["customers"],
+    summary="Merge this customer into another (audited)",
+)
+def merge_customer(request: HttpRequest, customer_id: int, payload: CustomerMerge) -> Any:
+    """Two records of one person of one client: this one's tickets, identifiers, phones,
+    emails and external ids move to ``into``, and this one stays as a tombstone
+    (``merged_into``). Supervisors and provider admins; returns the customer kept."""
+    user = _user(request)
+    services.require(user, Perm.CUSTOMER_MERGE)
+    source = selectors.access_customer(user, customer_id)
+    target = selectors.access_customer(user, payload.into)
+    kept = customers.customer_merge(
+        source=source, target=target, actor=user, reason=payload.reason, request=request
+    )
+    return customer_data(kept)
 
 
 @router.post(

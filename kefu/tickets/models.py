@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Self
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import Role
@@ -106,6 +107,18 @@ class Customer(ClientOwned):
     name_key = models.CharField(max_length=64, blank=True)
     external_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A customer merged into another (kefu.tickets.customers.customer_merge) stays as a
+    # tombstone, so links and audit records naming it still resolve: its tickets and
+    # identifiers have moved to ``merged_into``.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("已合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
+    merged_at = models.DateTimeField(_("合并时间"), null=True, blank=True)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -135,6 +148,73 @@ class Customer(ClientOwned):
     def audit_label(self) -> str:
         """How the audit log names a customer: never by name, which is personal data."""
         return f"customer #{self.pk}"
+
+
+class IdentifierKind(models.TextChoices):
+    PHONE = "phone", _("电话")
+    EMAIL = "email", _("邮箱")
+    WECHAT_OPENID = "wechat_openid", _("微信 OpenID")
+    WECHAT_UNIONID = "wechat_unionid", _("微信 UnionID")
+    PORTAL = "portal", _("门户账号")
+    EXTERNAL = "external", _("外部编号")
+
+
+class CustomerIdentifierQuerySet(ClientScopedQuerySet):
+    def narrow_for(self, user: User) -> Self:
+        # A client department answers escalations; how customers are recognised is not
+        # part of that.
+        if user.role == Role.DEPARTMENT:
+            return self.none()
+        return self
+
+
+class CustomerIdentifier(ClientOwned):
+    """One way a customer is recognised across channels: a phone, an email address, a
+    WeChat openid or unionid, a portal account or the client's own id for them.
+
+    ``key`` is the blind index of the value (kefu.privacy.fields: ``phone_index``,
+    ``wechat_openid_index`` …); ``value`` keeps the value itself, encrypted, so the index
+    can be computed again under a new index key and the customer's data exported.
+
+    Only a ``verified`` identifier finds its customer (``customer_find``): one that came
+    through the transport that vouches for it (the sender of a mail, the caller of a
+    call, the openid of a WeChat message, the login of the portal) or from the client's
+    own system. One an agent typed is kept unverified until it is confirmed. A verified
+    identifier belongs to one customer of the client (unique per client, kind and key);
+    unverified claims may repeat across customers (two agents typing one number), and a
+    customer holds each identifier once."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="identifiers", db_index=False
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=IdentifierKind.choices)
+    key = models.CharField(max_length=64)
+    value = EncryptedTextField(_("值"), max_length=254, blank=True)
+    verified = models.BooleanField(_("已验证"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    objects = CustomerIdentifierQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind", "key"],
+                condition=Q(verified=True),
+                name="customer_identifier_verified",
+            ),
+            # Also the index of a customer's identifiers (the foreign key has none).
+            models.UniqueConstraint(
+                fields=["customer", "kind", "key"], name="customer_identifier_once"
+            ),
+        ]
+        # Agents' search by phone or email (verified or not, any client they serve).
+        indexes = [models.Index(fields=["kind", "key"], name="customer_identifier_key")]
+        verbose_name = _("客户标识")
+        verbose_name_plural = _("客户标识")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class Tag(ClientOwned):
@@ -320,6 +400,7 @@ class EventType(models.TextChoices):
     ESCALATION_ANSWERED = "escalation_answered", _("甲方部门已答复")
     REOPENED = "reopened", _("重新打开")
     SLA_BREACHED = "sla_breached", _("时效超时")
+    CUSTOMER_MERGED = "customer_merged", _("客户记录合并")
 
 
 class TicketEvent(ClientOwned):

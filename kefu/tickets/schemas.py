@@ -72,6 +72,18 @@ class CustomerRead(ReadSchema):
     emails: list[str]
     external_ids: dict[str, str]
     created_at: datetime
+    merged_into: int | None = Field(
+        None,
+        description="set when this record was merged into another customer (its tickets "
+        "moved there)",
+    )
+
+
+class CustomerMerge(InputSchema):
+    into: int = Field(
+        ..., ge=1, le=2**62, description="the customer kept; this one is merged into it"
+    )
+    reason: Text = Field("", max_length=500, description="why; recorded in the audit log")
 
 
 class TicketCreate(InputSchema):
@@ -154,6 +166,23 @@ class TicketRead(ReadSchema):
     external_id: str
     created_at: datetime
     updated_at: datetime
+
+
+class TicketBrief(ReadSchema):
+    id: int
+    number: str
+    subject: str
+    status: StatusName
+    channel: ChannelName
+    created_at: datetime
+
+
+class TicketCreated(TicketRead):
+    open_tickets: list[TicketBrief] = Field(
+        default_factory=list,
+        description="the customer's other unresolved tickets (newest first, at most 20): "
+        "该客户还有未解决的工单",
+    )
 
 
 class TicketDetail(TicketRead):

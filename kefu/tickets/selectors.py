@@ -19,8 +19,10 @@ from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.tickets.models import (
     OPEN_STATUSES,
     Customer,
+    CustomerIdentifier,
     Escalation,
     EscalationStatus,
+    IdentifierKind,
     Message,
     Status,
     Ticket,
@@ -56,12 +58,19 @@ def customer_match(term: str, *, prefix: str = "") -> Q:
     if not term:
         return match
     if "@" in term:
-        match |= Q(**{f"{prefix}email_key": email_index(term)})
+        match |= _holding(prefix, IdentifierKind.EMAIL, email_index(term))
     elif sum(ch.isdigit() for ch in term) >= 5 and not set(term) - set("+-() 0123456789"):
-        match |= Q(**{f"{prefix}phone_key": phone_index(term)})
+        match |= _holding(prefix, IdentifierKind.PHONE, phone_index(term))
     else:
         match |= Q(**{f"{prefix}name_key": name_index(term)})
     return match
+
+
+def _holding(prefix: str, kind: str, key: str) -> Q:
+    """Customers with this identifier, any of their phones or emails, verified or not (an
+    agent's search finds what agents typed too)."""
+    holders = CustomerIdentifier.objects.filter(kind=kind, key=key).values("customer_id")
+    return Q(**{f"{prefix}pk__in": holders})
 
 
 def customer_list(
@@ -69,14 +78,104 @@ def customer_list(
 ) -> QuerySet[Customer]:
     """Customers the user may see, newest first; ``phone`` / ``email`` match exactly (after
     normalising) through the blind indexes."""
-    qs = Customer.objects.visible_to(user).select_related("client")
+    qs = Customer.objects.visible_to(user).filter(merged_into__isnull=True)
+    qs = qs.select_related("client")
     if client:
         qs = qs.filter(client__code=client)
     if phone.strip():
-        qs = qs.filter(phone_key=phone_index(phone))
+        qs = qs.filter(_holding("", IdentifierKind.PHONE, phone_index(phone)))
     if email.strip():
-        qs = qs.filter(email_key=email_index(email))
+        qs = qs.filter(_holding("", IdentifierKind.EMAIL, email_index(email)))
     return qs.order_by("-id")
+
+
+OTHER_TICKETS_SHOWN = 20
+
+
+def customer_other_tickets(*, user: User, ticket: Ticket) -> list[Ticket]:
+    """The ticket's customer's other tickets, from every channel, that the user may see:
+    open ones first, then the latest; at most ``OTHER_TICKETS_SHOWN``."""
+    if ticket.customer_id is None:
+        return []
+    qs = (
+        Ticket.objects.visible_to(user)
+        .filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .only("id", "number", "subject", "status", "channel", "created_at", "client_id")
+    )
+    rows = list(qs.order_by("-id")[:OTHER_TICKETS_SHOWN])
+    rows.sort(key=lambda t: not t.is_open)
+    return rows
+
+
+def customer_open_tickets(
+    *, user: User, customer: Customer, exclude: int | None = None
+) -> list[Ticket]:
+    """The customer's unresolved tickets (new, open, pending) that the user may see, newest
+    first; ``exclude`` leaves out one (the ticket just created)."""
+    qs = Ticket.objects.visible_to(user).filter(
+        customer_id=customer.pk, status__in=OPEN_STATUSES
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return list(
+        qs.only("id", "number", "subject", "status", "channel", "created_at", "client_id")
+        .order_by("-id")[:OTHER_TICKETS_SHOWN]
+    )
+
+
+def customer_merge_candidates(*, user: User, customer: Customer, term: str) -> list[Customer]:
+    """Other customers of ``customer``'s client that ``term`` names: ``#123`` or ``123`` (a
+    customer number), or a whole phone number, email address or name. Merged records
+    (tombstones) are left out."""
+    term = term.strip()
+    number = term.removeprefix("#")
+    match = customer_match(term)
+    if number.isdigit() and len(number) <= 9:
+        match = Q(pk=int(number))
+    qs = (
+        Customer.objects.visible_to(user)
+        .filter(client_id=customer.client_id, merged_into__isnull=True)
+        .exclude(pk=customer.pk)
+        .filter(match)
+    )
+    return list(qs.order_by("pk")[:10])
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    tickets: int
+    open: int
+    identifiers: int
+
+
+def customer_summaries(*, user: User, customers: list[Customer]) -> dict[int, CustomerSummary]:
+    """Per customer: tickets the user may see (all, unresolved) and identifiers held."""
+    ids = [c.pk for c in customers]
+    counts = {
+        row["customer_id"]: row
+        for row in Ticket.objects.visible_to(user)
+        .filter(customer_id__in=ids)
+        .values("customer_id")
+        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES)))
+        .order_by()
+    }
+    held = dict(
+        CustomerIdentifier.objects.visible_to(user)
+        .filter(customer_id__in=ids)
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("customer_id", "n")
+    )
+    return {
+        pk: CustomerSummary(
+            tickets=counts.get(pk, {}).get("n", 0),
+            open=counts.get(pk, {}).get("open", 0),
+            identifiers=held.get(pk, 0),
+        )
+        for pk in ids
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,18 @@ def customer_data(customer: Customer, client_code: str | None = None) -> dict[st
         "emails": masking.customer_masked(customer, "emails"),
         "external_ids": dict(customer.external_ids),
         "created_at": customer.created_at,
+        "merged_into": customer.merged_into_id,
+    }
+
+
+def ticket_brief(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "subject": masking.text(ticket.subject),
+        "status": ticket.status,
+        "channel": ticket.channel,
+        "created_at": ticket.created_at,
     }
 
 

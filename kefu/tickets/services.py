@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import operator
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +16,7 @@ import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Case, Q, TextChoices, Value, When
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,15 @@ from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client, Department
 from kefu.core.prepared import PreparedInsert, PreparedQuery
-from kefu.privacy.fields import email_index, name_index, phone_index
+from kefu.privacy.fields import (
+    email_index,
+    external_id_index,
+    name_index,
+    phone_index,
+    portal_account_index,
+    wechat_openid_index,
+    wechat_unionid_index,
+)
 from kefu.sla import services as sla
 from kefu.tickets import tasks
 from kefu.tickets.attachments import attachments_check
@@ -33,10 +41,12 @@ from kefu.tickets.models import (
     Attachment,
     Channel,
     Customer,
+    CustomerIdentifier,
     Direction,
     Escalation,
     EscalationStatus,
     EventType,
+    IdentifierKind,
     Kind,
     Message,
     Priority,
@@ -121,49 +131,221 @@ def _number(ticket: Ticket, client: Client) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class CustomerData:
+    """A customer's details as one channel, integration or agent gave them.
+
+    ``verified`` says which of the identifiers (phone, email, WeChat ids, portal account,
+    external id) are vouched for, and so may find the customer again:
+
+    - ``True`` (the default): all of them. They came with the message through the
+      transport that vouches for them (the sender of a mail, the caller id of a call, the
+      openid/unionid of a WeChat message, the login of the portal) or from the client's
+      own system (an integration through the API, a history import).
+    - ``False``: none. An agent typed them (the new-ticket page): they are kept as
+      unverified identifiers, which find nobody until confirmed
+      (:func:`kefu.tickets.customers.customer_identifier_verify`).
+    - a set of :class:`~kefu.tickets.models.IdentifierKind` values: only those (a mail's
+      sender address, not the phone number read from its signature).
+    """
+
     name: str = ""
     phone: str = ""
     email: str = ""
     external_id: str = ""
+    wechat_openid: str = ""
+    wechat_unionid: str = ""
+    portal_account: str = ""
+    verified: bool | frozenset[str] = True
+
+    def identifiers(self) -> list[NewIdentifier]:
+        """The identifiers given, most telling first (the order a match is chosen by)."""
+        given = [
+            (IdentifierKind.EXTERNAL, self.external_id.strip()),
+            (IdentifierKind.WECHAT_UNIONID, self.wechat_unionid.strip()),
+            (IdentifierKind.WECHAT_OPENID, self.wechat_openid.strip()),
+            (IdentifierKind.PORTAL, self.portal_account.strip()),
+            (IdentifierKind.EMAIL, self.email.strip().lower()),
+            (IdentifierKind.PHONE, self.phone.strip()),
+        ]
+        out = []
+        for kind, value in given:
+            key = identifier_index(kind, value) if value else ""
+            if key:
+                verified = (
+                    self.verified if isinstance(self.verified, bool) else kind in self.verified
+                )
+                out.append(NewIdentifier(kind=kind, key=key, value=value, verified=verified))
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewIdentifier:
+    kind: str
+    key: str
+    value: str
+    verified: bool
+
+
+_INDEX_OF_KIND: dict[str, Callable[[str], str]] = {
+    IdentifierKind.PHONE: phone_index,
+    IdentifierKind.EMAIL: email_index,
+    IdentifierKind.WECHAT_OPENID: wechat_openid_index,
+    IdentifierKind.WECHAT_UNIONID: wechat_unionid_index,
+    IdentifierKind.PORTAL: portal_account_index,
+    IdentifierKind.EXTERNAL: external_id_index,
+}
+
+
+def identifier_index(kind: str, value: str) -> str:
+    """The blind index of ``value`` as an identifier of ``kind`` (``""`` for no value)."""
+    return _INDEX_OF_KIND[kind](value)
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    """What :func:`customer_lookup` found: the customer (or ``None``), the identifiers that
+    were given, and the client's identifier rows with any of their keys."""
+
+    customer: Customer | None
+    given: tuple[NewIdentifier, ...]
+    held: tuple[CustomerIdentifier, ...]
+
+
+def customer_lookup(*, client: Client, data: CustomerData) -> CustomerMatch:
+    """The client's customer holding one of the given identifiers as *verified*; if several
+    customers do, the one holding the most telling (external id, then WeChat unionid,
+    openid, portal account, email, phone). One query, whatever was given."""
+    given = tuple(data.identifiers())
+    if not given:
+        return CustomerMatch(None, given, ())
+    held = tuple(
+        _IDENTIFIERS_BY_KEYS.all(
+            client.pk, *(g.key for g in given), shape=tuple(g.kind for g in given)
+        )
+    )
+    verified = {(row.kind, row.key): row for row in held if row.verified}
+    for g in given:
+        row = verified.get((g.kind, g.key))
+        if row is not None:
+            return CustomerMatch(row.customer, given, held)
+    return CustomerMatch(None, given, held)
 
 
 def customer_find(*, client: Client, data: CustomerData) -> Customer | None:
-    """The client's customer with this external id, email or phone (exact, through their
-    blind indexes: the values themselves are encrypted), the best match if several."""
-    # In order of preference; one query for all of them, the best match ranked first.
-    given = [
-        (field, value)
-        for field, value in (
-            ("external_key", data.external_id),
-            ("email_key", email_index(data.email)),
-            ("phone_key", phone_index(data.phone)),
-        )
-        if value
-    ]
-    if not given:
-        return None
-    return _CUSTOMER_BY_KEYS.first(
-        client.pk, *(value for _field, value in given), shape=tuple(f for f, _v in given)
-    )
+    """The client's customer with one of these identifiers, verified (see
+    :func:`customer_lookup`); an unverified identifier (typed by an agent) finds nobody."""
+    return customer_lookup(client=client, data=data).customer
 
 
-def _customer_by_keys(client_id: int, *values: str, shape: Sequence[str]) -> Any:
-    matches = [Q(**{field: value}) for field, value in zip(shape, values, strict=True)]
-    qs = Customer.objects.filter(reduce(operator.or_, matches), client_id=client_id)
-    if len(matches) > 1:
-        rank = Case(*(When(m, then=Value(i)) for i, m in enumerate(matches)))
-        return qs.order_by(rank, "-id")[:1]
-    return qs.order_by("pk")[:1]
+def _identifiers_by_keys(client_id: int, *keys: str, shape: Sequence[str]) -> Any:
+    matches = [Q(kind=kind, key=key) for kind, key in zip(shape, keys, strict=True)]
+    return CustomerIdentifier.objects.filter(
+        reduce(operator.or_, matches), client_id=client_id
+    ).select_related("customer")
 
 
 # Every ticket from a channel or the API looks its customer up: the SQL is written once per
-# combination of contact details (kefu/core/prepared.py).
-_CUSTOMER_BY_KEYS = PreparedQuery(_customer_by_keys)
+# combination of identifier kinds (kefu/core/prepared.py).
+_IDENTIFIERS_BY_KEYS = PreparedQuery(_identifiers_by_keys)
 
 
 def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
-    """:func:`customer_find`, else a new customer."""
-    return customer_find(client=client, data=data) or customer_create(client=client, data=data)
+    """:func:`customer_find` (adding the identifiers it did not have yet, see
+    :func:`customer_identifiers_learn`), else a new customer."""
+    match = customer_lookup(client=client, data=data)
+    if match.customer is None:
+        return customer_create(client=client, data=data)
+    customer_identifiers_learn(match=match)
+    return match.customer
+
+
+def customer_identifiers_learn(*, match: CustomerMatch) -> None:
+    """Give the found customer the identifiers of ``match`` that it did not hold: a new
+    phone or email is also added to its (encrypted) lists. An identifier another customer
+    holds verified is left to that customer (the two may be merged); one the customer
+    held unverified becomes verified when it now came vouched for.
+
+    Writes nothing (and runs no query) when the customer already had them all, as for
+    nearly every message of a known customer."""
+    customer = match.customer
+    if customer is None:
+        return
+    verified = {(row.kind, row.key) for row in match.held if row.verified}
+    own = {(row.kind, row.key): row for row in match.held if row.customer_id == customer.pk}
+    new: list[NewIdentifier] = []
+    confirm: list[int] = []
+    for g in match.given:
+        if (g.kind, g.key) in verified:
+            continue
+        row = own.get((g.kind, g.key))
+        if row is None:
+            new.append(g)
+        elif g.verified:
+            confirm.append(row.pk)
+    if not new and not confirm:
+        return
+    with transaction.atomic():
+        if confirm:
+            CustomerIdentifier.objects.filter(pk__in=confirm).update(verified=True)
+        contacts = [g for g in new if g.kind in (IdentifierKind.PHONE, IdentifierKind.EMAIL)]
+        if contacts:
+            for g in contacts:
+                values = customer.phones if g.kind == IdentifierKind.PHONE else customer.emails
+                if g.value not in values:
+                    values.append(g.value)
+            customer_index(customer=customer)
+            customer.save(update_fields=["phones", "emails", "phone_key", "email_key"])
+        _identifiers_insert(customer, new)
+
+
+def _identifiers_insert(customer: Customer, new: Sequence[NewIdentifier]) -> None:
+    """One INSERT for all of them. A key some other customer has meanwhile taken as
+    verified (two first messages of one new customer at once) is skipped, not an error:
+    the second customer simply is not found by it."""
+    if not new:
+        return
+    now = timezone.now()
+    CustomerIdentifier.objects.bulk_create(
+        [
+            CustomerIdentifier(
+                client_id=customer.client_id,
+                customer=customer,
+                kind=g.kind,
+                key=g.key,
+                value=g.value,
+                verified=g.verified,
+                created_at=now,
+            )
+            for g in new
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def customer_identifiers_of(
+    customer: Customer, *, verified: bool = True
+) -> list[CustomerIdentifier]:
+    """Unsaved identifier rows for the customer's phones, emails and external id (for a
+    customer written in bulk, e.g. by the history import; its ``pk`` must be set)."""
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    values = [(IdentifierKind.EXTERNAL, customer.external_key)]
+    values += [(IdentifierKind.EMAIL, str(e)) for e in customer.emails]
+    values += [(IdentifierKind.PHONE, str(p)) for p in customer.phones]
+    for kind, value in values:
+        key = identifier_index(kind, value)
+        if key and (kind, key) not in seen:
+            seen.add((kind, key))
+            rows.append(
+                CustomerIdentifier(
+                    client_id=customer.client_id,
+                    customer_id=customer.pk,
+                    kind=kind,
+                    key=key,
+                    value=value,
+                    verified=verified,
+                )
+            )
+    return rows
 
 
 def customer_build(*, client: Client, data: CustomerData) -> Customer:
@@ -192,13 +374,47 @@ def customer_index(*, customer: Customer) -> None:
 
 
 def customer_create(*, client: Client, data: CustomerData) -> Customer:
-    """A new customer; a duplicate external id raises IntegrityError with the caller's
-    transaction still usable (the insert is a savepoint when nested). Without an external
-    id nothing can collide, and the insert needs no savepoint (two statements fewer)."""
+    """A new customer with its identifiers (one INSERT for the customer, one for all its
+    identifiers; verified as ``data.verified`` says). A duplicate external id raises
+    IntegrityError with the caller's transaction still usable (the insert is a savepoint
+    when nested). Without an external id nothing can collide, and the insert needs no
+    savepoint (two statements fewer)."""
     customer = customer_build(client=client, data=data)
     with transaction.atomic() if customer.external_key else nullcontext():
         customer.save(force_insert=True)
+    _identifiers_insert(customer, data.identifiers())
     return customer
+
+
+def customer_identifiers_sync(*, customer: Customer, verified: bool) -> None:
+    """Make the customer's phone and email identifiers those of its lists after an edit
+    (the admin): the ones no longer listed go, new ones are added (``verified`` as given:
+    a provider admin's edit counts as a confirmation)."""
+    wanted = {(row.kind, row.key): row for row in customer_identifiers_of(customer)}
+    kinds = (IdentifierKind.PHONE, IdentifierKind.EMAIL, IdentifierKind.EXTERNAL)
+    existing = set(
+        CustomerIdentifier.objects.filter(customer=customer, kind__in=kinds).values_list(
+            "kind", "key"
+        )
+    )
+    gone = existing - set(wanted)
+    for kind, key in gone:
+        CustomerIdentifier.objects.filter(customer=customer, kind=kind, key=key).delete()
+    _identifiers_insert(
+        customer,
+        [
+            NewIdentifier(kind=row.kind, key=row.key, value=row.value, verified=verified)
+            for k, row in wanted.items()
+            if k not in existing
+        ],
+    )
+
+
+def customer_identifiers_forget(*, customer: Customer) -> int:
+    """Delete every identifier of the customer (anonymisation: afterwards no phone, email or
+    account finds them). Returns how many went."""
+    deleted, _by_model = CustomerIdentifier.objects.filter(customer=customer).delete()
+    return deleted
 
 
 @cache
@@ -237,7 +453,8 @@ def ticket_create(
     write lock, held from a transaction's start, and other requests' writes should wait
     for the writes alone. A customer not found is looked for again inside, where (on the
     embedded database) every earlier writer's rows are visible, so two requests from one
-    new customer make one customer.
+    new customer make one customer. A known customer writing with an identifier new to
+    them (a second phone) gets it added, verified as ``customer.verified`` says.
     """
     require(actor, Perm.TICKET_CREATE)
     _validate_choice(channel, Channel, "channel")
@@ -247,9 +464,12 @@ def ticket_create(
     if not subject:
         raise ValidationError({"subject": _("主题不能为空")})
     contact: CustomerData | None = None
+    match: CustomerMatch | None = None
     found: Customer | None
     if isinstance(customer, CustomerData):
-        contact, found = customer, customer_find(client=client, data=customer)
+        contact = customer
+        match = customer_lookup(client=client, data=customer)
+        found = match.customer
     else:
         found = customer
     targets = sla.sla_targets_for(
@@ -258,6 +478,8 @@ def ticket_create(
     with transaction.atomic():
         if contact is not None and found is None:
             found = customer_find_or_create(client=client, data=contact)
+        elif match is not None:
+            customer_identifiers_learn(match=match)
         if found is not None and found.client_id != client.pk:
             raise ValidationError({"customer": _("客户不属于该甲方")})
         now = created_at or timezone.now()

@@ -16,6 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,9 +26,18 @@ from kefu.contracts.selectors import clients_visible_to
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
-from kefu.tickets import forms, selectors, services
+from kefu.tickets import customers, forms, selectors, services
 from kefu.tickets.attachments import attachment_response
-from kefu.tickets.models import Attachment, Channel, Kind, Message, Priority, Status
+from kefu.tickets.models import (
+    Attachment,
+    Channel,
+    Customer,
+    Kind,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -112,6 +122,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": selectors.ticket_history(user=user, ticket=ticket),
         "escalations": selectors.ticket_escalations(user=user, ticket=ticket),
         "clocks": sla_selectors.ticket_clocks(user=user, ticket=ticket),
+        "other_tickets": selectors.customer_other_tickets(user=user, ticket=ticket),
         "can": {p.name.lower(): user.has_kefu_perm(p) for p in Perm},
     }
     if user.has_kefu_perm(Perm.TICKET_REPLY):
@@ -372,12 +383,14 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         try:
             customer = None
             if d["customer_name"] or d["customer_phone"] or d["customer_email"]:
+                # Typed by the agent: kept unverified, so it finds nobody until confirmed.
                 customer = services.customer_find_or_create(
                     client=d["client"],
                     data=services.CustomerData(
                         name=d["customer_name"],
                         phone=d["customer_phone"],
                         email=d["customer_email"],
+                        verified=False,
                     ),
                 )
             ticket = services.ticket_create(
@@ -390,11 +403,115 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 customer=customer,
                 actor=user,
             )
+            if customer is not None:
+                _warn_open_tickets(request, user, customer, exclude=ticket.pk)
             return redirect(reverse("tickets:detail", args=[ticket.pk]))
         except ValidationError as exc:
             for text in exc.messages:
                 messages.error(request, text)
     return render(request, "tickets/new.html", {"form": form})
+
+
+def _open_tickets_text(tickets: list[Ticket]) -> str:
+    numbers = "、".join(t.number for t in tickets)
+    return ngettext(
+        "该客户还有 %(n)d 张未解决的工单：%(numbers)s",
+        "该客户还有 %(n)d 张未解决的工单：%(numbers)s",
+        len(tickets),
+    ) % {"n": len(tickets), "numbers": numbers}
+
+
+def _warn_open_tickets(
+    request: HttpRequest, user: User, customer: Customer, exclude: int | None = None
+) -> None:
+    found = selectors.customer_open_tickets(user=user, customer=customer, exclude=exclude)
+    if found:
+        messages.warning(request, _open_tickets_text(found))
+
+
+@login_required
+@require_GET
+def ticket_new_check(request: HttpRequest) -> HttpResponse:
+    """While the agent types a new ticket's customer details (HTMX): the open tickets of the
+    customer those details find, before the ticket is created."""
+    user = _user(request)
+    if not user.has_kefu_perm(Perm.TICKET_CREATE):
+        raise PermissionDenied
+    g = request.GET
+    client_id = g.get("client", "")
+    client = clients_visible_to(user).filter(pk=client_id).first() if client_id.isdigit() else None
+    found: list[Ticket] = []
+    if client is not None:
+        customer = services.customer_find(
+            client=client,
+            data=services.CustomerData(
+                phone=g.get("customer_phone", "")[:40], email=g.get("customer_email", "")[:254]
+            ),
+        )
+        if customer is not None:
+            found = selectors.customer_open_tickets(user=user, customer=customer)
+    return render(
+        request,
+        "tickets/_open_tickets_warning.html",
+        {"open_tickets": found, "text": _open_tickets_text(found) if found else ""},
+    )
+
+
+@login_required
+def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Merge two records of one customer: pick the other record (by its number, phone or
+    email), confirm which one is kept, merge. Supervisors and provider admins."""
+    user = _user(request)
+    if not user.has_kefu_perm(Perm.CUSTOMER_MERGE):
+        raise PermissionDenied
+    customer = selectors.access_customer(user, customer_id)
+    ticket_id = (request.POST.get("ticket") or request.GET.get("ticket") or "")[:20]
+    if request.method == "POST":
+        other = selectors.access_customer(user, _int(request.POST.get("other", "")))
+        keep = request.POST.get("keep", "")
+        source, target = (other, customer) if keep == str(customer.pk) else (customer, other)
+        try:
+            customers.customer_merge(
+                source=source,
+                target=target,
+                actor=user,
+                reason=request.POST.get("reason", "")[:500],
+                request=request,
+            )
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+            return redirect(reverse("tickets:customer_merge", args=[customer.pk]))
+        messages.success(
+            request,
+            _("已将客户 #%(source)d 合并至 #%(target)d。")
+            % {"source": source.pk, "target": target.pk},
+        )
+        if ticket_id.isdigit():
+            return redirect(reverse("tickets:detail", args=[int(ticket_id)]))
+        return redirect(reverse("tickets:customer_merge", args=[target.pk]))
+    term = request.GET.get("other", "")[:254].strip()
+    candidates = (
+        selectors.customer_merge_candidates(user=user, customer=customer, term=term)
+        if term
+        else []
+    )
+    summaries = selectors.customer_summaries(user=user, customers=[customer, *candidates])
+    return render(
+        request,
+        "tickets/customer_merge.html",
+        {
+            "customer": customer,
+            "term": term,
+            "own": summaries[customer.pk],
+            "rows": [(c, summaries[c.pk]) for c in candidates],
+            "ticket_id": ticket_id if ticket_id.isdigit() else "",
+        },
+    )
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() else 0
 
 
 @login_required

@@ -169,6 +169,7 @@ BODY = {
     "subject": "x",
     "kind": "fault",
     "field": "phones",
+    "into": 1,
 }
 
 

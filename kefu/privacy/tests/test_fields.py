@@ -155,6 +155,9 @@ def test_migration_encrypts_existing_rows_and_reverses() -> None:
         raw = _raw(old.pk)
         assert is_token(raw["name"]) and is_token(raw["phones"]) and is_token(raw["emails"])
         assert "13900001111" not in raw["phone_key"]
+        # On to the present schema: the customer's phone and email become its identifiers.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
         customer = Customer.objects.get(pk=old.pk)
         assert (customer.name, customer.phones, customer.emails) == (
             "张三",
@@ -165,6 +168,10 @@ def test_migration_encrypts_existing_rows_and_reverses() -> None:
             client=client, data=services.CustomerData(email="zhang@old.cn")
         )
         assert found.pk == old.pk
+        by_phone = services.customer_find(
+            client=client, data=services.CustomerData(phone="13900001111")
+        )
+        assert by_phone is not None and by_phone.pk == old.pk
         executor = MigrationExecutor(connection)
         executor.migrate([BEFORE])
         assert _raw_plain(old.pk) == ("张三", "13900001111")

@@ -20,7 +20,7 @@ from kefu.core.models import AuditAction, AuditEvent
 from kefu.privacy.crypto import KeyRing, generate_index_key, generate_key_line
 from kefu.privacy.rotation import encryption_rotate
 from kefu.tickets import services
-from kefu.tickets.models import Customer
+from kefu.tickets.models import Customer, CustomerIdentifier
 
 KEY_A = generate_key_line("ka")
 KEY_B = generate_key_line("kb")
@@ -88,7 +88,9 @@ def test_rotation_moves_every_value_to_the_new_key_and_the_old_key_can_go(
 
     out = _run("rotate", "--batch-size", "2")
 
-    assert "now under key kb: 6 rows re-encrypted" in out
+    # Six customers (name, phones, emails) and the nine identifiers they are found by.
+    assert CustomerIdentifier.objects.count() == 9
+    assert "now under key kb: 15 rows re-encrypted" in out
     stored = _stored_values()
     assert stored and all(v.startswith("v1:kb:") for v in stored)
     assert not any(":ka:" in v for v in stored)
@@ -102,7 +104,7 @@ def test_rotation_moves_every_value_to_the_new_key_and_the_old_key_can_go(
     assert [c["id"] for c in agent_view.json()["items"]] == [customers[1].pk]
 
     event = AuditEvent.objects.get(action=AuditAction.KEY_ROTATE)
-    assert event.data == {"current_key": "kb", "rows": 6, "values_from": {"ka": 14}}
+    assert event.data == {"current_key": "kb", "rows": 15, "values_from": {"ka": 23}}
     assert "李雷" not in str(event.data) and event.actor_name == "kefu"
 
 
@@ -121,7 +123,7 @@ def test_rotation_is_idempotent_and_resumes_after_an_interruption(
     assert any(v.startswith("v1:kb:") for v in stored)
     assert any(v.startswith("v1:ka:") for v in stored)
 
-    assert encryption_rotate(batch_size=2).rows == 4
+    assert encryption_rotate(batch_size=2).rows == 15 - 2
     assert encryption_rotate(batch_size=2).rows == 0
     assert all(v.startswith("v1:kb:") for v in _stored_values())
     _assert_everything_readable(tenant, customers)

@@ -24,6 +24,7 @@ from kefu.surveys.models import Survey
 from kefu.tickets.models import (
     Channel,
     Customer,
+    CustomerIdentifier,
     Direction,
     EventType,
     Message,
@@ -33,7 +34,7 @@ from kefu.tickets.models import (
     TicketEvent,
     TicketSequence,
 )
-from kefu.tickets.services import CustomerData, customer_build
+from kefu.tickets.services import CustomerData, customer_build, customer_identifiers_of
 
 Tick = Callable[[int], object]
 
@@ -172,8 +173,21 @@ def _customers(client: Client, tickets: list[TicketIn]) -> dict[str, int]:
     ]
     now = timezone.now()
     insert_rows(Customer, _CUSTOMER_COLUMNS, (_customer_row(c, now) for c in fresh))
-    found.update(ids_by_key(Customer, client.pk, "external_key", [c.external_key for c in fresh]))
-    return found
+    created = ids_by_key(Customer, client.pk, "external_key", [c.external_key for c in fresh])
+    identifiers = []
+    for c in fresh:
+        c.pk = created[c.external_key]
+        identifiers += customer_identifiers_of(c)
+    CustomerIdentifier.objects.bulk_create(identifiers, batch_size=500, ignore_conflicts=True)
+    found.update(created)
+    # A customer merged into another since an earlier import: its tickets go to the
+    # customer it was merged into.
+    merged = dict(
+        Customer.objects.filter(pk__in=found.values(), merged_into__isnull=False).values_list(
+            "pk", "merged_into_id"
+        )
+    )
+    return {key: merged.get(pk, pk) for key, pk in found.items()}
 
 
 _SEALED = [
