@@ -114,13 +114,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
         external_id=payload.external_id,
     )
     data = ticket_data(ticket, tags=sorted(set(payload.tags)))
-    if ticket.customer is not None:
-        data["open_tickets"] = [
-            ticket_brief(t)
-            for t in selectors.customer_open_tickets(
-                user=user, customer=ticket.customer, exclude=ticket.pk
-            )
-        ]
+    data["open_tickets"] = [ticket_brief(t) for t in selectors.ticket_open_siblings(ticket=ticket)]
     return Status(201, data)
 
 

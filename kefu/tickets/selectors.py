@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.models import Client
+from kefu.core.prepared import PreparedQuery
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.tickets.models import (
@@ -101,11 +102,35 @@ def customer_other_tickets(*, user: User, ticket: Ticket) -> list[Ticket]:
         Ticket.objects.visible_to(user)
         .filter(customer_id=ticket.customer_id)
         .exclude(pk=ticket.pk)
-        .only("id", "number", "subject", "status", "channel", "created_at", "client_id")
+        .only(*_BRIEF)
     )
     rows = list(qs.order_by("-id")[:OTHER_TICKETS_SHOWN])
     rows.sort(key=lambda t: not t.is_open)
     return rows
+
+
+_BRIEF = ("id", "number", "subject", "status", "channel", "created_at", "client_id")
+
+
+def _open_siblings(customer_id: int, ticket_id: int) -> QuerySet[Ticket]:
+    qs = Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES)
+    return qs.exclude(pk=ticket_id).only(*_BRIEF).order_by("-id")[:OTHER_TICKETS_SHOWN]
+
+
+# Run for every ticket the API creates: written once (kefu/core/prepared.py).
+_OPEN_SIBLINGS = PreparedQuery(_open_siblings)
+
+
+def ticket_open_siblings(*, ticket: Ticket) -> list[Ticket]:
+    """The unresolved tickets (newest first) of the customer of ``ticket``, other than it.
+
+    For a ticket the caller has just created, so may see: a customer's tickets all belong
+    to the customer's client, which is the ticket's, and a role that may create tickets
+    sees every ticket of the clients it serves. One prepared query, no tenant lookup
+    (ticket intake speed). Anywhere else use :func:`customer_open_tickets`."""
+    if ticket.customer_id is None:
+        return []
+    return _OPEN_SIBLINGS.all(ticket.customer_id, ticket.pk)
 
 
 def customer_open_tickets(
@@ -118,10 +143,7 @@ def customer_open_tickets(
     )
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
-    return list(
-        qs.only("id", "number", "subject", "status", "channel", "created_at", "client_id")
-        .order_by("-id")[:OTHER_TICKETS_SHOWN]
-    )
+    return list(qs.only(*_BRIEF).order_by("-id")[:OTHER_TICKETS_SHOWN])
 
 
 def customer_merge_candidates(*, user: User, customer: Customer, term: str) -> list[Customer]:
