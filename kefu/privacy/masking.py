@@ -52,6 +52,19 @@ def customer_masked(customer: Customer, field: str) -> list[str]:
     return [pii.mask_email(v) for v in values]
 
 
+def identifier(kind: str, value: str) -> str:
+    """One customer identifier (kefu.tickets.models.IdentifierKind) masked: a phone or email
+    as in the customer fields; an account id (WeChat openid/unionid, portal login, external
+    id) keeps its first two and last two characters."""
+    if kind == "phone":
+        return pii.mask_phone(value)
+    if kind == "email":
+        return pii.mask_email(value)
+    if len(value) <= 6:
+        return "*" * len(value) or "—"
+    return f"{value[:2]}***{value[-2:]}"
+
+
 def customer_label(customer: Customer | None) -> str:
     """How lists and headers name a customer: the masked name, else ``#id``."""
     if customer is None:

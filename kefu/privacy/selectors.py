@@ -122,6 +122,15 @@ def customer_data(customer: Customer) -> dict[str, Any]:
             "emails": list(customer.emails),
             "external_ids": dict(customer.external_ids),
             "created_at": _iso(customer.created_at),
+            "identifiers": [
+                {
+                    "kind": i.kind,
+                    "value": i.value,
+                    "verified": i.verified,
+                    "created_at": _iso(i.created_at),
+                }
+                for i in customer.identifiers.order_by("kind", "id")
+            ],
         },
         "tickets": [_ticket_data(t) for t in tickets],
         "calls": [

@@ -90,6 +90,11 @@ def customer_list(
     return qs.order_by("-id")
 
 
+def customer_identifiers(*, user: User, customer: Customer) -> list[CustomerIdentifier]:
+    """How the customer is recognised (phones, emails, WeChat ids, portal account …)."""
+    return list(CustomerIdentifier.objects.visible_to(user).filter(customer=customer))
+
+
 OTHER_TICKETS_SHOWN = 20
 
 

@@ -20,4 +20,9 @@ urlpatterns = [
     path("<int:pk>/update/", views.ticket_update, name="update"),
     path("<int:pk>/escalate/", views.ticket_escalate, name="escalate"),
     path("<int:pk>/reveal/", views.ticket_reveal, name="reveal"),
+    path(
+        "<int:pk>/identifiers/<int:identifier_id>/verify/",
+        views.identifier_verify,
+        name="identifier_verify",
+    ),
 ]

@@ -32,6 +32,7 @@ from kefu.tickets.models import (
     Attachment,
     Channel,
     Customer,
+    CustomerIdentifier,
     Kind,
     Message,
     Priority,
@@ -123,6 +124,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "escalations": selectors.ticket_escalations(user=user, ticket=ticket),
         "clocks": sla_selectors.ticket_clocks(user=user, ticket=ticket),
         "other_tickets": selectors.customer_other_tickets(user=user, ticket=ticket),
+        "identifiers": (
+            selectors.customer_identifiers(user=user, customer=ticket.customer)
+            if ticket.customer
+            else []
+        ),
         "can": {p.name.lower(): user.has_kefu_perm(p) for p in Perm},
     }
     if user.has_kefu_perm(Perm.TICKET_REPLY):
@@ -290,6 +296,24 @@ def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         client_id=ticket.client_id,
     )
+
+
+@login_required
+@require_POST
+def identifier_verify(request: HttpRequest, pk: int, identifier_id: int) -> HttpResponse:
+    """Confirm one of the ticket's customer's identifiers that an agent typed."""
+    user = _user(request)
+    ticket = selectors.access_ticket(user, pk, Perm.CUSTOMER_EDIT)
+    identifier = get_visible_or_404(
+        CustomerIdentifier, user, pk=identifier_id, customer_id=ticket.customer_id or 0
+    )
+    try:
+        customers.customer_identifier_verify(identifier=identifier, actor=user, request=request)
+        messages.success(request, _("已确认，今后可凭此识别该客户。"))
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    return redirect(reverse("tickets:detail", args=[ticket.pk]))
 
 
 @login_required

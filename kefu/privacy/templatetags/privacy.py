@@ -31,6 +31,12 @@ def customer_masked(customer: Any, field: str) -> list[str]:
 
 
 @register.filter
+def identifier_masked(identifier: Any) -> str:
+    """``{{ row|identifier_masked }}``: a customer identifier's value, masked."""
+    return masking.identifier(identifier.kind, identifier.value)
+
+
+@register.filter
 def message_author(message: Any) -> str:
     return masking.message_author(message)
 

@@ -113,6 +113,11 @@ def test_export_holds_everything_about_the_customer(tenant_a: Tenant, admin_user
     data = json.loads(archive.read("customer.json"))
     assert data["customer"]["name"] == "王小明"
     assert data["customer"]["phones"] == ["13800138000"]
+    # How kefu recognises them, values included.
+    assert {(i["kind"], i["value"]) for i in data["customer"]["identifiers"]} == {
+        ("phone", "13800138000"),
+        ("email", "wang@acme.cn"),
+    }
     numbers = [t["number"] for t in data["tickets"]]
     assert ticket.number in numbers and tenant_a.ticket.number in numbers
     mine = next(t for t in data["tickets"] if t["number"] == ticket.number)

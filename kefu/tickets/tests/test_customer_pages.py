@@ -187,3 +187,41 @@ def test_merge_through_the_api(tenant_a: Tenant, tenant_b: Tenant) -> None:
         ).status_code
         == 403
     )
+
+
+def test_an_agent_confirms_a_typed_number_on_the_ticket_page(tenant_a: Tenant) -> None:
+    http = login(tenant_a.agent)
+    http.post(
+        "/tickets/new/",
+        {
+            "client": tenant_a.client.pk,
+            "channel": "phone",
+            "kind": "inquiry",
+            "priority": "normal",
+            "subject": "新客户来电",
+            "body": "x",
+            "customer_phone": "13522223333",
+            "customer_email": "zhou@example.cn",
+        },
+    )
+    ticket = Ticket.objects.latest("id")
+    page = http.get(f"/tickets/{ticket.pk}/").content.decode()
+    m = re.search(r'<ul class="identifiers" id="customer-identifiers">(.*?)</ul>', page, re.S)
+    assert m
+    assert "135****3333" in m.group(1) and "z***@example.cn" in m.group(1)
+    assert "13522223333" not in page and m.group(1).count("未验证") == 2
+    assert ticket.customer is not None
+    phone = ticket.customer.identifiers.get(kind="phone")
+    data = CustomerData(phone="13522223333")
+    assert services.customer_find(client=tenant_a.client, data=data) is None
+
+    r = http.post(f"/tickets/{ticket.pk}/identifiers/{phone.pk}/verify/")
+    assert r.status_code == 302
+    assert services.customer_find(client=tenant_a.client, data=data) == ticket.customer
+    page = http.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert page.count("未验证") == 1
+    # An auditor sees the identifiers but cannot confirm them.
+    auditor = login(tenant_a.auditor)
+    email = ticket.customer.identifiers.get(kind="email")
+    r = auditor.post(f"/tickets/{ticket.pk}/identifiers/{email.pk}/verify/")
+    assert r.status_code == 403
