@@ -54,10 +54,17 @@ class InputSchema(Schema):
 
 
 class CustomerIn(InputSchema):
+    """Who wrote in. The identifiers given (phone, email, WeChat ids, portal account,
+    external id) are taken as vouched for by the integration, so they find the customer
+    again on any channel (see kefu.tickets.services.CustomerData)."""
+
     name: Text = Field("", max_length=200)
     phone: Text = Field("", max_length=40)
     email: Text = Field("", max_length=254)
     external_id: Text = Field("", max_length=100)
+    wechat_openid: Text = Field("", max_length=128)
+    wechat_unionid: Text = Field("", max_length=128)
+    portal_account: Text = Field("", max_length=128)
 
 
 class CustomerCreate(CustomerIn):

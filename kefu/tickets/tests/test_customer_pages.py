@@ -225,3 +225,26 @@ def test_an_agent_confirms_a_typed_number_on_the_ticket_page(tenant_a: Tenant) -
     email = ticket.customer.identifiers.get(kind="email")
     r = auditor.post(f"/tickets/{ticket.pk}/identifiers/{email.pk}/verify/")
     assert r.status_code == 403
+
+
+def test_an_integration_passes_wechat_ids_through_the_api(tenant_a: Tenant) -> None:
+    http = api_client(tenant_a.agent)
+
+    def create(customer: dict[str, str]) -> dict[str, object]:
+        r = http.post(
+            "/api/v1/tickets",
+            data=json.dumps(
+                {"client": "ACME", "subject": "微信咨询", "channel": "wechat", "customer": customer}
+            ),
+            content_type="application/json",
+        )
+        assert r.status_code == 201, r.content
+        body: dict[str, object] = r.json()
+        return body
+
+    first = create({"wechat_openid": "oRelay", "name": "吴十"})
+    second = create({"wechat_unionid": "uRelay", "wechat_openid": "oRelay"})
+    third = create({"wechat_unionid": "uRelay", "wechat_openid": "oAnotherAccount"})
+    ids = {t["customer"]["id"] for t in (first, second, third)}  # type: ignore[index]
+    assert len(ids) == 1
+    assert [t["number"] for t in third["open_tickets"]] == [second["number"], first["number"]]  # type: ignore[attr-defined]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 
 from kefu.conftest import Tenant
 from kefu.core.models import AuditEvent
@@ -226,3 +231,58 @@ def test_anonymising_a_customer_clears_their_identifiers(
     assert not CustomerIdentifier.objects.filter(customer=tenant_a.customer).exists()
     for data in (CustomerData(wechat_openid="oWang"), CustomerData(email="wang@acme.cn")):
         assert services.customer_find(client=tenant_a.client, data=data) is None
+
+
+def _history(tmp_path: Path, name: str, ticket_id: str) -> Path:
+    record = {
+        "type": "ticket",
+        "id": ticket_id,
+        "channel": "phone",
+        "subject": "历史工单",
+        "customer": {"id": "crm-9", "name": "孙九", "phone": "13311112222", "email": "s@x.cn"},
+        "created_at": "2026-10-08T09:00:00+08:00",
+        "messages": [
+            {
+                "at": "2026-10-08T09:00:00+08:00",
+                "direction": "in",
+                "author": "customer",
+                "body": "x",
+            }
+        ],
+    }
+    path = tmp_path / name
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def test_imported_customers_are_found_by_their_identifiers(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    call_command(
+        "import",
+        "--client",
+        "ACME",
+        str(_history(tmp_path, "a.jsonl", "T-1")),
+        stdout=io.StringIO(),
+    )
+    imported = services.customer_find(
+        client=tenant_a.client, data=CustomerData(phone="13311112222")
+    )
+    assert imported is not None and imported.external_key == "crm-9"
+    for data in (CustomerData(email="S@x.cn"), CustomerData(external_id="crm-9")):
+        assert services.customer_find(client=tenant_a.client, data=data) == imported
+    # Merged since into a record with an external id of its own (the tombstone keeps
+    # crm-9): the next import's tickets of crm-9 go to the customer kept.
+    kept = services.customer_create(client=tenant_a.client, data=CustomerData(external_id="crm-1"))
+    customers.customer_merge(source=imported, target=kept, actor=None)
+    assert Customer.objects.get(pk=imported.pk).external_key == "crm-9"
+    call_command(
+        "import",
+        "--client",
+        "ACME",
+        str(_history(tmp_path, "b.jsonl", "T-2")),
+        stdout=io.StringIO(),
+    )
+    assert kept.tickets.filter(external_id="T-2").exists()
+    kept.refresh_from_db()
+    assert kept.external_ids == {"source": "crm-1", f"source@{imported.pk}": "crm-9"}
