@@ -233,6 +233,7 @@ def _pages_for(role: str, t: Tenant) -> list[str]:
             "/reports/",
             dashboard,
             "/account/tokens/",
+            f"/tickets/customers/{t.customer.pk}/merge/?other=wang@{t.client.code}.cn",
         ],
         "auditor": ["/tickets/", ticket, "/tickets/overview/", "/reports/", dashboard],
         "department_user": ["/tickets/escalations/", ticket],
@@ -278,4 +279,31 @@ def test_agent_reveals_a_phone_number_with_a_reason(open_page: Any, tenant_a: Te
     assert page.url.endswith(f"/tickets/{tenant_a.ticket.pk}/")  # in place, no navigation
     event = AuditEvent.objects.get(action="reveal")
     assert event.actor == tenant_a.agent and event.reason == "客户要求回电"
+    p.clean()
+
+
+def test_new_ticket_warns_about_the_customers_open_tickets(
+    open_page: Any, tenant_a: Tenant
+) -> None:
+    """Typing a known customer's number on the new-ticket form shows their open tickets
+    (HTMX, before creating); the ticket created lists them beside the conversation."""
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    page = p.page
+    page.goto(f"{p.base}/tickets/new/")
+    page.select_option("select[name=client]", str(tenant_a.client.pk))
+    page.fill("input[name=subject]", "空调又坏了")
+    page.fill("textarea[name=body]", "还是不制冷")
+    page.fill("input[name=customer_phone]", "138 0013 8000")
+    page.press("input[name=customer_phone]", "Tab")
+    warning = page.locator("#open-tickets-found")
+    warning.wait_for()
+    assert "该客户还有 1 张未解决的工单" in warning.inner_text()
+    assert tenant_a.ticket.number in warning.inner_text()
+    page.click("form button[type=submit].primary")
+    page.wait_for_load_state()
+    assert "该客户还有 1 张未解决的工单" in page.locator(".messages").inner_text()
+    panel = page.locator("#customer-other-tickets").inner_text()
+    assert tenant_a.ticket.number in panel and "邮件" in panel
+    assert p.failed == []
     p.clean()
