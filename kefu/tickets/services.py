@@ -321,6 +321,25 @@ def _identifiers_insert(customer: Customer, new: Sequence[NewIdentifier]) -> Non
     )
 
 
+def customer_identifiers_insert_many(rows: list[CustomerIdentifier]) -> None:
+    """Insert identifier rows of many customers of one client (a history import). A
+    verified one whose key another customer already holds verified (or an earlier row of
+    ``rows`` does) is inserted unverified instead: two records of one person, to merge."""
+    if not rows:
+        return
+    held = set(
+        CustomerIdentifier.objects.filter(
+            client_id=rows[0].client_id, verified=True, key__in={row.key for row in rows}
+        ).values_list("kind", "key")
+    )
+    for row in rows:
+        if row.verified:
+            if (row.kind, row.key) in held:
+                row.verified = False
+            held.add((row.kind, row.key))
+    CustomerIdentifier.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
 def customer_identifiers_of(
     customer: Customer, *, verified: bool = True
 ) -> list[CustomerIdentifier]:

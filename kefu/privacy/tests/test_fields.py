@@ -209,3 +209,6 @@ def test_admin_edits_are_encrypted_and_reindexed(tenant_a: Tenant, admin_user: A
     )
     assert found.pk == tenant_a.customer.pk
     assert found.name == "王晓明"
+    # The number taken off the record no longer finds them.
+    old = services.CustomerData(phone="13800138000")
+    assert services.customer_find(client=tenant_a.client, data=old) is None

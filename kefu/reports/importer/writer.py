@@ -24,7 +24,6 @@ from kefu.surveys.models import Survey
 from kefu.tickets.models import (
     Channel,
     Customer,
-    CustomerIdentifier,
     Direction,
     EventType,
     Message,
@@ -34,7 +33,12 @@ from kefu.tickets.models import (
     TicketEvent,
     TicketSequence,
 )
-from kefu.tickets.services import CustomerData, customer_build, customer_identifiers_of
+from kefu.tickets.services import (
+    CustomerData,
+    customer_build,
+    customer_identifiers_insert_many,
+    customer_identifiers_of,
+)
 
 Tick = Callable[[int], object]
 
@@ -178,7 +182,7 @@ def _customers(client: Client, tickets: list[TicketIn]) -> dict[str, int]:
     for c in fresh:
         c.pk = created[c.external_key]
         identifiers += customer_identifiers_of(c)
-    CustomerIdentifier.objects.bulk_create(identifiers, batch_size=500, ignore_conflicts=True)
+    customer_identifiers_insert_many(identifiers)
     found.update(created)
     # A customer merged into another since an earlier import: its tickets go to the
     # customer it was merged into.

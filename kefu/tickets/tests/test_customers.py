@@ -233,13 +233,13 @@ def test_anonymising_a_customer_clears_their_identifiers(
         assert services.customer_find(client=tenant_a.client, data=data) is None
 
 
-def _history(tmp_path: Path, name: str, ticket_id: str) -> Path:
+def _history(tmp_path: Path, name: str, ticket_id: str, customer_id: str = "crm-9") -> Path:
     record = {
         "type": "ticket",
         "id": ticket_id,
         "channel": "phone",
         "subject": "历史工单",
-        "customer": {"id": "crm-9", "name": "孙九", "phone": "13311112222", "email": "s@x.cn"},
+        "customer": {"id": customer_id, "name": "孙九", "phone": "13311112222", "email": "s@x.cn"},
         "created_at": "2026-10-08T09:00:00+08:00",
         "messages": [
             {
@@ -286,3 +286,19 @@ def test_imported_customers_are_found_by_their_identifiers(
     assert kept.tickets.filter(external_id="T-2").exists()
     kept.refresh_from_db()
     assert kept.external_ids == {"source": "crm-1", f"source@{imported.pk}": "crm-9"}
+
+
+def test_a_second_imported_record_of_one_person_holds_its_number_unverified(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    for n, source_id in enumerate(("crm-9", "crm-10")):
+        path = _history(tmp_path, f"{n}.jsonl", f"T-{n}", customer_id=source_id)
+        call_command("import", "--client", "ACME", str(path), stdout=io.StringIO())
+    first = Customer.objects.get(external_key="crm-9")
+    second = Customer.objects.get(external_key="crm-10")
+    found = services.customer_find(client=tenant_a.client, data=CustomerData(phone="13311112222"))
+    assert found == first
+    phone = CustomerIdentifier.objects.get(customer=second, kind="phone")
+    assert phone.verified is False
+    with pytest.raises(ValidationError, match=f"#{first.pk}"):
+        customers.customer_identifier_verify(identifier=phone, actor=None)
