@@ -31,8 +31,9 @@ from kefu.privacy import pii, selectors
 from kefu.privacy.crypto import normalise_phone
 from kefu.privacy.models import RetentionRecord, RetentionRun
 from kefu.surveys.models import Survey
+from kefu.tickets.customers import customer_identifiers_forget
 from kefu.tickets.models import Attachment, Customer, Direction, Escalation, Message, Ticket
-from kefu.tickets.services import customer_identifiers_forget, require
+from kefu.tickets.services import require
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

@@ -5,9 +5,10 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from kefu.core.admin import AuditedAdmin
+from kefu.tickets.customers import customer_identifiers_sync
 from kefu.tickets.models import Customer, Tag, Ticket
 from kefu.tickets.selectors import customer_match
-from kefu.tickets.services import customer_identifiers_sync, customer_index
+from kefu.tickets.services import customer_index
 
 
 @admin.register(Ticket)

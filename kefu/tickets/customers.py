@@ -1,5 +1,6 @@
 """Writes on customer records beyond finding and creating them (kefu.tickets.services):
-merging two records of one person, and confirming an identifier an agent typed."""
+identifiers of customers written in bulk or edited, forgetting them, merging two records of
+one person, and confirming an identifier an agent typed."""
 
 from __future__ import annotations
 
@@ -15,13 +16,103 @@ from kefu.accounts.roles import Perm
 from kefu.core.audit import audit_record
 from kefu.core.models import AuditAction
 from kefu.privacy.crypto import normalise_email, normalise_phone
-from kefu.tickets.models import Customer, CustomerIdentifier, EventType, Ticket, TicketEvent
-from kefu.tickets.services import customer_index, require
+from kefu.tickets.models import (
+    Customer,
+    CustomerIdentifier,
+    EventType,
+    IdentifierKind,
+    Ticket,
+    TicketEvent,
+)
+from kefu.tickets.services import (
+    NewIdentifier,
+    customer_identifiers_insert,
+    customer_index,
+    identifier_index,
+    require,
+)
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from kefu.accounts.models import User
+
+
+def customer_identifiers_insert_many(rows: list[CustomerIdentifier]) -> None:
+    """Insert identifier rows of many customers of one client (a history import). A
+    verified one whose key another customer already holds verified (or an earlier row of
+    ``rows`` does) is inserted unverified instead: two records of one person, to merge."""
+    if not rows:
+        return
+    held = set(
+        CustomerIdentifier.objects.filter(
+            client_id=rows[0].client_id, verified=True, key__in={row.key for row in rows}
+        ).values_list("kind", "key")
+    )
+    for row in rows:
+        if row.verified:
+            if (row.kind, row.key) in held:
+                row.verified = False
+            held.add((row.kind, row.key))
+    CustomerIdentifier.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
+def customer_identifiers_of(
+    customer: Customer, *, verified: bool = True
+) -> list[CustomerIdentifier]:
+    """Unsaved identifier rows for the customer's phones, emails and external id (for a
+    customer written in bulk, e.g. by the history import; its ``pk`` must be set)."""
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    values = [(IdentifierKind.EXTERNAL, customer.external_key)]
+    values += [(IdentifierKind.EMAIL, str(e)) for e in customer.emails]
+    values += [(IdentifierKind.PHONE, str(p)) for p in customer.phones]
+    for kind, value in values:
+        key = identifier_index(kind, value)
+        if key and (kind, key) not in seen:
+            seen.add((kind, key))
+            rows.append(
+                CustomerIdentifier(
+                    client_id=customer.client_id,
+                    customer_id=customer.pk,
+                    kind=kind,
+                    key=key,
+                    value=value,
+                    verified=verified,
+                )
+            )
+    return rows
+
+
+def customer_identifiers_sync(*, customer: Customer, verified: bool) -> None:
+    """Make the customer's phone, email and external-id identifiers those of its record
+    after an edit (the admin): the ones no longer listed go, new ones are added
+    (``verified`` as given: a provider admin's edit counts as a confirmation)."""
+    wanted = {(row.kind, row.key): row for row in customer_identifiers_of(customer)}
+    kinds = (IdentifierKind.PHONE, IdentifierKind.EMAIL, IdentifierKind.EXTERNAL)
+    existing = set(
+        CustomerIdentifier.objects.filter(customer=customer, kind__in=kinds).values_list(
+            "kind", "key"
+        )
+    )
+    gone = existing - set(wanted)
+    for kind, key in gone:
+        CustomerIdentifier.objects.filter(customer=customer, kind=kind, key=key).delete()
+    customer_identifiers_insert(
+        customer=customer,
+        new=[
+            NewIdentifier(kind=row.kind, key=row.key, value=row.value, verified=verified)
+            for k, row in wanted.items()
+            if k not in existing
+        ],
+    )
+
+
+def customer_identifiers_forget(*, customer: Customer) -> int:
+    """Delete every identifier of the customer (anonymisation: afterwards no phone, email or
+    account finds them). Returns how many went."""
+    deleted, _by_model = CustomerIdentifier.objects.filter(customer=customer).delete()
+    return deleted
 
 
 def _union(first: list[str], second: list[str], normalise: Callable[[str], str]) -> list[str]:

@@ -294,13 +294,14 @@ def customer_identifiers_learn(*, match: CustomerMatch) -> None:
                     values.append(g.value)
             customer_index(customer=customer)
             customer.save(update_fields=["phones", "emails", "phone_key", "email_key"])
-        _identifiers_insert(customer, new)
+        customer_identifiers_insert(customer=customer, new=new)
 
 
-def _identifiers_insert(customer: Customer, new: Sequence[NewIdentifier]) -> None:
-    """One INSERT for all of them. A key some other customer has meanwhile taken as
-    verified (two first messages of one new customer at once) is skipped, not an error:
-    the second customer simply is not found by it."""
+def customer_identifiers_insert(*, customer: Customer, new: Sequence[NewIdentifier]) -> None:
+    """Give the customer these identifiers: one INSERT for all of them. A key another
+    customer has meanwhile taken as verified (two first messages of one new customer at
+    once), or one the customer holds already, is skipped, not an error: the second
+    customer simply is not found by it."""
     if not new:
         return
     now = timezone.now()
@@ -319,52 +320,6 @@ def _identifiers_insert(customer: Customer, new: Sequence[NewIdentifier]) -> Non
         ],
         ignore_conflicts=True,
     )
-
-
-def customer_identifiers_insert_many(rows: list[CustomerIdentifier]) -> None:
-    """Insert identifier rows of many customers of one client (a history import). A
-    verified one whose key another customer already holds verified (or an earlier row of
-    ``rows`` does) is inserted unverified instead: two records of one person, to merge."""
-    if not rows:
-        return
-    held = set(
-        CustomerIdentifier.objects.filter(
-            client_id=rows[0].client_id, verified=True, key__in={row.key for row in rows}
-        ).values_list("kind", "key")
-    )
-    for row in rows:
-        if row.verified:
-            if (row.kind, row.key) in held:
-                row.verified = False
-            held.add((row.kind, row.key))
-    CustomerIdentifier.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-
-
-def customer_identifiers_of(
-    customer: Customer, *, verified: bool = True
-) -> list[CustomerIdentifier]:
-    """Unsaved identifier rows for the customer's phones, emails and external id (for a
-    customer written in bulk, e.g. by the history import; its ``pk`` must be set)."""
-    rows = []
-    seen: set[tuple[str, str]] = set()
-    values = [(IdentifierKind.EXTERNAL, customer.external_key)]
-    values += [(IdentifierKind.EMAIL, str(e)) for e in customer.emails]
-    values += [(IdentifierKind.PHONE, str(p)) for p in customer.phones]
-    for kind, value in values:
-        key = identifier_index(kind, value)
-        if key and (kind, key) not in seen:
-            seen.add((kind, key))
-            rows.append(
-                CustomerIdentifier(
-                    client_id=customer.client_id,
-                    customer_id=customer.pk,
-                    kind=kind,
-                    key=key,
-                    value=value,
-                    verified=verified,
-                )
-            )
-    return rows
 
 
 def customer_build(*, client: Client, data: CustomerData) -> Customer:
@@ -401,39 +356,8 @@ def customer_create(*, client: Client, data: CustomerData) -> Customer:
     customer = customer_build(client=client, data=data)
     with transaction.atomic() if customer.external_key else nullcontext():
         customer.save(force_insert=True)
-    _identifiers_insert(customer, data.identifiers())
+    customer_identifiers_insert(customer=customer, new=data.identifiers())
     return customer
-
-
-def customer_identifiers_sync(*, customer: Customer, verified: bool) -> None:
-    """Make the customer's phone and email identifiers those of its lists after an edit
-    (the admin): the ones no longer listed go, new ones are added (``verified`` as given:
-    a provider admin's edit counts as a confirmation)."""
-    wanted = {(row.kind, row.key): row for row in customer_identifiers_of(customer)}
-    kinds = (IdentifierKind.PHONE, IdentifierKind.EMAIL, IdentifierKind.EXTERNAL)
-    existing = set(
-        CustomerIdentifier.objects.filter(customer=customer, kind__in=kinds).values_list(
-            "kind", "key"
-        )
-    )
-    gone = existing - set(wanted)
-    for kind, key in gone:
-        CustomerIdentifier.objects.filter(customer=customer, kind=kind, key=key).delete()
-    _identifiers_insert(
-        customer,
-        [
-            NewIdentifier(kind=row.kind, key=row.key, value=row.value, verified=verified)
-            for k, row in wanted.items()
-            if k not in existing
-        ],
-    )
-
-
-def customer_identifiers_forget(*, customer: Customer) -> int:
-    """Delete every identifier of the customer (anonymisation: afterwards no phone, email or
-    account finds them). Returns how many went."""
-    deleted, _by_model = CustomerIdentifier.objects.filter(customer=customer).delete()
-    return deleted
 
 
 @cache

@@ -21,6 +21,7 @@ from kefu.privacy.fields import EncryptedTextField
 from kefu.reports.importer.rows import ids_by_key, insert_rows, reserve_ids
 from kefu.reports.importer.schema import CallIn, EventIn, Record, SurveyIn, TicketIn
 from kefu.surveys.models import Survey
+from kefu.tickets.customers import customer_identifiers_insert_many, customer_identifiers_of
 from kefu.tickets.models import (
     Channel,
     Customer,
@@ -33,12 +34,7 @@ from kefu.tickets.models import (
     TicketEvent,
     TicketSequence,
 )
-from kefu.tickets.services import (
-    CustomerData,
-    customer_build,
-    customer_identifiers_insert_many,
-    customer_identifiers_of,
-)
+from kefu.tickets.services import CustomerData, customer_build
 
 Tick = Callable[[int], object]
 
