@@ -248,3 +248,36 @@ def test_an_integration_passes_wechat_ids_through_the_api(tenant_a: Tenant) -> N
     ids = {t["customer"]["id"] for t in (first, second, third)}  # type: ignore[index]
     assert len(ids) == 1
     assert [t["number"] for t in third["open_tickets"]] == [second["number"], first["number"]]  # type: ignore[attr-defined]
+
+
+def test_the_panel_costs_the_same_queries_whatever_the_customers_history(
+    tenant_a: Tenant,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    http = login(tenant_a.agent)
+    url = f"/tickets/{tenant_a.ticket.pk}/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    services.ticket_create(
+        client=tenant_a.client,
+        subject="第一张",
+        body="x",
+        channel="chat",
+        customer=tenant_a.customer,
+    )
+    few = queries()
+    for i, channel in enumerate(("phone", "wechat", "portal", "email") * 3):
+        services.ticket_create(
+            client=tenant_a.client,
+            subject=f"第{i}张",
+            body="x",
+            channel=channel,
+            customer=CustomerData(phone="13800138000", wechat_openid=f"o{i}"),
+        )
+    assert queries() == few
