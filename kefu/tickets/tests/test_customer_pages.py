@@ -281,3 +281,16 @@ def test_the_panel_costs_the_same_queries_whatever_the_customers_history(
             customer=CustomerData(phone="13800138000", wechat_openid=f"o{i}"),
         )
     assert queries() == few
+
+
+def test_the_new_ticket_check_never_looks_into_another_client(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    http = login(tenant_a.agent)
+    r = http.get(
+        "/tickets/new/check/", {"client": str(tenant_b.client.pk), "customer_phone": "13800138000"}
+    )
+    assert r.status_code == 200
+    assert tenant_b.ticket.number not in r.content.decode()
+    assert "未解决" not in r.content.decode()
+    assert login(tenant_a.auditor).get("/tickets/new/check/").status_code == 403
