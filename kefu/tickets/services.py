@@ -15,7 +15,7 @@ from typing import Any
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -285,7 +285,11 @@ def customer_identifiers_learn(*, match: CustomerMatch) -> None:
         return
     with transaction.atomic():
         if confirm:
-            CustomerIdentifier.objects.filter(pk__in=confirm).update(verified=True)
+            try:
+                with transaction.atomic():
+                    CustomerIdentifier.objects.filter(pk__in=confirm).update(verified=True)
+            except IntegrityError:
+                pass  # another customer took it as verified meanwhile: theirs it stays
         contacts = [g for g in new if g.kind in (IdentifierKind.PHONE, IdentifierKind.EMAIL)]
         if contacts:
             for g in contacts:
