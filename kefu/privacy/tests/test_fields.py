@@ -14,7 +14,7 @@ from kefu.contracts.services import client_create
 from kefu.privacy.crypto import DecryptionError, is_token
 from kefu.privacy.fields import email_index, phone_index
 from kefu.tickets import services
-from kefu.tickets.models import Customer
+from kefu.tickets.models import Customer, CustomerIdentifier
 
 BEFORE = ("tickets", "0002_ticket_sla_due_at_alter_ticketevent_type_and_more")
 AFTER = ("tickets", "0005_customer_email_key_length")
@@ -150,6 +150,9 @@ def test_migration_encrypts_existing_rows_and_reverses() -> None:
             phone_key="13900001111",
             email_key="zhang@old.cn",
         )
+        twin = old_apps.get_model("tickets", "Customer").objects.create(
+            client_id=client.pk, name="张三", phones=["13900001111"], phone_key="13900001111"
+        )
         executor = MigrationExecutor(connection)
         executor.migrate([AFTER])
         raw = _raw(old.pk)
@@ -172,6 +175,9 @@ def test_migration_encrypts_existing_rows_and_reverses() -> None:
             client=client, data=services.CustomerData(phone="13900001111")
         )
         assert by_phone is not None and by_phone.pk == old.pk
+        # A second record with the same number holds it unverified, ready to be merged.
+        twin_phone = CustomerIdentifier.objects.get(customer_id=twin.pk, kind="phone")
+        assert twin_phone.verified is False
         executor = MigrationExecutor(connection)
         executor.migrate([BEFORE])
         assert _raw_plain(old.pk) == ("张三", "13900001111")
