@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "kefu.reports",
     "kefu.privacy",
     "kefu.mail",
+    "kefu.demo",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.core.context_processors.kefu",
+                "kefu.calendars.context_processors.holiday_year",
             ],
         },
     },
