@@ -3,11 +3,13 @@ its outcome is kept."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -136,3 +138,19 @@ def test_two_schedulers_ticking_at_once_enqueue_each_job_once(
     assert sorted(enqueued) == [f"job.{i}" for i in range(5)]
     assert run_tasks("job_run") == 5
     assert sorted(only_test_jobs) == sorted(f"{i}@{NOW.isoformat()}" for i in range(5))
+
+
+@pytest.mark.django_db
+def test_scheduler_list_shows_each_jobs_last_outcome(only_test_jobs: list[str]) -> None:
+    jobs.job_register(name="a.broken", every=timedelta(minutes=1), func=_broken)
+    jobs.job_register(name="b.never", every=timedelta(hours=1), func=_broken)
+    scheduler.tick(NOW)
+    JobRun.objects.filter(name="b.never").update(claim="", lease_until=None)
+    run_tasks("job_run")
+    out = io.StringIO()
+    call_command("scheduler", "--list", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("a.broken") and "every     60 s" in lines[0]
+    assert "failed (1 runs, 1 failed)" in lines[0]
+    assert lines[1].startswith("b.never") and lines[1].endswith("—")
