@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
@@ -80,10 +81,12 @@ def on_sla_breach(breach: Breach) -> None:
 @task()
 def raise_priority_on_breach(ticket_id: int, reason: str, at: str) -> str:
     """Raise a breached ticket's priority one step; returns the priority it now has."""
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
-    if ticket is None:
-        return ""
-    raised = services.ticket_raise_priority(
-        ticket=ticket, reason=reason, at=datetime.fromisoformat(at)
-    )
+    with transaction.atomic():
+        # Locked: an agent changing the priority meanwhile is not overwritten.
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if ticket is None:
+            return ""
+        raised = services.ticket_raise_priority(
+            ticket=ticket, reason=reason, at=datetime.fromisoformat(at)
+        )
     return str(raised.priority)
