@@ -5,7 +5,9 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.deprecation import MiddlewareMixin
 
 
 class ContentSecurityPolicyMiddleware:
@@ -34,3 +36,16 @@ class ContentSecurityPolicyMiddleware:
         response: HttpResponse = await self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class BadRequestMiddleware(MiddlewareMixin):
+    """A view's :class:`BadRequest` (an id or date out of range, ``kefu.core.params``) is
+    answered 400 with its message as plain text. Django would answer 400 too, but log the
+    sender's mistake with a stack trace; here it is the usual one-line "Bad Request"."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, BadRequest):
+            return HttpResponseBadRequest(
+                str(exception) or "Bad Request", content_type="text/plain; charset=utf-8"
+            )
+        return None

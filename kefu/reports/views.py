@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +15,7 @@ from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client
 from kefu.contracts.selectors import clients_visible_to
+from kefu.core.params import date_in_range
 from kefu.core.tenancy import get_visible_or_404
 from kefu.phone.models import Call
 from kefu.reports import display, services
@@ -40,11 +41,18 @@ def _client(user: User, code: str) -> Client:
     return client
 
 
-def _month(text: str, client: Client) -> str:
+def _period(client: Client, text: str) -> Period:
+    """The month ``YYYY-MM`` of a URL in the client's zone; malformed or out of range → 400."""
     try:
-        return month(text, client.time_zone).label
+        period = month(text, client.time_zone)
     except ValueError as exc:
-        raise Http404("bad month") from exc
+        raise BadRequest("月份格式应为 YYYY-MM / month: expected YYYY-MM") from exc
+    date_in_range(period.start.date(), name="month")
+    return period
+
+
+def _month(text: str, client: Client) -> str:
+    return _period(client, text).label
 
 
 def _recent_months(n: int = 3) -> list[str]:
@@ -230,13 +238,6 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _period_or_404(client: Client, label: str) -> Period:
-    try:
-        return month(label, client.time_zone)
-    except ValueError as exc:
-        raise Http404("bad month") from exc
-
-
 def _drill_down(
     request: HttpRequest,
     code: str,
@@ -251,7 +252,7 @@ def _drill_down(
     month, optionally only answered (``?answered=1``) or unanswered (``?answered=0``)."""
     user = _user(request)
     client = _client(user, code)
-    period = _period_or_404(client, label)
+    period = _period(client, label)
     rows = model.objects.visible_to(user).filter(
         client=client, **{f"{stamp}__gte": period.start, f"{stamp}__lt": period.end}
     )
