@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -141,20 +142,32 @@ def issued(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/report_page.html", context)
 
 
+_FILE_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @login_required
 @require_GET
-def issued_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def issued_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    """The issued report as PDF or Excel. The download's name is kefu's own (client code,
+    period, version and the format's extension), never text from the URL; another
+    extension is 404."""
+    if kind not in _FILE_TYPES:
+        raise Http404("no such format")
     user = _user(request)
     report = get_visible_or_404(ServiceReport, user, pk=pk)
-    name = f"{report.client.code}-{report.period}-v{report.version}"
     if kind == "pdf":
-        body, mime = services.render_pdf(report.data, plan=report.plan), "application/pdf"
+        body = services.render_pdf(report.data, plan=report.plan)
     else:
         body = services.render_xlsx(report.data)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(body, content_type=mime)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-    return response
+    return FileResponse(
+        io.BytesIO(body),
+        as_attachment=True,
+        filename=f"{report.client.code}-{report.period}-v{report.version}.{kind}",
+        content_type=_FILE_TYPES[kind],
+    )
 
 
 @login_required
