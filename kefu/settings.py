@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kefu.core.middleware.ContentSecurityPolicyMiddleware",
     "kefu.core.middleware.BadRequestMiddleware",
+    "kefu.core.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -295,13 +296,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
-    # Production runs behind TLS: cookies only over HTTPS. HSTS and the HTTP->HTTPS redirect
-    # are the operator's choice (the TLS proxy may already do them):
-    # KEFU_HSTS_SECONDS=31536000 (KEFU_HSTS_INCLUDE_SUBDOMAINS=1, KEFU_HSTS_PRELOAD=1),
-    # KEFU_SSL_REDIRECT=1; KEFU_TLS_PROXY=1 trusts the proxy's X-Forwarded-Proto header.
+    # Production runs behind TLS: cookies only over HTTPS, and browsers told to use HTTPS
+    # only for a year (KEFU_HSTS_SECONDS; 0 turns HSTS off). Subdomains and preloading only
+    # when asked (KEFU_HSTS_INCLUDE_SUBDOMAINS=1, KEFU_HSTS_PRELOAD=1): they bind hosts kefu
+    # does not serve. The HTTP->HTTPS redirect is the operator's choice (the TLS proxy may
+    # already do it): KEFU_SSL_REDIRECT=1; KEFU_TLS_PROXY=1 trusts the proxy's
+    # X-Forwarded-Proto header.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", "0"))
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KEFU_HSTS_INCLUDE_SUBDOMAINS")
     SECURE_HSTS_PRELOAD = _env_bool("KEFU_HSTS_PRELOAD")
     SECURE_SSL_REDIRECT = _env_bool("KEFU_SSL_REDIRECT")

@@ -7,6 +7,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
 
 
@@ -49,3 +50,17 @@ class BadRequestMiddleware(MiddlewareMixin):
                 str(exception) or "Bad Request", content_type="text/plain; charset=utf-8"
             )
         return None
+
+
+class NoStoreMiddleware(MiddlewareMixin):
+    """``Cache-Control: no-store`` (with Django's other never-cache headers) on every API
+    answer and every page shown to a signed-in user: such pages hold tickets, customers'
+    data and, once, a new API token in clear, which no browser history, disk cache or
+    shared proxy may keep. Static files are served before this runs (WhiteNoise) and keep
+    their caching."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+        return response
