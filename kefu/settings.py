@@ -31,6 +31,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from kefu.core.net import trusted_proxies
 from kefu.privacy.crypto import KeyConfigError, KeyRing, generate_index_key, generate_key_line
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -228,6 +229,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "locked_out.html"
 AXES_VERBOSE = False
+# The address logins are throttled by is the one the audit log records (kefu/core/net.py):
+# the peer, or X-Forwarded-For only from KEFU_TRUSTED_PROXIES, never the header as sent.
+AXES_CLIENT_IP_CALLABLE = "kefu.core.net.client_ip"
+try:
+    KEFU_TRUSTED_PROXIES = trusted_proxies(os.environ.get("KEFU_TRUSTED_PROXIES", ""))
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"KEFU_TRUSTED_PROXIES 应为逗号分隔的地址或网段 / addresses or networks: {exc}"
+    ) from exc
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
