@@ -32,12 +32,15 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from kefu.core.net import trusted_proxies
+from kefu.core.varfiles import PRIVATE_UMASK, var_dir_make_private
 from kefu.privacy.crypto import KeyConfigError, KeyRing, generate_index_key, generate_key_line
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
 VAR_DIR = Path(os.environ.get("KEFU_VAR_DIR", PROJECT_DIR / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Whatever kefu creates is its own: 0600 files, 0700 directories (kefu/core/varfiles.py).
+os.umask(PRIVATE_UMASK)
+var_dir_make_private(VAR_DIR)
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -326,6 +329,8 @@ if PRODUCTION:
 # KEFU_MAX_ATTACHMENT_BYTES and its type checked from its content (kefu/tickets/uploads.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 KEFU_MAX_ATTACHMENTS = 10
 KEFU_MAX_ATTACHMENT_BYTES = int(os.environ.get("KEFU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))

@@ -13,8 +13,9 @@ class SenderMistakeFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno > logging.WARNING:
-            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(
-                logging.WARNING
+            record.levelno, record.levelname = (
+                logging.WARNING,
+                logging.getLevelName(logging.WARNING),
             )
         record.exc_info = None
         record.exc_text = None

@@ -97,9 +97,7 @@ def test_page_form_with_too_many_fields_or_files_is_400(tenant_a: Tenant) -> Non
         (f"/api/v1/customers/{HUGE}", 404),
     ],
 )
-def test_out_of_range_ids_and_dates_in_ticket_urls(
-    url: str, status: int, tenant_a: Tenant
-) -> None:
+def test_out_of_range_ids_and_dates_in_ticket_urls(url: str, status: int, tenant_a: Tenant) -> None:
     http = api_client(tenant_a.agent) if url.startswith("/api/") else login(tenant_a.agent)
     response = http.get(url)
     assert response.status_code == status
