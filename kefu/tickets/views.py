@@ -28,6 +28,7 @@ from kefu.sla import selectors as sla_selectors
 from kefu.tickets import forms, selectors, services
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.models import Attachment, Channel, Kind, Message, Priority, Status
+from kefu.tickets.validation import MAX_BODY
 
 
 def _user(request: HttpRequest) -> User:
@@ -173,7 +174,7 @@ def _keep_draft(request: HttpRequest, pk: int, form: Any) -> None:
     """A refused reply or note (a refused attachment, say) keeps the text the user typed:
     the page shows it again in the form, once."""
     body = request.POST.get("body", "")
-    if body.strip() and "body" in form.fields:
+    if body.strip() and len(body) <= MAX_BODY and "body" in form.fields:
         request.session[_draft_key(pk, type(form))] = body
 
 
