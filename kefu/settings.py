@@ -12,7 +12,10 @@ Environment:
 - ``KEFU_SESSION_HOURS``: how long a login lasts (default 8). ``KEFU_MAX_ATTACHMENT_BYTES``:
   per-file upload limit (default 20 MB). In production, behind TLS: ``KEFU_HSTS_SECONDS``,
   ``KEFU_HSTS_INCLUDE_SUBDOMAINS``, ``KEFU_HSTS_PRELOAD``, ``KEFU_SSL_REDIRECT``,
-  ``KEFU_TLS_PROXY`` (trust ``X-Forwarded-Proto``).
+  ``KEFU_TLS_PROXY`` (trust ``X-Forwarded-Proto``). ``KEFU_HSTS_SECONDS`` defaults to a year
+  in production.
+- ``KEFU_TRUSTED_PROXIES``: reverse proxies whose ``X-Forwarded-For`` names the client
+  (comma-separated addresses or networks; default none, kefu/core/net.py).
 - ``KEFU_FIELD_KEYS``: field encryption keys, comma-separated ``id:base64key`` (the first
   encrypts, all decrypt; ``kefu encryption generate-key`` prints one). ``KEFU_INDEX_KEY``:
   the blind-index key (base64 of 32 bytes). Both required when ``KEFU_PRODUCTION=1``;
