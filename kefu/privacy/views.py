@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -82,7 +81,7 @@ def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
         selectors.audit_csv_rows(qs), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = content_disposition_header(True, f"kefu-audit-{stamp}.csv")
+    response["Content-Disposition"] = f'attachment; filename="kefu-audit-{stamp}.csv"'
     return response
 
 
@@ -113,7 +112,7 @@ def customer_export(request: HttpRequest, customer_id: int) -> HttpResponse:
     body = services.customer_export(actor=user, customer=cust, request=request)
     response = HttpResponse(body, content_type="application/zip")
     name = f"kefu-customer-{cust.client.code}-{cust.pk}.zip"
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import clients_visible_to
+from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
@@ -296,7 +297,10 @@ def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if field == "message":
             message = get_visible_or_404(
-                Message, user, pk=request.POST.get("message", ""), ticket=ticket
+                Message,
+                user,
+                pk=int_param(request.POST.get("message", ""), name="message"),
+                ticket=ticket,
             )
             context["message"] = message
             context["values"] = [

@@ -46,7 +46,7 @@ def test_xlsx_text_stays_text_and_numbers_stay_numbers() -> None:
     xlsx_append(sheet, [PAYLOAD, "#N/A", "-3", -3, 0.5, "普通文字"])
     out = io.BytesIO()
     book.save(out)
-    row = load_workbook(io.BytesIO(out.getvalue())).active[1]  # type: ignore[index]
+    row = load_workbook(io.BytesIO(out.getvalue())).active[1]
     assert [c.data_type for c in row] == ["s", "s", "s", "n", "n", "s"]
     assert row[0].value == PAYLOAD and row[0].quotePrefix
     assert row[3].value == -3 and not row[3].quotePrefix

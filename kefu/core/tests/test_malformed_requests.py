@@ -148,6 +148,14 @@ def test_out_of_range_ids_in_forms(tenant_a: Tenant) -> None:
     assert api.status_code in (404, 422)
 
 
+def test_out_of_range_message_id_in_a_reveal_is_400(tenant_a: Tenant) -> None:
+    http = login(tenant_a.supervisor)
+    url = f"/tickets/{tenant_a.ticket.pk}/reveal/"
+    form = {"field": "message", "reason": "核实"}
+    assert http.post(url, {**form, "message": HUGE}).status_code == 400
+    assert http.post(url, {**form, "message": "abc"}).status_code == 400
+
+
 def test_token_expiry_far_in_the_future_is_a_form_error(tenant_a: Tenant) -> None:
     http = login(tenant_a.agent)
     response = http.post(
