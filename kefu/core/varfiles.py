@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import os
 import stat
+from contextlib import suppress
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
 
 
 def var_dir_make_private(var_dir: Path) -> None:
+    """Create the var directory, or take group and other bits off it and its entries. What
+    belongs to another user (a command run under another account) is left as it is."""
     var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    var_dir.chmod(0o700)
+    with suppress(PermissionError):
+        var_dir.chmod(0o700)
     for entry in os.scandir(var_dir):
         if entry.is_symlink():
             continue
         mode = stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)
         if mode & 0o077:
-            os.chmod(entry.path, mode & 0o700)
+            with suppress(PermissionError):
+                os.chmod(entry.path, mode & 0o700)
