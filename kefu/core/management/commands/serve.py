@@ -64,8 +64,8 @@ class Command(BaseCommand):
             # Several workers: uvicorn's supervisor in this process (which keeps the task
             # worker and the scheduler, so they run once). uvloop, which kefu pins, sets
             # TCP_NODELAY on every connection (bench/README.md on the delayed-ACK stall).
-            # The client's address from X-Forwarded-For (and the scheme from
-            # X-Forwarded-Proto) only on connections from KEFU_TRUSTED_PROXIES (kefu/core/net.py).
+            # X-Forwarded-For (the client's address) and X-Forwarded-Proto are read only on
+            # connections from KEFU_TRUSTED_PROXIES; with none, never (kefu/core/net.py).
             trusted = settings.KEFU_TRUSTED_PROXIES
             uvicorn.run(
                 "kefu.asgi:application",
