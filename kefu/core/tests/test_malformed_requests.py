@@ -13,7 +13,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kefu.accounts.models import User
+from kefu.asgi import KefuASGIHandler
 from kefu.conftest import Tenant, api_client, login
+from kefu.core.tests.test_asgi import Asgi, bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +36,20 @@ def test_api_json_body_over_the_limit_is_413(tenant_a: Tenant) -> None:
     )
     assert response.status_code == 413
     assert "detail" in response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_body_over_the_limit_through_the_server_handler(tenant_a: Tenant) -> None:
+    """The same through kefu's ASGI handler (what ``kefu serve`` runs), which reads the body
+    before Django's request handling starts."""
+    note = {"direction": "note", "body": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    path = f"/api/v1/tickets/{tenant_a.ticket.pk}/messages"
+    app = KefuASGIHandler(keep_idle_threads=1)
+    try:
+        answer = Asgi(app).run("POST", path, note, **bearer(tenant_a.agent))
+    finally:
+        app.close()
+    assert answer.status == 413 and "detail" in answer.json()
 
 
 def test_api_upload_with_too_many_files_is_400(tenant_a: Tenant) -> None:
