@@ -316,8 +316,8 @@ if PRODUCTION:
     # only for a year (KEFU_HSTS_SECONDS; 0 turns HSTS off). Subdomains and preloading only
     # when asked (KEFU_HSTS_INCLUDE_SUBDOMAINS=1, KEFU_HSTS_PRELOAD=1): they bind hosts kefu
     # does not serve. The HTTP->HTTPS redirect is the operator's choice (the TLS proxy may
-    # already do it): KEFU_SSL_REDIRECT=1; KEFU_TLS_PROXY=1 trusts the proxy's
-    # X-Forwarded-Proto header.
+    # already do it): KEFU_SSL_REDIRECT=1. KEFU_TLS_PROXY=1 believes X-Forwarded-Proto from
+    # any peer; under kefu serve, KEFU_TRUSTED_PROXIES takes the scheme from the proxy alone.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", str(365 * 24 * 3600)))
