@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kefu.accounts.models import User
 from kefu.contracts.models import Client, Contract
+from kefu.core.export import csv_row
 from kefu.core.models import AuditEvent
 from kefu.privacy.crypto import normalise_phone
 from kefu.privacy.models import RetentionRun
@@ -75,19 +76,21 @@ def audit_csv_rows(qs: QuerySet[AuditEvent]) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     for e in qs.iterator(chunk_size=2000):
         yield writer.writerow(
-            [
-                timezone.localtime(e.at).isoformat(timespec="seconds"),
-                e.actor_name,
-                e.client.code if e.client else "",
-                e.get_action_display(),
-                e.object_type,
-                e.object_id,
-                e.object_repr,
-                e.field,
-                e.reason,
-                json.dumps(e.data, ensure_ascii=False) if e.data else "",
-                e.ip or "",
-            ]
+            csv_row(
+                [
+                    timezone.localtime(e.at).isoformat(timespec="seconds"),
+                    e.actor_name,
+                    e.client.code if e.client else "",
+                    e.get_action_display(),
+                    e.object_type,
+                    e.object_id,
+                    e.object_repr,
+                    e.field,
+                    e.reason,
+                    json.dumps(e.data, ensure_ascii=False) if e.data else "",
+                    e.ip or "",
+                ]
+            )
         )
 
 
