@@ -108,6 +108,12 @@ def customer_identifiers_sync(*, customer: Customer, verified: bool) -> None:
     )
 
 
+def customer_identifier_index(*, identifier: CustomerIdentifier) -> None:
+    """Set the identifier's key from its (decrypted) value, under the configured index key
+    (``kefu encryption reindex``); does not save."""
+    identifier.key = identifier_index(identifier.kind, identifier.value) or identifier.key
+
+
 def customer_identifiers_forget(*, customer: Customer) -> int:
     """Delete every identifier of the customer (anonymisation: afterwards no phone, email or
     account finds them). Returns how many went."""

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import clients_visible_to
+from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
@@ -39,6 +40,7 @@ from kefu.tickets.models import (
     Status,
     Ticket,
 )
+from kefu.tickets.validation import MAX_BODY
 
 
 def _user(request: HttpRequest) -> User:
@@ -190,7 +192,7 @@ def _keep_draft(request: HttpRequest, pk: int, form: Any) -> None:
     """A refused reply or note (a refused attachment, say) keeps the text the user typed:
     the page shows it again in the form, once."""
     body = request.POST.get("body", "")
-    if body.strip() and "body" in form.fields:
+    if body.strip() and len(body) <= MAX_BODY and "body" in form.fields:
         request.session[_draft_key(pk, type(form))] = body
 
 
@@ -330,7 +332,10 @@ def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if field == "message":
             message = get_visible_or_404(
-                Message, user, pk=request.POST.get("message", ""), ticket=ticket
+                Message,
+                user,
+                pk=int_param(request.POST.get("message", ""), name="message"),
+                ticket=ticket,
             )
             context["message"] = message
             context["values"] = [
@@ -462,8 +467,8 @@ def ticket_new_check(request: HttpRequest) -> HttpResponse:
     if not user.has_kefu_perm(Perm.TICKET_CREATE):
         raise PermissionDenied
     g = request.GET
-    client_id = g.get("client", "")
-    client = clients_visible_to(user).filter(pk=client_id).first() if client_id.isdigit() else None
+    client_id = int_param(g.get("client", ""), name="client")
+    client = clients_visible_to(user).filter(pk=client_id).first() if client_id else None
     found: list[Ticket] = []
     if client is not None:
         customer = services.customer_find(
@@ -489,9 +494,11 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
     if not user.has_kefu_perm(Perm.CUSTOMER_MERGE):
         raise PermissionDenied
     customer = selectors.access_customer(user, customer_id)
-    ticket_id = (request.POST.get("ticket") or request.GET.get("ticket") or "")[:20]
+    back_to = request.POST.get("ticket") or request.GET.get("ticket") or ""
+    ticket_id = str(int_param(back_to, name="ticket") or "")
     if request.method == "POST":
-        other = selectors.access_customer(user, _int(request.POST.get("other", "")))
+        other_id = int_param(request.POST.get("other", ""), name="other")
+        other = selectors.access_customer(user, other_id or 0)
         keep = request.POST.get("keep", "")
         source, target = (other, customer) if keep == str(customer.pk) else (customer, other)
         try:
@@ -533,9 +540,6 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
         },
     )
 
-
-def _int(text: str) -> int:
-    return int(text) if text.isdigit() else 0
 
 
 @login_required
