@@ -1,5 +1,5 @@
-"""Time-driven work: SLA warnings and breaches, contract renewal reminders, and the monthly
-reports due on the 1st.
+"""Time-driven work: SLA warnings and breaches, escalation promises coming due, contract
+renewal reminders, and the monthly reports due on the 1st.
 Run by `kefu serve` on the embedded database and by `kefu scheduler` elsewhere; every step
 is safe to run in several processes at once."""
 
@@ -19,8 +19,10 @@ def tick(now: datetime | None = None) -> None:
     from kefu.privacy.services import retention_run_due
     from kefu.reports.services import report_issue_due
     from kefu.sla.services import sla_sweep
+    from kefu.tickets.promises import escalation_promise_sweep
 
     sla_sweep(now=now)
+    escalation_promise_sweep(now=now)
     contract_remind_renewals(now=now)
     mail_tick()
     for report in report_issue_due(now=now):
