@@ -10,7 +10,7 @@ from django.core import mail
 from django_tasks_db.models import DBTaskResult
 
 from kefu.calendars.services import calendar_load, statutory_sync
-from kefu.conftest import Tenant, login
+from kefu.conftest import Tenant, api_client, login
 from kefu.reports.periods import month
 from kefu.reports.selectors import client_kpis
 from kefu.sla.models import Metric, SlaClock
@@ -114,6 +114,10 @@ def test_overdue_is_recorded_once_and_shown_on_every_page(sla_tenant: Tenant) ->
     assert ticket.number in dept_list and "promise-overdue" in dept_list
     assert "已超时 2小时" in dept_list
     assert "升级逾期" in _page(t, "/tickets/?status=", late)
+    detail = api_client(t.agent).get(f"/api/v1/tickets/{ticket.pk}").json()
+    [api_escalation] = detail["escalations"]
+    assert datetime.fromisoformat(api_escalation["overdue_at"]) == PROMISED
+    assert api_escalation["warned_at"] is None
 
 
 def test_not_yet_due_shows_time_left_not_overdue(sla_tenant: Tenant) -> None:
