@@ -179,3 +179,16 @@ def test_promise_is_not_in_the_sla_compliance_figures(sla_tenant: Tenant) -> Non
         f"sla.{m}" for m in Metric.values
     )
     assert SlaClock.objects.filter(ticket=ticket).count() == clocks
+
+
+def test_a_late_answer_keeps_the_overdue_record(sla_tenant: Tenant) -> None:
+    t = sla_tenant
+    ticket, escalation = _escalated(t)
+    escalation_promise_sweep(now=sh(2026, 11, 23, 21, 0))
+    with frozen(sh(2026, 11, 24, 9, 30)):
+        services.escalation_answer(escalation=escalation, actor=t.department_user, answer="已换新")
+    escalation.refresh_from_db()
+    assert escalation.overdue_at == PROMISED and escalation.next_check_at is None
+    page = _page(t, f"/tickets/{ticket.pk}/", sh(2026, 11, 24, 10, 0))
+    assert "逾期答复" in page and "promise-overdue" not in page
+    assert "升级已逾期" in page  # the history keeps the event
