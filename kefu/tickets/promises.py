@@ -16,7 +16,8 @@ department will have answered (``Escalation.expected_by``). That promise is watc
   that instant, as a ticket event, and the same people are told. Pages show an open
   escalation past its time as overdue at once, whether or not the sweeper has run.
 - Answering the escalation stops the watch. An answer after the promised time keeps the
-  overdue record.
+  overdue record. The watch follows the escalation, not the ticket: a ticket resolved
+  while its escalation is open still has a department that owes an answer.
 - A sweeper that finds both the warning and the due instant passed (it was not running)
   records only the overdue: a warning after the fact helps nobody.
 
