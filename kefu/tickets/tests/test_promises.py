@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from kefu.calendars.services import calendar_load, statutory_sync
 from kefu.conftest import Tenant, api_client, login
+from kefu.core import jobs
 from kefu.reports.periods import month
 from kefu.reports.selectors import client_kpis
 from kefu.sla.models import Metric, SlaClock
@@ -192,3 +193,13 @@ def test_a_late_answer_keeps_the_overdue_record(sla_tenant: Tenant) -> None:
     page = _page(t, f"/tickets/{ticket.pk}/", sh(2026, 11, 24, 10, 0))
     assert "逾期答复" in page and "promise-overdue" not in page
     assert "升级已逾期" in page  # the history keeps the event
+
+
+def test_the_scheduler_job_sweeps_the_promises(sla_tenant: Tenant) -> None:
+    t = sla_tenant
+    _ticket, escalation = _escalated(t)
+    job = jobs.job_get("tickets.escalation_promises")
+    assert job is not None
+    job.func(sh(2026, 11, 23, 21, 0))
+    escalation.refresh_from_db()
+    assert escalation.overdue_at == PROMISED
