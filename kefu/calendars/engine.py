@@ -467,14 +467,19 @@ class BusinessCalendar:
     def is_provisional(self, start: datetime, end: datetime | None = None) -> bool:
         """Whether ``start`` (or the span to ``end``) touches a local year outside
         ``known_years``."""
+        return bool(self.unknown_years(start, end))
+
+    def unknown_years(self, start: datetime, end: datetime | None = None) -> tuple[int, ...]:
+        """The local years of ``start`` (or of the span to ``end``) outside ``known_years``,
+        in order; empty when ``known_years`` is ``None``."""
         _epoch(start)
         if end is not None:
             _epoch(end)
         if self.known_years is None:
-            return False
+            return ()
         first = start.astimezone(self._zone).year
         last = first if end is None else end.astimezone(self._zone).year
-        return any(y not in self.known_years for y in range(first, last + 1))
+        return tuple(y for y in range(first, last + 1) if y not in self.known_years)
 
     def add_many(
         self, starts: npt.ArrayLike, seconds: npt.ArrayLike

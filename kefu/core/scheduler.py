@@ -1,5 +1,5 @@
-"""Time-driven work: SLA warnings and breaches, contract renewal reminders, and the monthly
-reports due on the 1st.
+"""Time-driven work: SLA warnings and breaches, contract renewal reminders, the monthly
+reports due on the 1st, and the daily statutory-holiday sync.
 Run by `kefu serve` on the embedded database and by `kefu scheduler` elsewhere; every step
 is safe to run in several processes at once."""
 
@@ -18,6 +18,7 @@ def tick(now: datetime | None = None) -> None:
     from kefu.contracts.services import contract_remind_renewals
     from kefu.privacy.services import retention_run_due
     from kefu.reports.services import report_issue_due
+    from kefu.sla.jobs import statutory_sync_daily
     from kefu.sla.services import sla_sweep
 
     sla_sweep(now=now)
@@ -27,6 +28,7 @@ def tick(now: datetime | None = None) -> None:
         logger.info("issued report %s %s v%s", report.client_id, report.period, report.version)
     for run in retention_run_due(now=now):
         logger.info("retention run %s (client %s): %s", run.pk, run.client_id, run.phase)
+    statutory_sync_daily(now=now)
 
 
 def mail_tick() -> None:
