@@ -107,7 +107,9 @@ def test_a_good_calendar_saves_and_matches_the_loader(admin_http: HttpClient) ->
     )
     assert page.status_code == 302
     saved = Calendar.objects.get(name="office")
-    spec = calendar_parse(yaml.safe_load("name: office\nweekly: {mon: [' 09:00-12:00', 13:30-18:00]}"))
+    spec = calendar_parse(
+        yaml.safe_load("name: office\nweekly: {mon: [' 09:00-12:00', 13:30-18:00]}")
+    )
     assert (saved.timezone, saved.weekly) == (spec.timezone, spec.weekly)
     assert saved.exceptions.get().hours == []
 
@@ -143,7 +145,9 @@ def test_entering_a_year_in_the_admin_recomputes_running_clocks(
     clock.refresh_from_db()
     assert clock.due_at is not None and before is not None and clock.due_at > before
     assert clock.provisional  # 2027 is not marked as entered yet
-    page = admin_http.post("/admin/calendars/holidayyear/add/", {"year": "2027", "source": "manual"})
+    page = admin_http.post(
+        "/admin/calendars/holidayyear/add/", {"year": "2027", "source": "manual"}
+    )
     assert page.status_code == 302
     clock.refresh_from_db()
     assert not clock.provisional

@@ -101,7 +101,9 @@ def test_a_new_database_gives_holiday_aware_due_dates_end_to_end(tmp_path: Path)
 @pytest.mark.django_db
 def test_after_migrate_missing_days_come_back_and_hand_entered_ones_stay() -> None:
     StatutoryDay.objects.filter(date__year=2025).delete()
-    StatutoryDay.objects.create(date=date(2025, 10, 1), kind="holiday", name="国庆", source="manual")
+    StatutoryDay.objects.create(
+        date=date(2025, 10, 1), kind="holiday", name="国庆", source="manual"
+    )
     HolidayYear.objects.filter(year=2025).delete()
     statutory_days_after_migrate(using="default", verbosity=0)
     assert HolidayYear.objects.filter(year=2025).exists()
@@ -138,7 +140,8 @@ def test_the_scheduler_syncs_daily_and_moves_running_clocks(
 
     call_command("calendar", "load", str(CN), stdout=io.StringIO())
     sla_policy_load(
-        text="client: ACME\ntargets:\n  - {metric: resolution, minutes: 600, calendar: cn-standard}\n"
+        text="client: ACME\ntargets:\n"
+        "  - {metric: resolution, minutes: 600, calendar: cn-standard}\n"
     )
     # As if 2026's days had never been entered when the ticket came in.
     StatutoryDay.objects.filter(date__year=2026).delete()
