@@ -18,8 +18,10 @@ from kefu.calendars import services
 from kefu.calendars.install import statutory_days_after_migrate
 from kefu.calendars.models import HolidayYear, StatutoryDay
 from kefu.conftest import Tenant
+from kefu.core import scheduler
 from kefu.sla import jobs
 from kefu.sla.models import SlaClock
+from kefu.sla.policies import sla_policy_load
 from kefu.sla.tests.conftest import EXAMPLES, frozen, sh
 from kefu.tickets import services as tickets
 
@@ -136,9 +138,6 @@ def fresh_job(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_scheduler_syncs_daily_and_moves_running_clocks(
     tenant_a: Tenant, fresh_job: None
 ) -> None:
-    from kefu.core import scheduler
-    from kefu.sla.policies import sla_policy_load
-
     call_command("calendar", "load", str(CN), stdout=io.StringIO())
     sla_policy_load(
         text="client: ACME\ntargets:\n"
