@@ -178,16 +178,6 @@ def statutory_sync(*, years: list[int]) -> SyncResult:
     return SyncResult(synced, unknown, changed, statutory_calendar_ids() if synced else [])
 
 
-@transaction.atomic
-def holiday_year_enter(*, year: int, source: str = "manual") -> HolidayYear:
-    """Mark a year's statutory days as entered (after an admin typed them in): clocks in it
-    stop being provisional once the caller recomputes the calendars of
-    :func:`statutory_calendar_ids`."""
-    row, _ = HolidayYear.objects.update_or_create(year=year, defaults={"source": source})
-    calendar_engine_cache_clear()
-    return row
-
-
 def known_years() -> frozenset[int]:
     return frozenset(HolidayYear.objects.values_list("year", flat=True))
 
