@@ -18,8 +18,8 @@ def tick(now: datetime | None = None) -> None:
     from kefu.contracts.services import contract_remind_renewals
     from kefu.privacy.services import retention_run_due
     from kefu.reports.services import report_issue_due
-    from kefu.sla.jobs import statutory_sync_daily
     from kefu.sla.services import sla_sweep
+    from kefu.sla.statutory import statutory_sync_daily
 
     sla_sweep(now=now)
     contract_remind_renewals(now=now)

@@ -19,7 +19,7 @@ from kefu.calendars.install import statutory_days_after_migrate
 from kefu.calendars.models import HolidayYear, StatutoryDay
 from kefu.conftest import Tenant
 from kefu.core import scheduler
-from kefu.sla import jobs
+from kefu.sla import statutory
 from kefu.sla.models import SlaClock
 from kefu.sla.policies import sla_policy_load
 from kefu.sla.tests.conftest import EXAMPLES, frozen, sh
@@ -132,7 +132,7 @@ def test_sync_covers_every_published_year_and_the_next() -> None:
 
 @pytest.fixture
 def fresh_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "_last_sync", None)
+    monkeypatch.setattr(statutory, "_last_sync", None)
 
 
 def test_the_scheduler_syncs_daily_and_moves_running_clocks(
@@ -164,7 +164,7 @@ def test_the_scheduler_syncs_daily_and_moves_running_clocks(
 
     # Once a day: an hour later nothing runs, a day later it does.
     StatutoryDay.objects.filter(date=date(2026, 2, 14)).delete()
-    assert jobs.statutory_sync_daily(now=sh(2026, 2, 13, 10, 0)) is None
+    assert statutory.statutory_sync_daily(now=sh(2026, 2, 13, 10, 0)) is None
     assert not StatutoryDay.objects.filter(date=date(2026, 2, 14)).exists()
-    assert jobs.statutory_sync_daily(now=sh(2026, 2, 14, 9, 0)) is not None
+    assert statutory.statutory_sync_daily(now=sh(2026, 2, 14, 9, 0)) is not None
     assert StatutoryDay.objects.filter(date=date(2026, 2, 14)).exists()

@@ -1,5 +1,5 @@
-"""Periodic SLA work that is not the sweep: the daily statutory-holiday sync, after which
-the running clocks of every calendar that follows statutory days are recomputed.
+"""The statutory-holiday sync as periodic SLA work: refresh the statutory days from
+chinesecalendar, then recompute the running clocks of every calendar that follows them.
 
 The recompute runs after every sync, not only when the sync changed rows: statutory days
 can also arrive through ``kefu migrate`` (the calendars app fills them after migrating) or
@@ -19,26 +19,33 @@ from kefu.sla.services import sla_recompute_for_calendars
 
 logger = logging.getLogger(__name__)
 
-STATUTORY_SYNC_EVERY = timedelta(days=1)
+EVERY = timedelta(days=1)
 _last_sync: datetime | None = None
 
 
-def statutory_sync_daily(now: datetime | None = None) -> SyncResult | None:
-    """At the first call in a process and then once a day: sync the statutory days from
-    chinesecalendar and recompute running clocks on the calendars that follow them, in one
-    transaction. Returns the sync's result, or ``None`` when it was not due."""
-    global _last_sync
-    now = now or timezone.now()
-    if _last_sync is not None and timedelta(0) <= now - _last_sync < STATUTORY_SYNC_EVERY:
-        return None
+def statutory_sync_recompute(now: datetime | None = None) -> SyncResult:
+    """Sync every year chinesecalendar knows (and this year and the next) and recompute the
+    running clocks on the calendars that follow statutory days, in one transaction."""
+    today = timezone.localdate(now or timezone.now())
     with transaction.atomic():
-        result = statutory_sync(years=statutory_years_default(timezone.localdate(now)))
+        result = statutory_sync(years=statutory_years_default(today))
         moved = sla_recompute_for_calendars(calendar_ids=result.calendar_ids)
-    _last_sync = now
     logger.info(
         "statutory days synced (changed: %s, not published: %s); %s clocks moved",
         result.changed or "none",
         result.unknown or "none",
         moved,
     )
+    return result
+
+
+def statutory_sync_daily(now: datetime | None = None) -> SyncResult | None:
+    """:func:`statutory_sync_recompute` at the first call in a process and then once a day;
+    ``None`` when it was not due."""
+    global _last_sync
+    now = now or timezone.now()
+    if _last_sync is not None and timedelta(0) <= now - _last_sync < EVERY:
+        return None
+    result = statutory_sync_recompute(now)
+    _last_sync = now
     return result
