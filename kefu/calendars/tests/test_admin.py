@@ -14,6 +14,7 @@ from django.test import Client as HttpClient
 from kefu.accounts.models import User
 from kefu.calendars.models import Calendar, StatutoryDay
 from kefu.calendars.services import calendar_load, calendar_parse
+from kefu.calendars.tests.test_commands import forget_years_from
 from kefu.conftest import Tenant, login
 from kefu.sla.models import SlaClock
 from kefu.sla.policies import sla_policy_load
@@ -116,6 +117,7 @@ def test_a_good_calendar_saves_and_matches_the_loader(admin_http: HttpClient) ->
 
 @pytest.fixture
 def running_clock(tenant_a: Tenant) -> SlaClock:
+    forget_years_from(2027)
     calendar_load(text=(EXAMPLES / "calendars" / "cn-standard.yaml").read_text(encoding="utf-8"))
     sla_policy_load(
         text="client: ACME\ntargets:\n"
