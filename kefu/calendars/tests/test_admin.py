@@ -181,3 +181,45 @@ def test_changing_a_calendar_in_the_admin_moves_its_clocks(
     assert running_clock.due_at is not None and before is not None
     assert running_clock.due_at < before  # longer days: due sooner
     assert running_clock.events.filter(type="recomputed").exists()
+
+
+def test_the_admin_pages_open(admin_http: HttpClient) -> None:
+    calendar_load(text=(EXAMPLES / "calendars" / "cn-standard.yaml").read_text(encoding="utf-8"))
+    calendar = Calendar.objects.get(name="cn-standard")
+    assert admin_http.get(f"/admin/calendars/calendar/{calendar.pk}/change/").status_code == 200
+    day = StatutoryDay.objects.get(date="2026-10-01")
+    page = admin_http.get(f"/admin/calendars/statutoryday/{day.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="source"' not in page.content.decode()  # shown, not editable
+    assert admin_http.get("/admin/calendars/holidayyear/").status_code == 200
+
+
+@pytest.mark.parametrize("how", ["one", "action"])
+def test_deleting_a_holiday_in_the_admin_moves_clocks_sooner(
+    tenant_a: Tenant, admin_http: HttpClient, how: str
+) -> None:
+    calendar_load(text=(EXAMPLES / "calendars" / "cn-standard.yaml").read_text(encoding="utf-8"))
+    sla_policy_load(
+        text="client: ACME\ntargets:\n"
+        "  - {metric: resolution, minutes: 900, calendar: cn-standard}\n"
+    )
+    start = sh(2026, 9, 30, 9, 0)  # the eve of National Day
+    with frozen(start):
+        ticket = tickets.ticket_create(
+            client=tenant_a.client, subject="节前", body="x", channel="email", created_at=start
+        )
+    clock = SlaClock.objects.get(ticket=ticket)
+    before = clock.due_at
+    day = StatutoryDay.objects.get(date="2026-10-01")
+    if how == "one":
+        page = admin_http.post(f"/admin/calendars/statutoryday/{day.pk}/delete/", {"post": "yes"})
+    else:
+        page = admin_http.post(
+            "/admin/calendars/statutoryday/",
+            {"action": "delete_selected", "_selected_action": [str(day.pk)], "post": "yes"},
+        )
+    assert page.status_code == 302
+    clock.refresh_from_db()
+    # 15 h: 7.5 on 30 September, 7.5 on 1 October once it is a working day again.
+    assert clock.due_at == sh(2026, 10, 1, 18, 0) and before is not None
+    assert clock.due_at < before
