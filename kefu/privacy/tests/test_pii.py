@@ -108,6 +108,8 @@ FIND_CASES: list[tuple[str, list[tuple[str, str]]]] = [
     ("单号 JD0106234567801", []),
     ("SF1062345678", []),
     ("10.62.34.56", []),
+    ("客服热线 400-800-8888", []),  # a company's service number, not a person's
+    ("请拨 95588 或 4008008888", []),
     # e-mail
     ("邮箱 zhang.san@qq.com 。", [("email", "zhang.san@qq.com")]),
     ("li_lei+kefu@mail.example.com.cn", [("email", "li_lei+kefu@mail.example.com.cn")]),
