@@ -63,6 +63,7 @@ class Command(BaseCommand):
         sub.add_parser("list", help="list calendars")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
+        self._noted: set[tuple[int, ...]] = set()  # unknown years already explained
         try:
             getattr(self, f"do_{action}")(**opts)
         except ValidationError as exc:
@@ -107,10 +108,9 @@ class Command(BaseCommand):
         if not years:
             return ""
         named = ", ".join(map(str, years))
-        noted: set[tuple[int, ...]] = self.__dict__.setdefault("_noted", set())
-        if years in noted:
+        if years in self._noted:
             return " provisional"
-        noted.add(years)
+        self._noted.add(years)
         self.stderr.write(
             f"{named}: 节假日安排未录入，结果为暂定 / holidays for {named} are not entered: "
             "the result is provisional (kefu calendar sync, or enter them in the admin)"
