@@ -9,8 +9,9 @@ real :func:`~kefu.calendars.services.statutory_sync` on the current models, afte
 calendars app is fully migrated, and again whenever the installed chinesecalendar brings a
 newly published year. It writes only what differs and keeps days entered by hand.
 
-Clocks are not this app's business: the scheduler's daily calendar job (``kefu.sla.statutory``)
-recomputes running clocks after its own sync, which also covers what a migrate changed."""
+Clocks are not this app's business: the daily job ``sla.statutory_sync``
+(:mod:`kefu.sla.statutory`) recomputes running clocks after its own sync, which also brings
+what a migrate changed to the clocks within a day."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The statutory-holiday sync as periodic SLA work: refresh the statutory days from
+"""The statutory-holiday sync as periodic SLA work (the daily job ``sla.statutory_sync``,
+registered in :class:`kefu.sla.apps.SlaConfig`): refresh the statutory days from
 chinesecalendar, then recompute the running clocks of every calendar that follows them.
 
 The recompute runs after every sync, not only when the sync changed rows: statutory days
@@ -20,7 +21,7 @@ from kefu.sla.services import sla_recompute_for_calendars
 logger = logging.getLogger(__name__)
 
 EVERY = timedelta(days=1)
-_last_sync: datetime | None = None
+"""The job's interval in the registry (``sla.statutory_sync``)."""
 
 
 def statutory_sync_recompute(now: datetime | None = None) -> SyncResult:
@@ -36,16 +37,4 @@ def statutory_sync_recompute(now: datetime | None = None) -> SyncResult:
         result.unknown or "none",
         moved,
     )
-    return result
-
-
-def statutory_sync_daily(now: datetime | None = None) -> SyncResult | None:
-    """:func:`statutory_sync_recompute` at the first call in a process and then once a day;
-    ``None`` when it was not due."""
-    global _last_sync
-    now = now or timezone.now()
-    if _last_sync is not None and timedelta(0) <= now - _last_sync < EVERY:
-        return None
-    result = statutory_sync_recompute(now)
-    _last_sync = now
     return result

@@ -7,7 +7,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,8 @@ from django.core.management import call_command
 from kefu.calendars import services
 from kefu.calendars.install import statutory_days_after_migrate
 from kefu.calendars.models import HolidayYear, StatutoryDay
-from kefu.conftest import Tenant
-from kefu.core import scheduler
-from kefu.sla import statutory
+from kefu.conftest import Tenant, run_tasks
+from kefu.core import jobs, scheduler
 from kefu.sla.models import SlaClock
 from kefu.sla.policies import sla_policy_load
 from kefu.sla.tests.conftest import EXAMPLES, frozen, sh
@@ -130,14 +129,10 @@ def test_sync_covers_every_published_year_and_the_next() -> None:
     assert years[0] == 2004 and years[-2:] == [2026, 2027]
 
 
-@pytest.fixture
-def fresh_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statutory, "_last_sync", None)
+def test_the_scheduler_syncs_daily_and_moves_running_clocks(tenant_a: Tenant) -> None:
+    job = jobs.job_get("sla.statutory_sync")
+    assert job is not None and job.every == timedelta(days=1)
 
-
-def test_the_scheduler_syncs_daily_and_moves_running_clocks(
-    tenant_a: Tenant, fresh_job: None
-) -> None:
     call_command("calendar", "load", str(CN), stdout=io.StringIO())
     sla_policy_load(
         text="client: ACME\ntargets:\n"
@@ -155,16 +150,14 @@ def test_the_scheduler_syncs_daily_and_moves_running_clocks(
     clock = SlaClock.objects.get(ticket=ticket)
     assert clock.provisional and clock.due_at == sh(2026, 2, 16, 11, 30)
 
-    scheduler.tick(now=start)
+    assert "sla.statutory_sync" in scheduler.tick(start)
+    run_tasks("job_run")
     clock.refresh_from_db()
     # Friday 7.5 h, then the make-up Saturday 14 Feb: 2.5 h more by 11:30.
     assert clock.due_at == sh(2026, 2, 14, 11, 30)
     assert not clock.provisional
     assert clock.events.filter(type="recomputed").exists()
 
-    # Once a day: an hour later nothing runs, a day later it does.
-    StatutoryDay.objects.filter(date=date(2026, 2, 14)).delete()
-    assert statutory.statutory_sync_daily(now=sh(2026, 2, 13, 10, 0)) is None
-    assert not StatutoryDay.objects.filter(date=date(2026, 2, 14)).exists()
-    assert statutory.statutory_sync_daily(now=sh(2026, 2, 14, 9, 0)) is not None
-    assert StatutoryDay.objects.filter(date=date(2026, 2, 14)).exists()
+    # Once a day: an hour later it is not due, a day later it runs again.
+    assert "sla.statutory_sync" not in scheduler.tick(sh(2026, 2, 13, 10, 0))
+    assert "sla.statutory_sync" in scheduler.tick(sh(2026, 2, 14, 9, 0))
