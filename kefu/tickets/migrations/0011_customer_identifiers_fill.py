@@ -67,6 +67,6 @@ def unfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0009_customer_identifiers")]
+    dependencies = [("tickets", "0010_customer_identifiers")]
 
     operations = [migrations.RunPython(fill, unfill)]

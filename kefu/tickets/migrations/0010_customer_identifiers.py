@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0003_contract_payment_milestones_and_more'),
-        ('tickets', '0008_child_rows_client_unchecked'),
+        ('tickets', '0009_escalation_promise'),
     ]
 
     operations = [
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='ticketevent',
             name='type',
-            field=models.CharField(choices=[('created', '创建'), ('status', '状态变更'), ('assigned', '分派'), ('priority', '优先级变更'), ('kind', '类型变更'), ('tags', '分类变更'), ('replied', '回复客户'), ('noted', '内部备注'), ('customer_message', '客户来信'), ('escalated', '升级至甲方部门'), ('escalation_answered', '甲方部门已答复'), ('reopened', '重新打开'), ('sla_breached', '时效超时'), ('customer_merged', '客户记录合并')], max_length=24),
+            field=models.CharField(choices=[('created', '创建'), ('status', '状态变更'), ('assigned', '分派'), ('priority', '优先级变更'), ('kind', '类型变更'), ('tags', '分类变更'), ('replied', '回复客户'), ('noted', '内部备注'), ('customer_message', '客户来信'), ('escalated', '升级至甲方部门'), ('escalation_answered', '甲方部门已答复'), ('escalation_warned', '升级即将逾期'), ('escalation_overdue', '升级已逾期'), ('reopened', '重新打开'), ('sla_breached', '时效超时'), ('customer_merged', '客户记录合并')], max_length=24),
         ),
         migrations.CreateModel(
             name='CustomerIdentifier',
