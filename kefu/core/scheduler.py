@@ -19,8 +19,10 @@ def tick(now: datetime | None = None) -> None:
     from kefu.privacy.services import retention_run_due
     from kefu.reports.services import report_issue_due
     from kefu.sla.services import sla_sweep
+    from kefu.tickets.delivery import delivery_retry_due
 
     sla_sweep(now=now)
+    delivery_retry_due(now=now)
     contract_remind_renewals(now=now)
     mail_tick()
     for report in report_issue_due(now=now):

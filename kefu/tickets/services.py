@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import operator
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +28,8 @@ from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.sla import services as sla
 from kefu.tickets import tasks
 from kefu.tickets.attachments import attachments_check
+from kefu.tickets.channels import transport_problem
+from kefu.tickets.delivery import delivery_queue
 from kefu.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -326,15 +328,6 @@ def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
         )
 
 
-def _deliver(ticket: Ticket, message: Message) -> None:
-    """Send a public message to the customer on the ticket's own channel. The mail (and its
-    send task) is written in the caller's transaction: committed together, never lost."""
-    if ticket.channel == Channel.EMAIL:
-        from kefu.mail.outbound import mail_reply_queue
-
-        mail_reply_queue(message=message)
-
-
 @transaction.atomic
 def ticket_reply(
     *,
@@ -345,12 +338,23 @@ def ticket_reply(
     new_status: str | None = None,
     attachments: Sequence[UploadedFile] = (),
     at: datetime | None = None,
+    channel_data: Mapping[str, Any] | None = None,
 ) -> Message:
-    """A public reply to the customer. A new ticket becomes open unless ``new_status``
-    says otherwise (e.g. pending: waiting on the customer)."""
+    """A public reply to the customer, sent on the ticket's channel by its delivery adapter
+    (kefu.tickets.channels). A new ticket becomes open unless ``new_status`` says otherwise
+    (e.g. pending: waiting on the customer).
+
+    Refused (ValidationError, nothing saved) when the channel has no working transport for
+    the client: the message says what to configure. Otherwise the message, its delivery
+    and the task that sends it are written together; the response clocks are met when the
+    transport accepts the reply, at that instant, not here. ``channel_data``: the
+    channel's own reply fields (a phone call's outcome), checked by its adapter."""
     require(actor, Perm.TICKET_REPLY)
     if not body.strip():
         raise ValidationError({"body": _("回复内容不能为空")})
+    problem = transport_problem(ticket)
+    if problem:
+        raise ValidationError({"body": problem})
     now = at or timezone.now()
     message = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
@@ -363,9 +367,8 @@ def ticket_reply(
         created_at=now,
     )
     _attach(message, attachments)
-    _deliver(ticket, message)
+    delivery_queue(ticket=ticket, message=message, at=now, data=channel_data or {})
     _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
-    sla.sla_on_reply(ticket=ticket, at=now)
     target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
     if target and target != ticket.status:
         _change_status(ticket, actor, target, now)
@@ -605,7 +608,9 @@ def ticket_escalate(
         body_text=text,
         created_at=now,
     )
-    _deliver(ticket, notice_message)
+    # Told on the ticket's channel where it has a transport; elsewhere the notice stays
+    # in kefu as a failed delivery that says what to configure.
+    delivery_queue(ticket=ticket, message=notice_message, at=now, data=None, counts_as_reply=False)
     ticket.escalated = True
     _touch(ticket, now, "escalated")
     if ticket.status in (Status.NEW, Status.PENDING):

@@ -59,3 +59,12 @@ def notify_department(escalation_id: int) -> int:
         settings.DEFAULT_FROM_EMAIL,
         recipients,
     )
+
+
+@task()
+def send_delivery(delivery_id: int) -> str:
+    """Hand one reply to its channel's transport; returns its status (sent, queued for a
+    retry, failed)."""
+    from kefu.tickets.delivery import delivery_send
+
+    return delivery_send(delivery_id=delivery_id)

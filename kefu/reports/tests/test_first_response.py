@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kefu.conftest import Tenant
+from kefu.conftest import Tenant, deliver_queued
 from kefu.reports.periods import month
 from kefu.reports.selectors import client_kpis
 from kefu.sla.tests.conftest import frozen, sh, sla_tenant  # noqa: F401 (fixture)
@@ -22,6 +22,7 @@ def _email(t: Tenant, at: datetime) -> Ticket:
             body="厨房热水器漏水",
             channel="email",
             actor=t.agent,
+            customer=t.customer,  # an email reply needs the customer's address
             created_at=at,
         )
 
@@ -33,6 +34,7 @@ def test_first_response_is_business_time_against_the_target(sla_tenant: Tenant) 
     for ticket, at in ((friday_night, sh(2026, 11, 23, 9, 30)), (monday, sh(2026, 11, 23, 15, 31))):
         with frozen(at):
             services.ticket_reply(ticket=ticket, actor=sla_tenant.agent, body="您好", at=at)
+            deliver_queued()
 
     figure = client_kpis(sla_tenant.client, month("2026-11", "Asia/Shanghai"))["kpis"][
         "first_response"

@@ -1,0 +1,235 @@
+"""A reply that did not reach the customer is not a response: a channel with no transport
+refuses the reply before anything is saved; a phone ticket's reply is the call the agent
+logged, accepted when the customer answered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from kefu.conftest import LoopbackAdapter, Tenant, api_client, deliver_queued, login
+from kefu.mail.models import Mailbox
+from kefu.phone.models import Call, CallDirection
+from kefu.sla.models import ClockStatus, SlaClock, SlaEvent
+from kefu.sla.policies import sla_policy_load
+from kefu.sla.services import sla_sweep
+from kefu.sla.tests.conftest import frozen, sh
+from kefu.sla.tests.conftest import sla_tenant as sla_tenant  # the fixture
+from kefu.tickets import services
+from kefu.tickets.channels import channel_adapter, transport_problem
+from kefu.tickets.models import Delivery, Message, Ticket, TicketEvent
+
+
+def _ticket(t: Tenant, channel: str, at: object = None) -> Ticket:
+    return services.ticket_create(
+        client=t.client,
+        subject="咨询",
+        body="你好",
+        channel=channel,
+        customer=t.customer,
+        **({"created_at": at} if at else {}),
+    )
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Message.objects.count(),
+        Delivery.objects.count(),
+        TicketEvent.objects.count(),
+        SlaEvent.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("channel", ["chat", "wechat", "portal", "api", "email"])
+def test_reply_without_transport_is_refused_and_nothing_is_saved(
+    tenant_a: Tenant, channel: str
+) -> None:
+    Mailbox.objects.filter(client=tenant_a.client).update(active=False)
+    ticket = _ticket(tenant_a, channel)
+    before = _counts()
+    with pytest.raises(ValidationError) as refused:
+        services.ticket_reply(ticket=ticket, actor=tenant_a.agent, body="您好")
+    text = " ".join(refused.value.messages)
+    if channel == "email":
+        assert "请在 管理 › 邮箱 中配置 SMTP" in text
+    else:
+        assert "尚未配置" in text and f"the {channel} channel" in text
+    assert _counts() == before
+
+    # The same refusal on the page (kept as a draft) and in the API (422).
+    page = login(tenant_a.agent).post(
+        reverse("tickets:reply", args=[ticket.pk]), {"body": "页面回复"}, follow=True
+    )
+    assert text in page.content.decode()
+    assert "页面回复" in page.content.decode()  # the typed text is not lost
+    r = api_client(tenant_a.agent).post(
+        f"/api/v1/tickets/{ticket.pk}/messages",
+        {"direction": "out", "body": "API 回复"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422 and text in r.content.decode()
+    assert _counts() == before
+
+
+def test_the_page_says_what_to_configure_before_the_agent_types(tenant_a: Tenant) -> None:
+    ticket = _ticket(tenant_a, "wechat")
+    page = login(tenant_a.agent).get(reverse("tickets:detail", args=[ticket.pk]))
+    assert transport_problem(ticket) in page.content.decode()
+
+
+def test_a_registered_adapter_takes_over_the_channel(tenant_a: Tenant) -> None:
+    ticket = _ticket(tenant_a, "portal")
+    adapter = LoopbackAdapter("portal")
+    from kefu.tickets.channels import channel_register, channel_unregister
+
+    channel_register(adapter)
+    try:
+        message = services.ticket_reply(ticket=ticket, actor=tenant_a.agent, body="您好")
+        assert Delivery.objects.get(message=message).status == "queued"
+        assert "sent" in deliver_queued()
+        assert Delivery.objects.get(message=message).accepted_at is not None
+    finally:
+        channel_unregister("portal")
+    assert channel_adapter("portal") is None
+
+
+PHONE_POLICY = """
+client: ACME
+name: 热线协议
+targets:
+  - {metric: first_response, minutes: 60, calendar: cn-standard, channels: [phone]}
+"""
+
+
+def test_phone_reply_is_a_logged_call_accepted_when_answered(sla_tenant: Tenant) -> None:
+    sla_policy_load(text=PHONE_POLICY)
+    t = sla_tenant
+    created = sh(2026, 11, 23, 9, 0)
+    with frozen(created):
+        ticket = _ticket(t, "phone", created)
+    logged = sh(2026, 11, 23, 9, 40)
+    http = login(t.agent)
+    page = http.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert 'name="reached"' in page and 'name="talk_seconds"' in page
+    with frozen(logged):
+        r = http.post(
+            reverse("tickets:reply", args=[ticket.pk]),
+            {"body": "已回电，指导客户重启设备", "reached": "1", "talk_seconds": "95"},
+        )
+    assert r.status_code == 302
+    message = Message.objects.get(ticket=ticket, direction="out")
+    call = Call.objects.get(message=message)
+    answered = logged - timedelta(seconds=95)
+    assert call.direction == CallDirection.OUTBOUND and call.ticket == ticket
+    assert call.answered_at == answered and call.talk_s == 95 and call.agent == t.agent
+    delivery = Delivery.objects.get(message=message)
+    assert delivery.status == "sent" and delivery.accepted_at == answered
+    clock = SlaClock.objects.get(ticket=ticket, metric="first_response")
+    assert clock.status == ClockStatus.MET and clock.met_at == answered
+
+
+def test_phone_not_reached_fails_and_the_clock_breaches_when_due(sla_tenant: Tenant) -> None:
+    sla_policy_load(text=PHONE_POLICY)
+    t = sla_tenant
+    created = sh(2026, 11, 23, 9, 0)
+    with frozen(created):
+        ticket = _ticket(t, "phone", created)
+    with frozen(sh(2026, 11, 23, 9, 30)):
+        message = services.ticket_reply(
+            ticket=ticket,
+            actor=t.agent,
+            body="回电无人接听",
+            channel_data={"reached": False, "talk_seconds": 0},
+        )
+    delivery = Delivery.objects.get(message=message)
+    assert delivery.status == "failed" and "未接通" in delivery.reason
+    assert Call.objects.get(message=message).answered_at is None
+    clock = SlaClock.objects.get(ticket=ticket, metric="first_response")
+    assert clock.status == ClockStatus.RUNNING
+    assert clock.due_at is not None
+    sla_sweep(now=clock.due_at + timedelta(seconds=1))
+    clock.refresh_from_db()
+    assert clock.status == ClockStatus.BREACHED
+    page = login(t.agent).get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert "发送失败" in page and "未接通 / not reached" in page
+    queue = login(t.agent).get(reverse("tickets:queue"), {"undelivered": "1"}).content.decode()
+    assert ticket.number in queue
+    api = api_client(t.agent).get("/api/v1/tickets", {"undelivered": "true"}).json()
+    numbers = [i["number"] for i in api["items"]]
+    assert ticket.number in numbers
+    assert not {i["number"] for i in api["items"]} - set(
+        Ticket.objects.filter(deliveries__status__in=["queued", "failed"]).values_list(
+            "number", flat=True
+        )
+    )
+
+
+def test_phone_reply_without_the_call_is_refused(tenant_a: Tenant) -> None:
+    ticket = _ticket(tenant_a, "phone")
+    before = _counts()
+    with pytest.raises(ValidationError, match="reached"):
+        services.ticket_reply(ticket=ticket, actor=tenant_a.agent, body="您好")
+    assert _counts() == before
+
+
+def test_resolving_with_the_reply_still_queued_meets_the_clock_on_acceptance(
+    sla_tenant: Tenant,
+) -> None:
+    t = sla_tenant
+    created = sh(2026, 11, 23, 9, 0)
+    with frozen(created):
+        ticket = _ticket(t, "email", created)
+    with frozen(sh(2026, 11, 23, 9, 30)):
+        services.ticket_reply(
+            ticket=ticket, actor=t.agent, body="已处理", new_status="resolved"
+        )
+    clock = SlaClock.objects.get(ticket=ticket, metric="first_response")
+    assert clock.status == ClockStatus.RUNNING
+    with frozen(sh(2026, 11, 23, 9, 31)):
+        assert "sent" in deliver_queued()
+    clock.refresh_from_db()
+    assert clock.status == ClockStatus.MET and clock.met_at == sh(2026, 11, 23, 9, 31)
+
+
+SECONDS_POLICY = """
+client: ACME
+name: 在线客服协议
+targets:
+  - {metric: first_response, seconds: 30, calendar: cn-standard, channels: [chat]}
+  - {metric: resolution, minutes: 240, calendar: cn-standard}
+"""
+
+
+def test_a_30_second_target_is_due_30_business_seconds_later(
+    sla_tenant: Tenant, loopback_chat: LoopbackAdapter
+) -> None:
+    sla_policy_load(text=SECONDS_POLICY)
+    t = sla_tenant
+    for at, due in (
+        (sh(2026, 11, 23, 10, 0, 0), sh(2026, 11, 23, 10, 0, 30)),
+        # 20 s before lunch, 10 s after it
+        (sh(2026, 11, 23, 11, 59, 40), sh(2026, 11, 23, 13, 30, 10)),
+    ):
+        with frozen(at):
+            ticket = _ticket(t, "chat", at)
+        clock = SlaClock.objects.get(ticket=ticket, metric="first_response")
+        assert clock.goal_seconds == 30 and clock.due_at == due
+    assert str(clock.target).startswith("首次响应 ≤ 30 秒")
+    resolution = SlaClock.objects.get(ticket=ticket, metric="resolution")
+    assert resolution.goal_seconds == 4 * 3600 and resolution.target.goal_text == "4 小时"
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("{metric: first_response, calendar: cn-standard}", "seconds, minutes"),
+        ("{metric: first_response, seconds: 30, minutes: 1, calendar: cn-standard}", "exactly one"),
+        ("{metric: first_response, seconds: 0, calendar: cn-standard}", "seconds"),
+    ],
+)
+def test_a_target_gives_seconds_or_minutes(sla_tenant: Tenant, target: str, error: str) -> None:
+    with pytest.raises(ValidationError, match=error):
+        sla_policy_load(text=f"client: ACME\nname: x\ntargets:\n  - {target}\n")
