@@ -6,7 +6,8 @@ Rules (what a client auditing the figures needs to know):
   resolution start at creation; next_response (progress update) starts at each public agent
   reply while the ticket is unresolved and is met by the next one.
 - acknowledge is met by the first public reply, an acknowledgement the customer's mail
-  server accepted (the email channel's 确认登记 mail), or the ticket leaving ``new``; first_response
+  server accepted (the email channel's 确认登记 mail), or the ticket leaving ``new`` other
+  than by a reply (an agent opening it, assigning a status); first_response
   by the first public reply; escalation by an escalation to a client department; resolution
   by ``resolved`` (or ``closed``).
 - A reply counts only once it reached the customer: acknowledge, first_response and
@@ -311,8 +312,12 @@ def sla_on_escalated(*, ticket: Ticket, at: datetime) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def sla_on_status(*, ticket: Ticket, old: str, new: str, at: datetime) -> None:
-    if old == Status.NEW and new != Status.NEW:
+def sla_on_status(
+    *, ticket: Ticket, old: str, new: str, at: datetime, by_reply: bool = False
+) -> None:
+    """``by_reply``: the change came with a public reply, whose acceptance by its transport
+    meets acknowledge (:func:`sla_on_reply`); leaving ``new`` does not meet it then."""
+    if old == Status.NEW and new != Status.NEW and not by_reply:
         for clock in _active(ticket, [Metric.ACKNOWLEDGE]):
             _meet(clock, at)
     if new == Status.PENDING:

@@ -371,7 +371,8 @@ def ticket_reply(
     _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
     target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
     if target and target != ticket.status:
-        _change_status(ticket, actor, target, now)
+        # Opened by the reply: acknowledge waits for the reply to reach the customer.
+        _change_status(ticket, actor, target, now, by_reply=True)
     else:
         _touch(ticket, now)
     return message
@@ -436,7 +437,9 @@ def ticket_add_customer_message(
     return message
 
 
-def _change_status(ticket: Ticket, actor: User | None, status: str, at: datetime) -> None:
+def _change_status(
+    ticket: Ticket, actor: User | None, status: str, at: datetime, *, by_reply: bool = False
+) -> None:
     old = ticket.status
     if status not in STATUS_TRANSITIONS[old]:
         raise ValidationError(
@@ -448,7 +451,7 @@ def _change_status(ticket: Ticket, actor: User | None, status: str, at: datetime
         ticket.first_resolved_at = at
         fields.append("first_resolved_at")
     _touch(ticket, at, *fields)
-    sla.sla_on_status(ticket=ticket, old=old, new=status, at=at)
+    sla.sla_on_status(ticket=ticket, old=old, new=status, at=at, by_reply=by_reply)
     reopened = old in (Status.RESOLVED, Status.CLOSED) and status == Status.OPEN
     _event(
         ticket, EventType.REOPENED if reopened else EventType.STATUS, actor, at, old=old, new=status
