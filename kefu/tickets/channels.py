@@ -55,11 +55,14 @@ class DeliveryFailed(Exception):
 
 
 class ChannelAdapter(Protocol):
-    #: The ticket channel (a :class:`~kefu.tickets.models.Channel` value) served.
-    channel: str
-    #: The page's reply form for this channel (its ``cleaned_data`` reaches :meth:`prepare`
-    #: as ``data``); ``None``: the plain text reply form.
-    reply_form: type[forms.Form] | None
+    @property
+    def channel(self) -> str:
+        """The ticket channel (a :class:`~kefu.tickets.models.Channel` value) served."""
+
+    @property
+    def reply_form(self) -> type[forms.Form] | None:
+        """The page's reply form for this channel (its ``cleaned_data`` reaches
+        :meth:`prepare` as ``data``); ``None``: the plain text reply form."""
 
     def transport_problem(self, *, ticket: Ticket) -> str | None: ...
 

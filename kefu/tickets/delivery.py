@@ -48,6 +48,7 @@ def delivery_queue(
     at: datetime,
     data: Mapping[str, Any] | None,
     counts_as_reply: bool = True,
+    checked: bool = False,
 ) -> Delivery:
     """Inside the reply's transaction: the message's delivery, prepared by its channel's
     adapter and queued for sending (or already accepted or failed, when the adapter knows
@@ -55,7 +56,7 @@ def delivery_queue(
     itself. ``counts_as_reply``: an agent's reply, which meets the response clocks once
     accepted (an escalation notice does not). A channel with no transport gives a failed
     delivery saying what to configure; :func:`kefu.tickets.services.ticket_reply` refuses
-    before that."""
+    before that (``checked``: the caller found the transport working just now)."""
     delivery = Delivery.objects.create(
         client_id=ticket.client_id,
         ticket=ticket,
@@ -66,7 +67,7 @@ def delivery_queue(
         next_attempt_at=at,
     )
     adapter = channel_adapter(ticket.channel)
-    problem = transport_problem(ticket)
+    problem = None if checked else transport_problem(ticket)
     try:
         if adapter is None or problem:
             raise DeliveryFailed(problem or "", retryable=False)
@@ -92,6 +93,7 @@ def _accept(delivery: Delivery, accepted: Accepted, ticket: Ticket) -> None:
         next_attempt_at=None,
     )
     delivery.status, delivery.accepted_at = DeliveryStatus.SENT, accepted.at
+    delivery.attempts += 1
     if delivery.is_reply:
         sla.sla_on_reply(ticket=ticket, at=accepted.at)
 

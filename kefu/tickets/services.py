@@ -367,7 +367,7 @@ def ticket_reply(
         created_at=now,
     )
     _attach(message, attachments)
-    delivery_queue(ticket=ticket, message=message, at=now, data=channel_data or {})
+    delivery_queue(ticket=ticket, message=message, at=now, data=channel_data or {}, checked=True)
     _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
     target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
     if target and target != ticket.status:

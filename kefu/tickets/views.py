@@ -213,10 +213,10 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """Send a failed reply again."""
     user = _user(request)
-    found = selectors.access_delivery(user, pk, Perm.TICKET_REPLY)
+    found = selectors.access_delivery(user, delivery_id, Perm.TICKET_REPLY)
     try:
         delivery.delivery_retry(delivery=found, actor=user)
         messages.success(request, _("已重新排队发送。"))

@@ -30,6 +30,7 @@ PARAMS = {
     "kind": "file_kind",
     "attachment_id": "attachment",
     "inbound_id": "inbound_mail",
+    "delivery_id": "delivery",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -129,6 +130,7 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "retention_run": _retention_run(b),
         "attachment": note.attachments.get().pk,
         "inbound_mail": _inbound_mail(b),
+        "delivery": b.ticket.deliveries.values_list("pk", flat=True)[0],
     }
 
 

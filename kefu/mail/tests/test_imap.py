@@ -17,8 +17,8 @@ from kefu.mail import imap as imap_module
 from kefu.mail.imap import DONE_FLAG, mail_poll_all, mailbox_poll
 from kefu.mail.models import InboundMail, Mailbox, OutboundMail
 from kefu.mail.outbound import outbound_retry_due
-from kefu.tickets.delivery import delivery_retry_due, delivery_send
 from kefu.mail.tests.conftest import IMAP_PASSWORD, Dovecot, SmtpCapture, eml, make_mailbox
+from kefu.tickets.delivery import delivery_retry_due, delivery_send
 from kefu.tickets.models import Ticket
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -125,6 +125,7 @@ def test_agent_reply_reaches_the_customer_threaded_and_their_answer_lands_on_the
     r = http.post(reverse("tickets:reply", args=[ticket.pk]), {"body": "您好，订单已补发。"})
     assert r.status_code in (200, 302)
     outbound = OutboundMail.objects.get(ticket=ticket, kind="reply")
+    assert outbound.ticket_message is not None
     assert delivery_send(delivery_id=outbound.ticket_message.delivery.pk) == "sent"
 
     (sent,) = smtp_server.mails

@@ -4,7 +4,7 @@ logged, accepted when the customer answered."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,18 +19,23 @@ from kefu.sla.services import sla_sweep
 from kefu.sla.tests.conftest import frozen, sh
 from kefu.sla.tests.conftest import sla_tenant as sla_tenant  # the fixture
 from kefu.tickets import services
-from kefu.tickets.channels import channel_adapter, transport_problem
+from kefu.tickets.channels import (
+    channel_adapter,
+    channel_register,
+    channel_unregister,
+    transport_problem,
+)
 from kefu.tickets.models import Delivery, Message, Ticket, TicketEvent
 
 
-def _ticket(t: Tenant, channel: str, at: object = None) -> Ticket:
+def _ticket(t: Tenant, channel: str, at: datetime | None = None) -> Ticket:
     return services.ticket_create(
         client=t.client,
         subject="咨询",
         body="你好",
         channel=channel,
         customer=t.customer,
-        **({"created_at": at} if at else {}),
+        created_at=at,
     )
 
 
@@ -77,15 +82,13 @@ def test_reply_without_transport_is_refused_and_nothing_is_saved(
 def test_the_page_says_what_to_configure_before_the_agent_types(tenant_a: Tenant) -> None:
     ticket = _ticket(tenant_a, "wechat")
     page = login(tenant_a.agent).get(reverse("tickets:detail", args=[ticket.pk]))
-    assert transport_problem(ticket) in page.content.decode()
+    problem = transport_problem(ticket)
+    assert problem is not None and problem in page.content.decode()
 
 
 def test_a_registered_adapter_takes_over_the_channel(tenant_a: Tenant) -> None:
     ticket = _ticket(tenant_a, "portal")
-    adapter = LoopbackAdapter("portal")
-    from kefu.tickets.channels import channel_register, channel_unregister
-
-    channel_register(adapter)
+    channel_register(LoopbackAdapter("portal"))
     try:
         message = services.ticket_reply(ticket=ticket, actor=tenant_a.agent, body="您好")
         assert Delivery.objects.get(message=message).status == "queued"
@@ -183,9 +186,7 @@ def test_resolving_with_the_reply_still_queued_meets_the_clock_on_acceptance(
     with frozen(created):
         ticket = _ticket(t, "email", created)
     with frozen(sh(2026, 11, 23, 9, 30)):
-        services.ticket_reply(
-            ticket=ticket, actor=t.agent, body="已处理", new_status="resolved"
-        )
+        services.ticket_reply(ticket=ticket, actor=t.agent, body="已处理", new_status="resolved")
     clock = SlaClock.objects.get(ticket=ticket, metric="first_response")
     assert clock.status == ClockStatus.RUNNING
     with frozen(sh(2026, 11, 23, 9, 31)):
