@@ -45,3 +45,22 @@ def test_first_response_is_business_time_against_the_target(sla_tenant: Tenant) 
     assert figure["value"] == (1800 + 14460) / 2
     assert figure["median"] == (1800 + 14460) / 2
     assert figure["within_target"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+
+
+def test_only_replies_that_reached_the_customer_count_at_the_accepted_instant(
+    sla_tenant: Tenant,
+) -> None:
+    from kefu.tickets.delivery import delivery_send
+
+    late = _email(sla_tenant, sh(2026, 11, 23, 10, 0))
+    stuck = _email(sla_tenant, sh(2026, 11, 23, 10, 0))
+    with frozen(sh(2026, 11, 23, 10, 30)):
+        sent = services.ticket_reply(ticket=late, actor=sla_tenant.agent, body="您好")
+        services.ticket_reply(ticket=stuck, actor=sla_tenant.agent, body="您好")  # never sent
+    with frozen(sh(2026, 11, 23, 11, 0)):
+        assert delivery_send(delivery_id=sent.delivery.pk) == "sent"
+
+    kpis = client_kpis(sla_tenant.client, month("2026-11", "Asia/Shanghai"))["kpis"]
+    # Clicked at 10:30, accepted at 11:00: one hour; the reply still queued is no response.
+    assert kpis["first_response"]["denominator"] == 1
+    assert kpis["first_response"]["value"] == 3600
