@@ -11,6 +11,7 @@ from kefu.reports.periods import month
 from kefu.reports.selectors import client_kpis
 from kefu.sla.tests.conftest import frozen, sh, sla_tenant  # noqa: F401 (fixture)
 from kefu.tickets import services
+from kefu.tickets.delivery import delivery_send
 from kefu.tickets.models import Ticket
 
 
@@ -48,9 +49,8 @@ def test_first_response_is_business_time_against_the_target(sla_tenant: Tenant) 
 
 
 def test_only_replies_that_reached_the_customer_count_at_the_accepted_instant(
-    sla_tenant: Tenant,
+    sla_tenant: Tenant,  # noqa: F811
 ) -> None:
-    from kefu.tickets.delivery import delivery_send
 
     late = _email(sla_tenant, sh(2026, 11, 23, 10, 0))
     stuck = _email(sla_tenant, sh(2026, 11, 23, 10, 0))
