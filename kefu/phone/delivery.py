@@ -54,7 +54,13 @@ class PhoneAdapter:
     reply_form: type[forms.Form] | None = CallReplyForm
 
     def transport_problem(self, *, ticket: Ticket) -> str | None:
-        # The agent's own telephone is the transport: what happened is logged with the reply.
+        # The agent's own telephone is the transport (what happened is logged with the
+        # reply): it needs a number to call.
+        if ticket.customer is None or not ticket.customer.phones:
+            return _(
+                "客户没有电话号码：请先在客户资料中填写 / "
+                "The customer has no phone number: add one to the customer first"
+            )
         return None
 
     def prepare(self, *, delivery: Delivery, data: Mapping[str, Any] | None) -> Accepted | None:

@@ -119,3 +119,18 @@ def test_phone_reply_without_the_call_is_refused(tenant_a: Tenant) -> None:
     with pytest.raises(ValidationError, match="reached"):
         services.ticket_reply(ticket=ticket, actor=tenant_a.agent, body="您好")
     assert _counts() == before
+
+
+def test_no_number_to_call_refuses_the_reply(tenant_a: Tenant) -> None:
+    ticket = services.ticket_create(
+        client=tenant_a.client, subject="匿名来电", body="回电", channel="phone"
+    )
+    before = _counts()
+    with pytest.raises(ValidationError, match="no phone number"):
+        services.ticket_reply(
+            ticket=ticket,
+            actor=tenant_a.agent,
+            body="已回电",
+            channel_data={"reached": True, "talk_seconds": 30},
+        )
+    assert _counts() == before
