@@ -64,6 +64,7 @@ class LoopbackAdapter:
     portal): every reply is accepted when sent."""
 
     reply_form = None
+    resendable = True
 
     def __init__(self, channel: str) -> None:
         self.channel = channel

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class EmailAdapter:
     channel = Channel.EMAIL
     reply_form: type[forms.Form] | None = None
+    resendable = True
 
     def transport_problem(self, *, ticket: Ticket) -> str | None:
         route = mail_reply_route(ticket)

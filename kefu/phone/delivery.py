@@ -52,6 +52,7 @@ def _call_fields(data: Mapping[str, Any]) -> tuple[bool, int]:
 class PhoneAdapter:
     channel = Channel.PHONE
     reply_form: type[forms.Form] | None = CallReplyForm
+    resendable = False
 
     def transport_problem(self, *, ticket: Ticket) -> str | None:
         # The agent's own telephone is the transport (what happened is logged with the

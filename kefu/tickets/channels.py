@@ -60,6 +60,11 @@ class ChannelAdapter(Protocol):
         """The ticket channel (a :class:`~kefu.tickets.models.Channel` value) served."""
 
     @property
+    def resendable(self) -> bool:
+        """Whether a failed delivery can be handed to the transport again (a mail can; a
+        logged call cannot: the agent calls again, which is a new reply)."""
+
+    @property
     def reply_form(self) -> type[forms.Form] | None:
         """The page's reply form for this channel (its ``cleaned_data`` reaches
         :meth:`prepare` as ``data``); ``None``: the plain text reply form."""
@@ -86,6 +91,11 @@ def channel_unregister(channel: str) -> ChannelAdapter | None:
 
 def channel_adapter(channel: str) -> ChannelAdapter | None:
     return _ADAPTERS.get(channel)
+
+
+def channel_resendable(channel: str) -> bool:
+    adapter = _ADAPTERS.get(channel)
+    return adapter is not None and adapter.resendable
 
 
 def transport_problem(ticket: Ticket) -> str | None:

@@ -177,7 +177,7 @@ def delivery_retry(*, delivery: Delivery, actor: User | None) -> Delivery:
     Refused when the channel still has no transport for the client."""
     if actor is not None and not actor.has_kefu_perm(Perm.TICKET_REPLY):
         raise PermissionDenied(_("你没有执行此操作的权限。"))
-    if delivery.status != DeliveryStatus.FAILED:
+    if not delivery.resendable:
         raise ValidationError(_("只能重发发送失败的回复 / Only a failed reply can be sent again"))
     problem = transport_problem(delivery.ticket)
     if problem:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.accounts.roles import Role
 from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet, client_key
 from kefu.privacy.fields import EncryptedJSONField, EncryptedTextField
+from kefu.tickets.channels import channel_resendable
 
 if TYPE_CHECKING:
     from kefu.accounts.models import User
@@ -468,3 +469,8 @@ class Delivery(ClientOwned):
     @property
     def accepted(self) -> bool:
         return self.status in ACCEPTED
+
+    @property
+    def resendable(self) -> bool:
+        """A failed delivery the agent may send again (its channel's transport can)."""
+        return self.status == DeliveryStatus.FAILED and channel_resendable(self.channel)

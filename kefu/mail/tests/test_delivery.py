@@ -119,7 +119,7 @@ def test_refused_address_fails_at_once_breaches_when_due_and_can_be_retried(
 
     http = login(t.agent)
     page = http.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
-    assert "发送失败" in page and "550 5.1.1" in page
+    assert "发送失败" in page and "550 5.1.1" in page and "重新发送" in page
     delivery = Delivery.objects.get(message=message)
     r = http.post(reverse("tickets:delivery_retry", args=[delivery.pk]))
     assert r.status_code == 302
