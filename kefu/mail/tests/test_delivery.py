@@ -167,3 +167,18 @@ def test_agent_retry_is_refused_while_the_client_has_no_mailbox(tenant_a: Tenant
     Mailbox.objects.filter(client=tenant_a.client).update(active=False)
     with pytest.raises(ValidationError, match="SMTP"):
         delivery_retry(delivery=Delivery.objects.get(message=message), actor=tenant_a.agent)
+
+
+def test_a_send_left_unfinished_by_a_dead_worker_is_taken_again(tenant_a: Tenant) -> None:
+    message = services.ticket_reply(ticket=tenant_a.ticket, actor=tenant_a.agent, body="您好")
+    now = message.created_at
+    Delivery.objects.filter(message=message).update(
+        status="sending", next_attempt_at=now - timedelta(minutes=5)
+    )
+    with frozen(now):
+        assert delivery_retry_due() == 0  # another worker may still be at it
+    with frozen(now + timedelta(minutes=6)):
+        assert delivery_retry_due() == 1
+    delivery = Delivery.objects.get(message=message)
+    assert delivery.status == "sent"
+    assert OutboundMail.objects.get(ticket_message=message).status == "sent"
