@@ -258,6 +258,16 @@ def assignable_agents(*, ticket: Ticket) -> QuerySet[User]:
     )
 
 
+def with_undelivered_flag(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each ticket with ``has_undelivered``: a reply of it has not reached the customer
+    (queued or failed), for the queue's badge."""
+    return qs.annotate(
+        has_undelivered=Exists(
+            Delivery.objects.filter(ticket=OuterRef("pk"), status__in=UNDELIVERED)
+        )
+    )
+
+
 def access_delivery(user: User, pk: int, perm: Perm | None = None) -> Delivery:
     """A reply's delivery the user may see (404 otherwise), checked like its ticket."""
     delivery = get_visible_or_404(Delivery, user, pk=pk)

@@ -103,7 +103,7 @@ def test_phone_not_reached_fails_and_the_clock_breaches_when_due(sla_tenant: Ten
     assert "发送失败" in page and "未接通 / not reached" in page
     assert "重新发送" not in page  # the agent calls again instead
     queue = login(t.agent).get(reverse("tickets:queue"), {"undelivered": "1"}).content.decode()
-    assert ticket.number in queue
+    assert ticket.number in queue and "回复未送达" in queue
     api = api_client(t.agent).get("/api/v1/tickets", {"undelivered": "true"}).json()
     numbers = [i["number"] for i in api["items"]]
     assert ticket.number in numbers
