@@ -8,6 +8,9 @@ class PhoneConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.phone.delivery import PhoneAdapter
+        from kefu.phone.privacy import PART
+        from kefu.privacy.parts import part_register
         from kefu.tickets.channels import channel_register
 
+        part_register(PART)
         channel_register(PhoneAdapter())
