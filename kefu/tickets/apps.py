@@ -19,6 +19,11 @@ class TicketsConfig(AppConfig):
         from kefu.tickets.tasks import on_sla_breach
 
         breach_action_register("tickets", on_sla_breach)
+        job_register(
+            name="tickets.escalation_promises",
+            every=timedelta(seconds=30),
+            func=jobs.promises_sweep,
+        )
         part_register(PART)
         job_register(
             name="tickets.delivery_retry", every=timedelta(seconds=30), func=jobs.delivery_retry

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("phone", "0002_drop_redundant_indexes"),
-        ("tickets", "0009_delivery"),
+        ("tickets", "0010_delivery"),
     ]
 
     operations = [

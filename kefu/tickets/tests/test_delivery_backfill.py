@@ -1,4 +1,4 @@
-"""Replies written before deliveries existed get one (tickets migration 0010), so past
+"""Replies written before deliveries existed get one (tickets migration 0011), so past
 figures stay: a mailed reply keeps its mail's outcome, any other counts as sent at its time."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from kefu.mail.models import OutboundMail
 from kefu.tickets.models import Delivery, Message
 
 backfill = importlib.import_module(
-    "kefu.tickets.migrations.0010_deliveries_for_earlier_replies"
+    "kefu.tickets.migrations.0011_deliveries_for_earlier_replies"
 ).backfill
 
 

@@ -14,7 +14,7 @@ def seconds_to_minutes(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sla", "0001_initial")]
+    dependencies = [("sla", "0002_overdue_breaches")]
 
     operations = [
         migrations.RenameField(model_name="slatarget", old_name="minutes", new_name="seconds"),

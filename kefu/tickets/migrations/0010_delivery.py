@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("contracts", "0003_contract_payment_milestones_and_more"),
-        ("tickets", "0008_child_rows_client_unchecked"),
+        ("tickets", "0009_escalation_promise"),
     ]
 
     operations = [

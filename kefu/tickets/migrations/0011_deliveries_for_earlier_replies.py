@@ -58,6 +58,6 @@ def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0009_delivery"), ("mail", "0001_initial")]
+    dependencies = [("tickets", "0010_delivery"), ("mail", "0001_initial")]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
