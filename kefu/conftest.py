@@ -3,8 +3,10 @@ real services so tests exercise what users exercise."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
@@ -18,8 +20,16 @@ from kefu.accounts.roles import Role
 from kefu.accounts.services import api_token_create
 from kefu.contracts.models import Client, Department
 from kefu.contracts.services import client_create, department_create
+from kefu.mail.models import FILE_TRANSPORT, Mailbox
 from kefu.tickets import services
-from kefu.tickets.models import Customer, Escalation, Ticket
+from kefu.tickets.channels import (
+    Accepted,
+    channel_adapter,
+    channel_register,
+    channel_unregister,
+)
+from kefu.tickets.delivery import delivery_send
+from kefu.tickets.models import Customer, Delivery, DeliveryStatus, Escalation, Ticket
 
 PASSWORD = "test-pass-2026"
 
@@ -45,8 +55,51 @@ def _user(username: str, role: str, **extra: object) -> User:
     return user
 
 
+def deliver_queued() -> list[str]:
+    """Send every queued reply now, as the task worker would after the commit (test
+    transactions never commit); returns the outcomes."""
+    ids = Delivery.objects.filter(status=DeliveryStatus.QUEUED).values_list("pk", flat=True)
+    return [delivery_send(delivery_id=pk) for pk in list(ids)]
+
+
+class LoopbackAdapter:
+    """A stand-in transport for a channel whose app does not exist yet (chat, WeChat,
+    portal): every reply is accepted when sent."""
+
+    reply_form = None
+    resendable = True
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    def transport_problem(self, *, ticket: Ticket) -> str | None:
+        return None
+
+    def prepare(self, *, delivery: Delivery, data: Mapping[str, Any] | None) -> Accepted | None:
+        return None
+
+    def send(self, *, delivery: Delivery) -> Accepted:
+        return Accepted(at=timezone.now(), external_id=f"loopback:{delivery.pk}")
+
+
+@pytest.fixture
+def loopback_chat() -> Iterator[LoopbackAdapter]:
+    """Chat replies go through :class:`LoopbackAdapter` for the test."""
+    previous = channel_adapter("chat")
+    adapter = LoopbackAdapter("chat")
+    channel_register(adapter)
+    yield adapter
+    channel_unregister("chat")
+    if previous is not None:
+        channel_register(previous)
+
+
 def make_tenant(code: str, name: str) -> Tenant:
     client = client_create(code=code, name=name)
+    # Replies on email tickets need a mailbox that can send: this one writes files.
+    Mailbox.objects.create(
+        client=client, address=f"outbox@{code.lower()}.kefu.test", smtp_host=FILE_TRANSPORT
+    )
     department = department_create(client=client, name=f"{name}售后部")
     agent = _user(f"{code.lower()}_agent", Role.AGENT)
     agent.clients.add(client)
@@ -127,6 +180,12 @@ def login(user: User) -> HttpClient:
 def api_client(user: User) -> HttpClient:
     _token, raw = api_token_create(user=user, name="test", scope=TokenScope.WRITE)
     return HttpClient(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture(autouse=True)
+def _mail_outbox(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # The file transport writes into a directory of the test's own.
+    settings.KEFU_MAIL_OUTBOX = tmp_path_factory.mktemp("outbox")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

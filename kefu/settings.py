@@ -279,6 +279,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
+# Where a mailbox whose SMTP server is "file" writes its mail (kefu.mail.outbound).
+KEFU_MAIL_OUTBOX = Path(os.environ.get("KEFU_MAIL_OUTBOX", VAR_DIR / "mail" / "outbox"))
+
 TASKS = {
     "default": {
         # The task row is written in the caller's transaction: it commits or rolls back

@@ -308,7 +308,12 @@ def contract_dump(contract: Contract) -> str:
                 key: value
                 for key, value in {
                     "metric": t.metric,
-                    "minutes": t.minutes,
+                    # Whole minutes as contracts write them; seconds where they are not.
+                    **(
+                        {"minutes": t.seconds // 60}
+                        if t.seconds % 60 == 0
+                        else {"seconds": t.seconds}
+                    ),
                     "calendar": t.calendar.name,
                     "channels": t.channels or None,
                     "priorities": t.priorities or None,

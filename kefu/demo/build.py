@@ -32,7 +32,8 @@ from kefu.demo import vocabulary as vocab
 from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
 from kefu.sla import services as sla
 from kefu.tickets import services
-from kefu.tickets.models import Message, Status, Ticket, TicketEvent
+from kefu.tickets.delivery import delivery_send
+from kefu.tickets.models import Delivery, DeliveryStatus, Status, Ticket, TicketEvent
 
 PASSWORD = "kefu-demo-2026"  # noqa: S105 - the documented demo-only password
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -195,11 +196,13 @@ def build(
                     encoding="utf-8"
                 )
             )
+            demo_mail.demo_mailbox(client=client)
             agents = [u for u in people["agents"] if client in u.clients.all()]
             records = _history(rng, spec, n, agents, now)
             result = import_history(client=client, records=[(0, r) for r in records], progress=tick)
             counts[spec.code] = dict(result.created)
             _make_live(rng, client, now, people, tick)
+            _send_queued(client)
             if spec.code == "HUAXIN":
                 counts["mail"] = demo_mail.demo_mail(client=client, now=now)
     return counts
@@ -428,6 +431,14 @@ def _history(
     return [*tickets, *(r for r in records if not isinstance(r, TicketIn))]
 
 
+def _send_queued(client: Client) -> None:
+    """Send what the demo's live work queued (escalation notices), as the task worker
+    would once the build commits: the demo's mailboxes write files, so they are sent."""
+    queued = Delivery.objects.filter(client=client, status=DeliveryStatus.QUEUED)
+    for pk in list(queued.values_list("pk", flat=True)):
+        delivery_send(delivery_id=pk)
+
+
 def _make_live(
     rng: random.Random,
     client: Client,
@@ -440,9 +451,11 @@ def _make_live(
     the client's departments."""
     tickets = Ticket.objects.filter(client=client).order_by("created_at")
     replies: dict[int, list[datetime]] = {}
-    for ticket_id, at in Message.objects.filter(client=client, direction="out").values_list(
-        "ticket_id", "created_at"
-    ):
+    # The replies that reached the customer, at the instant they did (imported history:
+    # the message's own time).
+    for ticket_id, at in Delivery.objects.filter(
+        client=client, accepted_at__isnull=False
+    ).values_list("ticket_id", "accepted_at"):
         replies.setdefault(ticket_id, []).append(at)
     changes: dict[int, list[tuple[datetime, str, dict[str, Any]]]] = {}
     for ticket_id, at, kind, data in TicketEvent.objects.filter(

@@ -4,7 +4,9 @@ characters (王镕), the customer's reply threading by the number in its subject
 out-of-office reply (kept, ignored), a Big5 mail from Hong Kong, and a mail for no configured
 mailbox (quarantined, for the admin's 邮件 page).
 
-The mailbox has no IMAP or SMTP server: nothing leaves the machine."""
+Each demo client's mailbox sends through the file transport (kefu.mail.outbound): replies
+are written as .eml files under the var directory and count as sent; nothing leaves the
+machine."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from email.utils import format_datetime
 from django.utils import timezone
 
 from kefu.contracts.models import Client
-from kefu.mail.models import InboundMail, Mailbox
+from kefu.mail.models import FILE_TRANSPORT, InboundMail, Mailbox
 from kefu.mail.services import mail_ingest
 
 ADDRESS = "kefu@huaxin.example.cn"
@@ -119,14 +121,27 @@ def _raw(sample: Sample, at: datetime, number: str) -> bytes:
     return head.encode("ascii") + sample.body.replace("\n", "\r\n").encode(sample.codec)
 
 
-def demo_mail(*, client: Client, now: datetime) -> dict[str, int]:
-    """Create the mailbox and ingest the sample mails as the LMTP listener delivers them (the
-    envelope recipient picks the mailbox); returns outcomes by result. Safe to run again:
-    ingestion is idempotent on the Message-ID."""
-    Mailbox.objects.get_or_create(
-        address=ADDRESS,
-        defaults={"client": client, "from_name": f"{client.name}客服", "acknowledge": False},
+def demo_mailbox(*, client: Client) -> Mailbox:
+    """The client's service mailbox, sending through the file transport (华信's is the one
+    the sample mails arrive at)."""
+    address = ADDRESS if client.code == "HUAXIN" else f"kefu@{client.code.lower()}.example.cn"
+    mailbox, _created = Mailbox.objects.get_or_create(
+        address=address,
+        defaults={
+            "client": client,
+            "from_name": f"{client.name}客服",
+            "acknowledge": False,
+            "smtp_host": FILE_TRANSPORT,
+        },
     )
+    return mailbox
+
+
+def demo_mail(*, client: Client, now: datetime) -> dict[str, int]:
+    """Ingest the sample mails as the LMTP listener delivers them (the envelope recipient
+    picks the mailbox, :func:`demo_mailbox`); returns outcomes by result. Safe to run
+    again: ingestion is idempotent on the Message-ID."""
+    demo_mailbox(client=client)
     local = timezone.localtime(now)
     outcomes: dict[str, int] = {}
     number = ""

@@ -11,9 +11,12 @@ class MailConfig(AppConfig):
     def ready(self) -> None:
         from kefu.core.jobs import job_register
         from kefu.mail import jobs
+        from kefu.mail.delivery import EmailAdapter
         from kefu.mail.privacy import PART
         from kefu.privacy.parts import part_register
+        from kefu.tickets.channels import channel_register
 
         part_register(PART)
+        channel_register(EmailAdapter())
         job_register(name="mail.outbound_retry", every=timedelta(seconds=30), func=jobs.retry)
         job_register(name="mail.poll", every=timedelta(seconds=30), func=jobs.poll)

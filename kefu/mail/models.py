@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from kefu.accounts.models import User
 
 
+# The SMTP server of a mailbox that writes its mail to files instead (the demo, a fresh
+# machine): see kefu.mail.outbound.
+FILE_TRANSPORT = "file"
+
+
 class Security(models.TextChoices):
     SSL = "ssl", _("SSL/TLS")
     STARTTLS = "starttls", "STARTTLS"

@@ -7,7 +7,10 @@ class PhoneConfig(AppConfig):
     verbose_name = "电话 / phone"
 
     def ready(self) -> None:
+        from kefu.phone.delivery import PhoneAdapter
         from kefu.phone.privacy import PART
         from kefu.privacy.parts import part_register
+        from kefu.tickets.channels import channel_register
 
         part_register(PART)
+        channel_register(PhoneAdapter())

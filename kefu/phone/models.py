@@ -8,6 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet, client_key
 
 
+class CallDirection(models.TextChoices):
+    INBOUND = "in", _("呼入")
+    OUTBOUND = "out", _("呼出")
+
+
 class Call(ClientOwned):
     """One phone call offered to the hotline: answered, or abandoned (``answered_at`` null).
 
@@ -17,6 +22,15 @@ class Call(ClientOwned):
 
     client = client_key(db_index=False)  # call_client_offered starts with it
     external_id = models.CharField(max_length=100, blank=True)
+    # Inbound: offered to the hotline (the call KPIs). Outbound: an agent called the
+    # customer back as a reply on a ticket (its message says what was said).
+    direction = models.CharField(
+        _("方向"),
+        max_length=3,
+        choices=CallDirection.choices,
+        default=CallDirection.INBOUND,
+        db_default=CallDirection.INBOUND,
+    )
     offered_at = models.DateTimeField(_("来电时间"))
     answered_at = models.DateTimeField(_("接通时间"), null=True, blank=True)
     ended_at = models.DateTimeField(_("结束时间"))
@@ -34,6 +48,13 @@ class Call(ClientOwned):
     queue = models.CharField(_("队列"), max_length=100, blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    message = models.OneToOneField(
+        "tickets.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="call",
     )
 
     objects = ClientScopedQuerySet.as_manager()

@@ -23,12 +23,12 @@ from django.db.models.functions import Coalesce, Greatest
 
 from kefu.calendars.services import calendar_engine
 from kefu.contracts.models import Client, Contract
-from kefu.phone.models import Call
+from kefu.phone.models import Call, CallDirection
 from kefu.reports import kpi
 from kefu.reports.periods import Period
 from kefu.sla.models import ClockStatus, Metric, SlaClock, SlaTarget
 from kefu.surveys.models import Survey
-from kefu.tickets.models import Channel, Direction, EventType, Kind, Message, Ticket
+from kefu.tickets.models import Channel, Delivery, EventType, Kind, Ticket
 
 REOPEN_WINDOW = timedelta(days=7)
 
@@ -103,10 +103,17 @@ def _resolved_counts(client: Client, period: Period) -> dict[str, Any]:
         )
         .order_by()
         .annotate(
+            # Replies count once their transport accepted them, at the accepted instant; an
+            # agent's call back (an outbound call) is one of those replies.
             replies=FilteredRelation(
-                "messages", condition=Q(messages__direction=Direction.OUTBOUND)
+                "deliveries", condition=Q(deliveries__accepted_at__isnull=False)
             ),
-            answered=FilteredRelation("calls", condition=Q(calls__answered_at__isnull=False)),
+            answered=FilteredRelation(
+                "calls",
+                condition=Q(
+                    calls__answered_at__isnull=False, calls__direction=CallDirection.INBOUND
+                ),
+            ),
             disqualifying=FilteredRelation(
                 "events",
                 # The type first: SQLite then does the date arithmetic (a Python
@@ -122,7 +129,7 @@ def _resolved_counts(client: Client, period: Period) -> dict[str, Any]:
         .annotate(
             contacts=Count("replies") + Count("answered"),
             flags=Count("disqualifying"),
-            first_out=Min("replies__created_at"),
+            first_out=Min("replies__accepted_at"),
         )
         .aggregate(
             n=Count("pk"),
@@ -136,12 +143,13 @@ def _resolved_counts(client: Client, period: Period) -> dict[str, Any]:
 
 
 def first_response_kpi(client: Client, period: Period) -> dict[str, Any]:
-    """Business time from creation to the first outbound message, on the calendar of the
-    ticket's first-response target (its SLA clock); tickets without one are not counted."""
+    """Business time from creation to the first outbound message that reached the customer
+    (accepted by its transport, at the accepted instant), on the calendar of the ticket's
+    first-response target (its SLA clock); tickets without one are not counted."""
     first_out = Subquery(
-        Message.objects.filter(ticket=OuterRef("ticket_id"), direction=Direction.OUTBOUND)
-        .order_by("created_at")
-        .values("created_at")[:1]
+        Delivery.objects.filter(ticket=OuterRef("ticket_id"), accepted_at__isnull=False)
+        .order_by("accepted_at")
+        .values("accepted_at")[:1]
     )
     rows = (
         SlaClock.objects.filter(
@@ -167,7 +175,7 @@ def first_response_kpi(client: Client, period: Period) -> dict[str, Any]:
             )
         elapsed = calendar_engine(target.calendar).elapsed(created, max(out, created))
         seconds.append(elapsed)
-        within += elapsed <= target.minutes * 60
+        within += elapsed <= target.seconds
     mean = kpi.mean(sum(seconds), len(seconds))
     return {
         **mean,
@@ -178,7 +186,10 @@ def first_response_kpi(client: Client, period: Period) -> dict[str, Any]:
 
 def call_kpis(client: Client, period: Period, service_level_s: int) -> dict[str, Any]:
     calls = Call.objects.filter(
-        client=client, offered_at__gte=period.start, offered_at__lt=period.end
+        client=client,
+        direction=CallDirection.INBOUND,
+        offered_at__gte=period.start,
+        offered_at__lt=period.end,
     )
     answered = Q(answered_at__isnull=False)
     abandoned = Q(answered_at__isnull=True)

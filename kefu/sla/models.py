@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet
@@ -36,14 +37,27 @@ class SlaPolicy(ClientOwned):
         return self.name
 
 
+def goal_text(seconds: int) -> str:
+    """A target's duration as a contract states it: "30 秒", "15 分钟", "4 小时",
+    "1 小时 30 分钟"; an odd number of seconds past a minute stays in seconds ("90 秒")."""
+    if seconds % 60:
+        return gettext("%(n)d 秒") % {"n": seconds}
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return gettext("%(n)d 分钟") % {"n": minutes}
+    if not minutes:
+        return gettext("%(n)d 小时") % {"n": hours}
+    return gettext("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": minutes}
+
+
 class SlaTarget(models.Model):
-    """One promise: ``metric`` within ``minutes`` of business time on ``calendar`` for the
+    """One promise: ``metric`` within ``seconds`` of business time on ``calendar`` for the
     tickets matching the filters (an empty filter matches everything). For each metric the
     first matching target by ``order`` applies."""
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
     metric = models.CharField(_("指标"), max_length=16, choices=Metric.choices)
-    minutes = models.PositiveIntegerField(_("时限（营业分钟）"))
+    seconds = models.PositiveIntegerField(_("时限（营业秒数）"))
     calendar = models.ForeignKey(
         "calendars.Calendar", verbose_name=_("日历"), on_delete=models.PROTECT, related_name="+"
     )
@@ -60,7 +74,11 @@ class SlaTarget(models.Model):
         verbose_name_plural = _("时效目标")
 
     def __str__(self) -> str:
-        return f"{self.get_metric_display()} ≤ {self.minutes} min ({self.calendar})"
+        return f"{self.get_metric_display()} ≤ {self.goal_text} ({self.calendar})"
+
+    @property
+    def goal_text(self) -> str:
+        return goal_text(self.seconds)
 
     def matches(self, *, channel: str, priority: str, kind: str) -> bool:
         return (

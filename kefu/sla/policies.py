@@ -15,6 +15,7 @@ from kefu.tickets.models import Channel, Kind, Priority
 
 _TARGET_FIELDS = {
     "metric",
+    "seconds",
     "minutes",
     "calendar",
     "channels",
@@ -31,6 +32,21 @@ def _list(value: Any, allowed: list[str], path: str) -> list[str]:
     if not isinstance(value, list) or any(v not in allowed for v in value):
         raise ValidationError(f"{path}: 应为 {allowed} 中的值的列表 / expected a list of {allowed}")
     return [str(v) for v in value]
+
+
+def target_seconds(target: dict[str, Any], path: str) -> int:
+    """A target's duration: ``seconds: 30`` or ``minutes: 240``, exactly one of them, a
+    positive whole number."""
+    given = [key for key in ("seconds", "minutes") if key in target]
+    if len(given) != 1:
+        raise ValidationError(
+            f"{path}: 需要 seconds 或 minutes 之一 / give exactly one of seconds, minutes"
+        )
+    (key,) = given
+    value = target[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError(f"{path}.{key}: 正整数 / a positive whole number")
+    return value * 60 if key == "minutes" else value
 
 
 @transaction.atomic
@@ -65,9 +81,7 @@ def sla_policy_apply(*, data: Any) -> SlaPolicy:
             raise ValidationError(f"{path}: 未知字段 / unknown field(s) {sorted(unknown)}")
         if t.get("metric") not in Metric.values:
             raise ValidationError(f"{path}.metric: 应为 / expected one of {Metric.values}")
-        minutes = t.get("minutes")
-        if not isinstance(minutes, int) or minutes <= 0:
-            raise ValidationError(f"{path}.minutes: 正整数 / a positive whole number")
+        seconds = target_seconds(t, path)
         calendar = Calendar.objects.filter(name=str(t.get("calendar", ""))).first()
         if calendar is None:
             raise ValidationError(
@@ -80,7 +94,7 @@ def sla_policy_apply(*, data: Any) -> SlaPolicy:
         rows.append(
             SlaTarget(
                 metric=t["metric"],
-                minutes=minutes,
+                seconds=seconds,
                 calendar=calendar,
                 channels=_list(t.get("channels"), Channel.values, f"{path}.channels"),
                 priorities=_list(t.get("priorities"), Priority.values, f"{path}.priorities"),

@@ -6,9 +6,20 @@ Rules (what a client auditing the figures needs to know):
   resolution start at creation; next_response (progress update) starts at each public agent
   reply while the ticket is unresolved and is met by the next one.
 - acknowledge is met by the first public reply, an acknowledgement the customer's mail
-  server accepted (the email channel's 确认登记 mail), or the ticket leaving ``new``; first_response
+  server accepted (the email channel's 确认登记 mail), or the ticket leaving ``new`` other
+  than by a reply (an agent opening it, assigning a status); first_response
   by the first public reply; escalation by an escalation to a client department; resolution
   by ``resolved`` (or ``closed``).
+- A reply counts only once it reached the customer: acknowledge, first_response and
+  next_response are met when the channel's transport accepts the reply (the SMTP server's
+  250, a logged call answered), at the instant of acceptance, not when the agent clicked
+  (:func:`sla_on_reply` is called by the delivery, kefu.tickets.delivery). A reply still
+  queued or failed meets nothing: the clock runs on and breaches when due. Resolving a
+  ticket whose reply is still on its way (queued or sending) leaves its response clocks
+  running, so the acceptance still meets them; a delivery that never succeeds breaches
+  them. Imported history was delivered by its source system, at the message's time.
+- Durations are stored in seconds (a chat first response may be 30 s); contracts may give
+  ``seconds`` or ``minutes``.
 - While the ticket is pending (waiting on the customer) every running clock pauses; it
   resumes when the ticket opens again. Paused time does not count.
 - A change of priority or kind re-chooses the targets: a running or paused clock whose
@@ -54,10 +65,11 @@ from kefu.sla.models import (
     SlaEventType,
     SlaTarget,
 )
-from kefu.tickets.models import Status, Ticket
+from kefu.tickets.models import Delivery, DeliveryStatus, Status, Ticket
 
 START_ON_CREATE = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.ESCALATION, Metric.RESOLUTION)
 ACTIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+MET_BY_REPLY = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
 
 
 def _event(clock: SlaClock, type_: str, at: datetime, **data: object) -> None:
@@ -139,7 +151,7 @@ def _new_clock(
         target=target,
         metric=target.metric,
         status=ClockStatus.RUNNING,
-        goal_seconds=target.minutes * 60,
+        goal_seconds=target.seconds,
         consumed_seconds=consumed,
         started_at=started_at or at,
         resumed_at=at,
@@ -289,12 +301,21 @@ def sla_clocks_start(clocks: list[SlaClock], *, at: datetime) -> None:
     )
 
 
+def _reply_in_flight(ticket: Ticket) -> bool:
+    """Whether a reply of the ticket is on its way to the customer (queued or sending)."""
+    return Delivery.objects.filter(
+        ticket=ticket,
+        is_reply=True,
+        status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING],
+    ).exists()
+
+
 @transaction.atomic(savepoint=False)
 def sla_on_reply(*, ticket: Ticket, at: datetime) -> None:
-    """A public agent reply: meets acknowledge, first response and progress update, then
-    starts the next progress-update clock while the ticket is unresolved."""
-    metrics = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
-    for clock in _due_or_late(ticket, metrics):
+    """A public agent reply reached the customer (its transport accepted it at ``at``):
+    meets acknowledge, first response and progress update, then starts the next
+    progress-update clock while the ticket is unresolved."""
+    for clock in _due_or_late(ticket, MET_BY_REPLY):
         _meet(clock, at)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         target = _targets(ticket).get(Metric.NEXT_RESPONSE)
@@ -320,8 +341,12 @@ def sla_on_escalated(*, ticket: Ticket, at: datetime) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def sla_on_status(*, ticket: Ticket, old: str, new: str, at: datetime) -> None:
-    if old == Status.NEW and new != Status.NEW:
+def sla_on_status(
+    *, ticket: Ticket, old: str, new: str, at: datetime, by_reply: bool = False
+) -> None:
+    """``by_reply``: the change came with a public reply, whose acceptance by its transport
+    meets acknowledge (:func:`sla_on_reply`); leaving ``new`` does not meet it then."""
+    if old == Status.NEW and new != Status.NEW and not by_reply:
         for clock in _due_or_late(ticket, [Metric.ACKNOWLEDGE]):
             _meet(clock, at)
     if new == Status.PENDING:
@@ -333,10 +358,11 @@ def sla_on_status(*, ticket: Ticket, old: str, new: str, at: datetime) -> None:
             if clock.status == ClockStatus.PAUSED:
                 _resume(clock, at)
     if new in (Status.RESOLVED, Status.CLOSED):
+        in_flight = _reply_in_flight(ticket)
         for clock in _active(ticket):
             if clock.metric == Metric.RESOLUTION:
                 _meet(clock, at)
-            else:
+            elif not (in_flight and clock.metric in MET_BY_REPLY):
                 _cancel(clock, at, f"ticket {new}")
         for clock in _due_or_late(ticket, [Metric.RESOLUTION]):
             _meet(clock, at)  # resolved late: the instant is kept with the breach

@@ -61,6 +61,7 @@ class TicketQuery(Schema):
     kind: KindName | None = None
     channel: ChannelName | None = None
     assignee: Text = Field("", description="user id, 'me' or 'none'")
+    undelivered: bool = Field(False, description="only tickets with a reply not delivered")
     q: Text = Field("", max_length=100)
     before: int | None = Field(None, ge=1, le=2**62)
     limit: int = Field(50, ge=1, le=200)
@@ -75,6 +76,7 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
         kind=query.kind or "",
         channel=query.channel or "",
         assignee=query.assignee,
+        undelivered=query.undelivered,
         q=query.q,
     )
     qs = selectors.ticket_list(user=_user(request), filters=filters).select_related("team")
@@ -167,7 +169,11 @@ def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) ->
     ticket = selectors.access_ticket(user, ticket_id)
     if payload.direction == "out":
         message = services.ticket_reply(
-            ticket=ticket, actor=user, body=payload.body, new_status=payload.new_status
+            ticket=ticket,
+            actor=user,
+            body=payload.body,
+            new_status=payload.new_status,
+            channel_data=payload.channel_data,
         )
     elif payload.direction == "note":
         message = services.ticket_add_note(ticket=ticket, actor=user, body=payload.body)

@@ -26,6 +26,9 @@ class TicketsConfig(AppConfig):
             func=jobs.promises_sweep,
         )
         part_register(PART)
+        job_register(
+            name="tickets.delivery_retry", every=timedelta(seconds=30), func=jobs.delivery_retry
+        )
         blind_index_register(
             model=Customer,
             fields=["phone_key", "email_key", "name_key"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from kefu.tickets.delivery import delivery_retry_due
 from kefu.tickets.promises import escalation_promise_sweep
 
 logger = logging.getLogger(__name__)
@@ -15,3 +16,8 @@ def promises_sweep(now: datetime | None) -> None:
     result = escalation_promise_sweep(now=now)
     if result.warned or result.overdue:
         logger.info("promise sweep: %s warned, %s overdue", result.warned, result.overdue)
+
+
+def delivery_retry(now: datetime | None) -> None:
+    """Send again the replies whose retry is due (and those a dead worker left "sending")."""
+    delivery_retry_due(now=now)

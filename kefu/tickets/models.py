@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.accounts.roles import Role
 from kefu.core.tenancy import ClientOwned, ClientScopedQuerySet, client_key
 from kefu.privacy.fields import EncryptedJSONField, EncryptedTextField
+from kefu.tickets.channels import channel_resendable
 
 if TYPE_CHECKING:
     from kefu.accounts.models import User
@@ -514,3 +515,69 @@ class Escalation(ClientOwned):
         ]
         verbose_name = _("升级")
         verbose_name_plural = _("升级")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("发送失败")
+
+
+# A reply that has not reached the customer (yet, or at all).
+UNDELIVERED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.FAILED)
+# Accepted by the transport: the reply counts for the customer, the SLA and the KPIs.
+ACCEPTED = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+
+
+class Delivery(ClientOwned):
+    """How one public reply travels to the customer on its ticket's channel (see
+    kefu.tickets.channels): queued → sending → sent (``accepted_at``: the transport took it)
+    → delivered (where the channel reports it), or failed with the transport's reason.
+    Written in the reply's transaction. Imported history carries deliveries marked sent at
+    the message's own time: the source system delivered them."""
+
+    MAX_ATTEMPTS = 8
+
+    client = client_key(db_constraint=False)  # the ticket's foreign key ties it to the client
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="delivery")
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    # An agent's reply, which meets the response clocks once accepted; False for a notice
+    # kefu writes itself (an escalation's expected completion time).
+    is_reply = models.BooleanField(default=True)
+    status = models.CharField(
+        _("发送状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    external_id = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(_("失败原因"), blank=True)
+    created_at = models.DateTimeField()
+
+    objects = TicketChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # A ticket's first accepted reply (first response KPI, FCR contacts).
+            models.Index(fields=["ticket", "accepted_at"], name="delivery_ticket_accepted"),
+            # The retry sweep: due queued and stale sending rows.
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+        ]
+        verbose_name = _("回复发送")
+        verbose_name_plural = _("回复发送")
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in ACCEPTED
+
+    @property
+    def resendable(self) -> bool:
+        """A failed delivery the agent may send again (its channel's transport can)."""
+        return self.status == DeliveryStatus.FAILED and channel_resendable(self.channel)

@@ -2,8 +2,8 @@
 customer's tickets with their messages, events, escalations and attachments.
 
 Anonymising keeps every ticket, message and event with its times and statuses; it replaces
-personal data in subjects, message texts, escalation reasons and answers, and deletes the
-attachments (rows and files)."""
+personal data in subjects, message texts, escalation reasons and answers and the reasons
+transports gave for refusing a reply, and deletes the attachments (rows and files)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from kefu.tickets.customers import customer_identifiers_forget
 from kefu.tickets.models import (
     Attachment,
     CustomerIdentifier,
+    Delivery,
     Direction,
     Escalation,
     Message,
@@ -149,11 +150,22 @@ def scrub_tickets(
             e.reason, e.answer = reason, answer
             escalations.append(e)
             tally.add("escalation", e.pk)
+    # A transport's refusal may quote the customer's address or number.
+    deliveries = []
+    for d in (
+        Delivery.objects.filter(ticket_id__in=ticket_ids).exclude(reason="").only("pk", "reason")
+    ):
+        reason = scrub_text(d.reason, identifiers)
+        if reason != d.reason:
+            d.reason = reason
+            deliveries.append(d)
+            tally.add("delivery", d.pk)
     attachments = list(Attachment.objects.filter(ticket_id__in=ticket_ids).only("pk", "file"))
     for a in attachments:
         tally.add("attachment", a.pk)
     if not write:
         return
+    Delivery.objects.bulk_update(deliveries, ["reason"], batch_size=500)
     Ticket.objects.bulk_update(tickets, ["subject"], batch_size=500)
     Message.objects.bulk_update(messages, ["author_name", "body_text", "body_html"], batch_size=500)
     Escalation.objects.bulk_update(escalations, ["reason", "answer"], batch_size=500)

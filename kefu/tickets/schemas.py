@@ -121,6 +121,11 @@ class MessageCreate(InputSchema):
     direction: Literal["in", "out", "note"] = "out"
     body: Text = Field(..., min_length=1, max_length=MAX_BODY)
     new_status: StatusName | None = None
+    channel_data: dict[str, bool | int | str] = Field(
+        default_factory=dict,
+        description="a reply's fields of the ticket's channel, e.g. on a phone ticket the "
+        'call logged: {"reached": true, "talk_seconds": 95}',
+    )
 
 
 class AttachmentRead(ReadSchema):
@@ -128,6 +133,17 @@ class AttachmentRead(ReadSchema):
     filename: str
     content_type: str
     size: int
+
+
+class DeliveryRead(ReadSchema):
+    """How a reply travelled: queued, sending, sent (accepted by the channel's transport at
+    ``accepted_at``), delivered, or failed with the transport's ``reason``."""
+
+    status: str
+    attempts: int
+    accepted_at: datetime | None
+    delivered_at: datetime | None
+    reason: str
 
 
 class MessageRead(ReadSchema):
@@ -138,6 +154,7 @@ class MessageRead(ReadSchema):
     body_html: str
     created_at: datetime
     attachments: list[AttachmentRead]
+    delivery: DeliveryRead | None = None
 
 
 class EventRead(ReadSchema):

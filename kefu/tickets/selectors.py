@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +20,10 @@ from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.tickets.models import (
     OPEN_STATUSES,
+    UNDELIVERED,
     Customer,
     CustomerIdentifier,
+    Delivery,
     Escalation,
     EscalationStatus,
     IdentifierKind,
@@ -215,6 +217,7 @@ class TicketFilters:
     channel: str = ""
     assignee: str = ""  # a user id, "me" or "none"
     escalated: bool = False
+    undelivered: bool = False  # a reply that has not reached the customer (queued, failed)
     q: str = ""
     period: str = ""  # created in: YYYY-MM or YYYY-MM-DD (local time)
     resolved: str = ""  # first resolved in: YYYY-MM or YYYY-MM-DD
@@ -243,6 +246,10 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(assignee_id=int_param(filters.assignee, name="assignee"))
     if filters.escalated:
         qs = qs.filter(escalated=True)
+    if filters.undelivered:
+        qs = qs.filter(
+            Exists(Delivery.objects.filter(ticket=OuterRef("pk"), status__in=UNDELIVERED))
+        )
     if filters.period and (span := _span(filters.period)):
         qs = qs.filter(created_at__gte=span[0], created_at__lt=span[1])
     if filters.resolved and (span := _span(filters.resolved)):
@@ -342,7 +349,7 @@ def with_promise_due(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 
 def ticket_conversation(*, user: User, ticket: Ticket) -> list[Message]:
-    qs = Message.objects.visible_to(user).filter(ticket=ticket).select_related("author")
+    qs = Message.objects.visible_to(user).filter(ticket=ticket).select_related("author", "delivery")
     return list(qs.prefetch_related("attachments").order_by("created_at", "id"))
 
 
@@ -408,3 +415,20 @@ def assignable_agents(*, ticket: Ticket) -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def with_undelivered_flag(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each ticket with ``has_undelivered``: a reply of it has not reached the customer
+    (queued or failed), for the queue's badge."""
+    return qs.annotate(
+        has_undelivered=Exists(
+            Delivery.objects.filter(ticket=OuterRef("pk"), status__in=UNDELIVERED)
+        )
+    )
+
+
+def access_delivery(user: User, pk: int, perm: Perm | None = None) -> Delivery:
+    """A reply's delivery the user may see (404 otherwise), checked like its ticket."""
+    delivery = get_visible_or_404(Delivery, user, pk=pk)
+    delivery.ticket = access_ticket(user, delivery.ticket_id, perm)
+    return delivery

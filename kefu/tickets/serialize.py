@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from kefu.accounts.models import User
 from kefu.privacy import masking
 from kefu.tickets import selectors
@@ -80,6 +82,21 @@ def message_data(message: Message) -> dict[str, Any]:
             }
             for a in message.attachments.all()
         ],
+        "delivery": _delivery_data(message),
+    }
+
+
+def _delivery_data(message: Message) -> dict[str, Any] | None:
+    try:
+        d = message.delivery
+    except ObjectDoesNotExist:
+        return None
+    return {
+        "status": d.status,
+        "attempts": d.attempts,
+        "accepted_at": d.accepted_at,
+        "delivered_at": d.delivered_at,
+        "reason": d.reason,
     }
 
 

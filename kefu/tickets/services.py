@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import operator
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +36,8 @@ from kefu.privacy.fields import (
 from kefu.sla import services as sla
 from kefu.tickets import promises, tasks, validation
 from kefu.tickets.attachments import attachments_check
+from kefu.tickets.channels import transport_problem
+from kefu.tickets.delivery import delivery_queue
 from kefu.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -497,15 +499,6 @@ def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
         )
 
 
-def _deliver(ticket: Ticket, message: Message) -> None:
-    """Send a public message to the customer on the ticket's own channel. The mail (and its
-    send task) is written in the caller's transaction: committed together, never lost."""
-    if ticket.channel == Channel.EMAIL:
-        from kefu.mail.outbound import mail_reply_queue
-
-        mail_reply_queue(message=message)
-
-
 @transaction.atomic
 def ticket_reply(
     *,
@@ -516,13 +509,24 @@ def ticket_reply(
     new_status: str | None = None,
     attachments: Sequence[UploadedFile] = (),
     at: datetime | None = None,
+    channel_data: Mapping[str, Any] | None = None,
 ) -> Message:
-    """A public reply to the customer. A new ticket becomes open unless ``new_status``
-    says otherwise (e.g. pending: waiting on the customer)."""
+    """A public reply to the customer, sent on the ticket's channel by its delivery adapter
+    (kefu.tickets.channels). A new ticket becomes open unless ``new_status`` says otherwise
+    (e.g. pending: waiting on the customer).
+
+    Refused (ValidationError, nothing saved) when the channel has no working transport for
+    the client: the message says what to configure. Otherwise the message, its delivery
+    and the task that sends it are written together; the response clocks are met when the
+    transport accepts the reply, at that instant, not here. ``channel_data``: the
+    channel's own reply fields (a phone call's outcome), checked by its adapter."""
     require(actor, Perm.TICKET_REPLY)
     validation.text_check(body)
     if not body.strip():
         raise ValidationError({"body": _("回复内容不能为空")})
+    problem = transport_problem(ticket)
+    if problem:
+        raise ValidationError({"body": problem})
     now = at or timezone.now()
     message = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
@@ -535,12 +539,12 @@ def ticket_reply(
         created_at=now,
     )
     _attach(message, attachments)
-    _deliver(ticket, message)
+    delivery_queue(ticket=ticket, message=message, at=now, data=channel_data or {}, checked=True)
     _event(ticket, EventType.REPLIED, actor, now, message=message.pk)
-    sla.sla_on_reply(ticket=ticket, at=now)
     target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
     if target and target != ticket.status:
-        _change_status(ticket, actor, target, now)
+        # Opened by the reply: acknowledge waits for the reply to reach the customer.
+        _change_status(ticket, actor, target, now, by_reply=True)
     else:
         _touch(ticket, now)
     return message
@@ -607,7 +611,9 @@ def ticket_add_customer_message(
     return message
 
 
-def _change_status(ticket: Ticket, actor: User | None, status: str, at: datetime) -> None:
+def _change_status(
+    ticket: Ticket, actor: User | None, status: str, at: datetime, *, by_reply: bool = False
+) -> None:
     old = ticket.status
     if status not in STATUS_TRANSITIONS[old]:
         raise ValidationError(
@@ -619,7 +625,7 @@ def _change_status(ticket: Ticket, actor: User | None, status: str, at: datetime
         ticket.first_resolved_at = at
         fields.append("first_resolved_at")
     _touch(ticket, at, *fields)
-    sla.sla_on_status(ticket=ticket, old=old, new=status, at=at)
+    sla.sla_on_status(ticket=ticket, old=old, new=status, at=at, by_reply=by_reply)
     reopened = old in (Status.RESOLVED, Status.CLOSED) and status == Status.OPEN
     _event(
         ticket, EventType.REOPENED if reopened else EventType.STATUS, actor, at, old=old, new=status
@@ -786,7 +792,9 @@ def ticket_escalate(
         body_text=text,
         created_at=now,
     )
-    _deliver(ticket, notice_message)
+    # Told on the ticket's channel where it has a transport; elsewhere the notice stays
+    # in kefu as a failed delivery that says what to configure.
+    delivery_queue(ticket=ticket, message=notice_message, at=now, data=None, counts_as_reply=False)
     ticket.escalated = True
     _touch(ticket, now, "escalated")
     if ticket.status in (Status.NEW, Status.PENDING):

@@ -17,7 +17,7 @@ from django_tasks import task
 
 from kefu.accounts.models import User
 from kefu.sla.hooks import Breach
-from kefu.tickets import services
+from kefu.tickets import delivery, services
 from kefu.tickets.models import Escalation, EscalationStatus, Ticket
 
 _SUBJECTS = {
@@ -140,3 +140,10 @@ def notify_escalation_promise(escalation_id: int, kind: str) -> int:
         recipients,
     )
     return len(recipients)
+
+
+@task()
+def send_delivery(delivery_id: int) -> str:
+    """Hand one reply to its channel's transport; returns its status (sent, queued for a
+    retry, failed)."""
+    return delivery.delivery_send(delivery_id=delivery_id)

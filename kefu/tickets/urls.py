@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),
+    path("deliveries/<int:delivery_id>/retry/", views.delivery_retry, name="delivery_retry"),
     path("<int:pk>/note/", views.ticket_note, name="note"),
     path("<int:pk>/status/", views.ticket_status, name="status"),
     path("<int:pk>/assign/", views.ticket_assign, name="assign"),

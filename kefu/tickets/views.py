@@ -27,8 +27,9 @@ from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
-from kefu.tickets import customers, forms, selectors, services
+from kefu.tickets import customers, delivery, forms, selectors, services
 from kefu.tickets.attachments import attachment_response
+from kefu.tickets.channels import channel_adapter, transport_problem
 from kefu.tickets.models import (
     Attachment,
     Channel,
@@ -59,6 +60,7 @@ def _filters(request: HttpRequest) -> selectors.TicketFilters:
         channel=g.get("channel", ""),
         assignee=g.get("assignee", ""),
         escalated=g.get("escalated") == "1",
+        undelivered=g.get("undelivered") == "1",
         q=g.get("q", "")[:100],
         period=g.get("period", "")[:10],
         resolved=g.get("resolved", "")[:10],
@@ -80,7 +82,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     sort = request.GET.get("sort", "")
     params = request.GET.copy()
-    qs = selectors.with_promise_due(selectors.ticket_list(user=user, filters=filters))
+    qs = selectors.with_undelivered_flag(
+        selectors.with_promise_due(selectors.ticket_list(user=user, filters=filters))
+    )
     if sort == "due":
         after = request.GET.get("after", "")
         rows, cursor = selectors.due_page(qs, after=after, size=50)
@@ -135,7 +139,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if user.has_kefu_perm(Perm.TICKET_REPLY):
         context.update(
-            reply_form=forms.ReplyForm(initial=_draft(request, ticket.pk, forms.ReplyForm)),
+            reply_form=_reply_form(ticket)(initial=_draft(request, ticket.pk, _reply_form(ticket))),
+            transport_problem=transport_problem(ticket),
             note_form=forms.NoteForm(initial=_draft(request, ticket.pk, forms.NoteForm)),
             status_form=forms.StatusForm(initial={"status": ticket.status}),
             assign_form=forms.AssignForm(
@@ -201,13 +206,20 @@ def _draft(request: HttpRequest, pk: int, form_class: type[Any]) -> dict[str, st
     return {"body": body} if body else {}
 
 
+def _reply_form(ticket: Ticket) -> type[Any]:
+    """The reply form of the ticket's channel (a phone ticket logs a call), else text."""
+    adapter = channel_adapter(ticket.channel)
+    return (adapter.reply_form if adapter else None) or forms.ReplyForm
+
+
 @login_required
 @require_POST
 def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.access_ticket(_user(request), pk, Perm.TICKET_REPLY)
     return _act(
         request,
         pk,
-        forms.ReplyForm,
+        _reply_form(ticket),
         Perm.TICKET_REPLY,
         lambda t, d, u: services.ticket_reply(
             ticket=t,
@@ -215,8 +227,24 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
             body=d["body"],
             new_status=d["new_status"] or None,
             attachments=request.FILES.getlist("attachments"),
+            channel_data={k: v for k, v in d.items() if k not in ("body", "new_status")},
         ),
     )
+
+
+@login_required
+@require_POST
+def delivery_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    """Send a failed reply again."""
+    user = _user(request)
+    found = selectors.access_delivery(user, delivery_id, Perm.TICKET_REPLY)
+    try:
+        delivery.delivery_retry(delivery=found, actor=user)
+        messages.success(request, _("已重新排队发送。"))
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    return redirect(reverse("tickets:detail", args=[found.ticket_id]))
 
 
 @login_required

@@ -90,3 +90,19 @@ def test_renewal_reminder_once_when_the_notice_period_starts(calendars: None) ->
     assert contract_remind_renewals(now=datetime(2026, 11, 2, 12, tzinfo=sh)) == []
     assert contract_renewal_mail.call(contract.pk) == 1
     assert "HX-KF-2026-001" in mail.outbox[-1].subject
+
+
+def test_sla_targets_in_seconds_load_and_round_trip(calendars: None) -> None:
+    Client.objects.create(code="HUAXIN", name="华信智能家居", ticket_prefix="HX")
+    text = (EXAMPLES / "contracts" / "huaxin.yaml").read_text(encoding="utf-8")
+    chat = "{metric: first_response, minutes: 1, calendar: cn-standard, channels: [chat, wechat]}"
+    assert chat in text
+    text = text.replace(chat, chat.replace("minutes: 1", "seconds: 30"))
+    contract = contract_load(text=text)
+    policy = SlaPolicy.objects.get(client=contract.client, active=True)
+    targets = {(t.metric, tuple(t.channels)): t for t in policy.targets.all()}
+    assert targets["first_response", ("chat", "wechat")].seconds == 30
+    assert targets["first_response", ("phone",)].seconds == 3600
+    dumped = contract_dump(contract)
+    assert "seconds: 30" in dumped and "minutes: 60" in dumped
+    assert contract_dump(contract_load(text=dumped)) == dumped

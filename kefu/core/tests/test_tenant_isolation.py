@@ -31,6 +31,7 @@ PARAMS = {
     "attachment_id": "attachment",
     "inbound_id": "inbound_mail",
     "identifier_id": "identifier",
+    "delivery_id": "delivery",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -131,6 +132,7 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "attachment": note.attachments.get().pk,
         "inbound_mail": _inbound_mail(b),
         "identifier": b.customer.identifiers.values_list("pk", flat=True)[0],
+        "delivery": b.ticket.deliveries.values_list("pk", flat=True)[0],
     }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from kefu.contracts.models import Client
 from kefu.mail.models import InboundMail
 from kefu.sla.models import SlaClock
 from kefu.tickets import services
-from kefu.tickets.models import Channel, Escalation, Kind, Ticket
+from kefu.tickets.models import Channel, Delivery, Escalation, Kind, Message, Ticket
 
 
 def _demo(*args: str) -> str:
@@ -65,6 +66,17 @@ def test_demo_builds_a_working_help_desk_once(settings: Any) -> None:
             .values_list("number", flat=True)
         )
         assert numbers == sorted(numbers), code
+    # Every reply of the demo reached its customer: the history's at the message's own time
+    # (its source system delivered it), the escalation notices on email tickets through
+    # the demo mailboxes' file transport.
+    replies = Delivery.objects.filter(is_reply=True)
+    assert replies.count() > 200 and not replies.exclude(status="sent").exists()
+    assert all(d.accepted_at == d.message.created_at for d in replies.select_related("message"))
+    assert not Message.objects.filter(direction="out", delivery__isnull=True).exists()
+    notices = Delivery.objects.filter(is_reply=False, channel=Channel.EMAIL)
+    assert not notices.exclude(status="sent").exists()
+    outbox = Path(settings.KEFU_MAIL_OUTBOX)
+    assert len(list(outbox.glob("*.eml"))) == notices.count()
     # Open tickets run SLA clocks; some are escalated to a department.
     assert SlaClock.objects.exists()
     assert Escalation.objects.filter(status="open").exists()

@@ -160,10 +160,12 @@ class _CaptureHandler:
     def __init__(self) -> None:
         self.mails: list[Captured] = []
         self.refuse = False
+        # What a refusing server answers: a 4xx may pass later, a 5xx never will.
+        self.refusal = "451 4.3.0 try again later"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
-            return "451 4.3.0 try again later"
+            return self.refusal
         self.mails.append(
             Captured(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         )

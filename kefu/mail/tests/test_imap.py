@@ -16,8 +16,9 @@ from kefu.conftest import Tenant, login
 from kefu.mail import imap as imap_module
 from kefu.mail.imap import DONE_FLAG, mail_poll_all, mailbox_poll
 from kefu.mail.models import InboundMail, Mailbox, OutboundMail
-from kefu.mail.outbound import outbound_retry_due, outbound_send
+from kefu.mail.outbound import outbound_retry_due
 from kefu.mail.tests.conftest import IMAP_PASSWORD, Dovecot, SmtpCapture, eml, make_mailbox
+from kefu.tickets.delivery import delivery_retry_due, delivery_send
 from kefu.tickets.models import Ticket
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -124,7 +125,8 @@ def test_agent_reply_reaches_the_customer_threaded_and_their_answer_lands_on_the
     r = http.post(reverse("tickets:reply", args=[ticket.pk]), {"body": "您好，订单已补发。"})
     assert r.status_code in (200, 302)
     outbound = OutboundMail.objects.get(ticket=ticket, kind="reply")
-    assert outbound_send(outbound_id=outbound.pk) == "sent"
+    assert outbound.ticket_message is not None
+    assert delivery_send(delivery_id=outbound.ticket_message.delivery.pk) == "sent"
 
     (sent,) = smtp_server.mails
     mail = sent.message
@@ -162,6 +164,7 @@ def test_smtp_refusal_is_retried_until_sent(tenant_a: Tenant, smtp_server: SmtpC
 
     from kefu.tickets.services import ticket_reply
 
+    Mailbox.objects.filter(client=tenant_a.client).update(active=False)  # the file one
     mailbox = make_mailbox(
         tenant_a, "retry@acme.example", smtp_host=smtp_server.host, smtp_port=smtp_server.port
     )
@@ -169,12 +172,16 @@ def test_smtp_refusal_is_retried_until_sent(tenant_a: Tenant, smtp_server: SmtpC
     outbound = OutboundMail.objects.get(ticket_message=message)
     assert outbound.mailbox == mailbox
     smtp_server.handler.refuse = True
-    assert outbound_send(outbound_id=outbound.pk) == "pending"
+    assert delivery_send(delivery_id=message.delivery.pk) == "queued"
     outbound.refresh_from_db()
     assert outbound.attempts == 1 and "451" in outbound.last_error
+    message.delivery.refresh_from_db()
+    assert message.delivery.attempts == 1 and "451" in message.delivery.reason
     smtp_server.handler.refuse = False
-    assert outbound_retry_due(now=timezone.now()) == 0  # not due yet
-    assert outbound_retry_due(now=timezone.now() + timedelta(minutes=5)) == 1
+    # The reply's mail is retried by its delivery alone.
+    assert outbound_retry_due(now=timezone.now() + timedelta(minutes=5)) == 0
+    assert delivery_retry_due(now=timezone.now()) == 0  # not due yet
+    assert delivery_retry_due(now=timezone.now() + timedelta(minutes=5)) == 1
     assert len(smtp_server.mails) == 1
     outbound.refresh_from_db()
     assert outbound.status == "sent"

@@ -55,6 +55,8 @@ def month_of_work(t: Tenant) -> Ticket:
         body="王小明您好，已安排上门。",
         attachments=[SimpleUploadedFile("工单照片.jpg", b"\xff\xd8photo", "image/jpeg")],
         at=at + timedelta(minutes=20),
+        # A phone ticket's reply is the agent's call back, logged.
+        channel_data={"reached": True, "talk_seconds": 60},
     )
     tickets.ticket_set_status(
         ticket=ticket, actor=t.agent, status="resolved", at=at + timedelta(hours=3)
@@ -126,7 +128,8 @@ def test_export_holds_everything_about_the_customer(tenant_a: Tenant, admin_user
     [attachment] = mine["messages"][1]["attachments"]
     assert archive.read(attachment["file"]) == b"\xff\xd8photo"
     assert [s["comment"] for s in data["surveys"]] == ["师傅很好，有事打我 13800138000"]
-    assert [c["ticket"] for c in data["calls"]] == [ticket.number]
+    # The hotline call and the agent's call back.
+    assert [c["ticket"] for c in data["calls"]] == [ticket.number, ticket.number]
     event = AuditEvent.objects.get(action=AuditAction.EXPORT)
     assert event.actor == admin_user and event.object_id == str(tenant_a.customer.pk)
     assert "王小明" not in json.dumps(event.data, ensure_ascii=False)
@@ -168,7 +171,7 @@ def test_anonymise_removes_personal_data_and_keeps_past_kpis(
     assert (survey.comment, survey.score) == ("", 5)
     assert not Attachment.objects.filter(ticket=ticket).exists()
     assert not default_storage.exists(file_name)
-    assert Call.objects.get(ticket=ticket).talk_s == 345
+    assert Call.objects.get(ticket=ticket, direction="in").talk_s == 345
     assert counts["customer"] == 1 and counts["attachment"] == 1
     event = AuditEvent.objects.get(action=AuditAction.ANONYMISE)
     assert event.reason == "客户来电要求删除" and event.data["counts"] == counts

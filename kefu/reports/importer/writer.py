@@ -25,6 +25,8 @@ from kefu.tickets.customers import customer_identifiers_insert_many, customer_id
 from kefu.tickets.models import (
     Channel,
     Customer,
+    Delivery,
+    DeliveryStatus,
     Direction,
     EventType,
     Message,
@@ -341,7 +343,37 @@ def _write_tickets(
             )
         history.extend(_event_rows(cid, pk, events, t.messages))
     insert_rows(Message, _MESSAGE_COLUMNS, messages)
+    _mark_delivered(cid, {ticket_ids[t.id]: t.channel for t in chunk})
     insert_rows(TicketEvent, _EVENT_COLUMNS, history)
+
+
+_DELIVERY_COLUMNS = (
+    "client_id",
+    "ticket_id",
+    "message_id",
+    "channel",
+    "status",
+    "attempts",
+    "accepted_at",
+    "created_at",
+)
+
+
+def _mark_delivered(cid: int, channels: dict[int, str]) -> None:
+    """What importing a reply means: the source system delivered it to the customer, so it
+    gets a delivery marked sent (accepted by the transport) at the message's own time, and
+    the first-response and FCR figures count it as they count kefu's own accepted replies."""
+    replies = Message.objects.filter(
+        ticket_id__in=list(channels), direction=Direction.OUTBOUND
+    ).values_list("pk", "ticket_id", "created_at")
+    insert_rows(
+        Delivery,
+        _DELIVERY_COLUMNS,
+        [
+            (cid, ticket_id, pk, channels[ticket_id], DeliveryStatus.SENT, 1, at, at)
+            for pk, ticket_id, at in replies.iterator(chunk_size=2000)
+        ],
+    )
 
 
 # The same dict for the same event data: encoded once per import (rows.insert_rows).

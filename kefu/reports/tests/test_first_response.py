@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kefu.conftest import Tenant
+from kefu.conftest import Tenant, deliver_queued
 from kefu.reports.periods import month
 from kefu.reports.selectors import client_kpis
 from kefu.sla.tests.conftest import frozen, sh, sla_tenant  # noqa: F401 (fixture)
 from kefu.tickets import services
+from kefu.tickets.delivery import delivery_send
 from kefu.tickets.models import Ticket
 
 
@@ -22,6 +23,7 @@ def _email(t: Tenant, at: datetime) -> Ticket:
             body="厨房热水器漏水",
             channel="email",
             actor=t.agent,
+            customer=t.customer,  # an email reply needs the customer's address
             created_at=at,
         )
 
@@ -33,6 +35,7 @@ def test_first_response_is_business_time_against_the_target(sla_tenant: Tenant) 
     for ticket, at in ((friday_night, sh(2026, 11, 23, 9, 30)), (monday, sh(2026, 11, 23, 15, 31))):
         with frozen(at):
             services.ticket_reply(ticket=ticket, actor=sla_tenant.agent, body="您好", at=at)
+            deliver_queued()
 
     figure = client_kpis(sla_tenant.client, month("2026-11", "Asia/Shanghai"))["kpis"][
         "first_response"
@@ -43,3 +46,21 @@ def test_first_response_is_business_time_against_the_target(sla_tenant: Tenant) 
     assert figure["value"] == (1800 + 14460) / 2
     assert figure["median"] == (1800 + 14460) / 2
     assert figure["within_target"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+
+
+def test_only_replies_that_reached_the_customer_count_at_the_accepted_instant(
+    sla_tenant: Tenant,  # noqa: F811
+) -> None:
+
+    late = _email(sla_tenant, sh(2026, 11, 23, 10, 0))
+    stuck = _email(sla_tenant, sh(2026, 11, 23, 10, 0))
+    with frozen(sh(2026, 11, 23, 10, 30)):
+        sent = services.ticket_reply(ticket=late, actor=sla_tenant.agent, body="您好")
+        services.ticket_reply(ticket=stuck, actor=sla_tenant.agent, body="您好")  # never sent
+    with frozen(sh(2026, 11, 23, 11, 0)):
+        assert delivery_send(delivery_id=sent.delivery.pk) == "sent"
+
+    kpis = client_kpis(sla_tenant.client, month("2026-11", "Asia/Shanghai"))["kpis"]
+    # Clicked at 10:30, accepted at 11:00: one hour; the reply still queued is no response.
+    assert kpis["first_response"]["denominator"] == 1
+    assert kpis["first_response"]["value"] == 3600

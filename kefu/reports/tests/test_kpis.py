@@ -14,7 +14,7 @@ from kefu.conftest import Tenant
 from kefu.reports import kpi
 from kefu.reports.periods import month
 from kefu.reports.selectors import client_kpis
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import Message, Ticket
 
 FIXTURE = Path(__file__).parent / "fixtures" / "history.jsonl"
 
@@ -88,6 +88,11 @@ def test_import_is_idempotent_and_builds_history(imported: Tenant) -> None:
     from kefu.accounts.models import User
 
     assert User.objects.get(username="zhao.min").is_active is False
+    # The source system delivered the imported replies: each is sent at its own time.
+    replies = Message.objects.filter(ticket__external_id__startswith="T", direction="out")
+    assert replies.count() > 3
+    for reply in replies.select_related("delivery"):
+        assert reply.delivery.status == "sent" and reply.delivery.accepted_at == reply.created_at
 
 
 def test_bad_line_names_line_and_field_and_writes_nothing(tenant_a: Tenant, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django_tasks_db.models import DBTaskResult
 
-from kefu.conftest import Tenant, run_tasks
+from kefu.conftest import Tenant, deliver_queued, run_tasks
 from kefu.sla.models import ClockStatus, SlaClock, SlaEvent
 from kefu.sla.services import sla_sweep
 from kefu.sla.tests.conftest import frozen, sh
@@ -20,6 +20,7 @@ def _new(t: Tenant, at: datetime, channel: str = "email", priority: str = "norma
             body="厨房热水器漏水",
             channel=channel,
             actor=t.agent,
+            customer=t.customer,  # an email reply needs the customer's address
             created_at=at,
             priority=priority,
         )
@@ -71,6 +72,7 @@ def test_reply_meets_and_pending_pauses(sla_tenant: Tenant) -> None:
             new_status="pending",
             at=sh(2026, 11, 23, 10, 0),
         )
+        assert "sent" in deliver_queued()
     fr = _clock(ticket, "first_response")
     assert fr.status == ClockStatus.MET and fr.met_at == sh(2026, 11, 23, 10, 0)
     res = _clock(ticket, "resolution")
@@ -164,11 +166,12 @@ def test_warning_fires_at_the_configured_share(sla_tenant: Tenant) -> None:
     assert res.next_check_at == res.due_at
 
 
-def test_late_reply_keeps_breach_verdict(sla_tenant: Tenant) -> None:
+def test_late_reply_keeps_breach_verdict(sla_tenant: Tenant, loopback_chat: object) -> None:
     t = sla_tenant
     ticket = _new(t, sh(2026, 11, 23, 9, 0), channel="chat")
     with frozen(sh(2026, 11, 23, 9, 10)):
         services.ticket_reply(ticket=ticket, actor=t.agent, body="您好", at=sh(2026, 11, 23, 9, 10))
+        deliver_queued()
     clock = SlaClock.objects.get(ticket=ticket, metric="first_response")
     assert clock.status == "breached" and clock.breached_at == sh(2026, 11, 23, 9, 1)
     assert clock.met_at == sh(2026, 11, 23, 9, 10)

@@ -7,7 +7,7 @@ import importlib
 import re
 from datetime import datetime
 
-from kefu.conftest import Tenant, login
+from kefu.conftest import Tenant, deliver_queued, login
 from kefu.sla.models import ClockStatus, SlaClock
 from kefu.sla.services import sla_sweep
 from kefu.sla.tests.conftest import frozen, sh
@@ -71,12 +71,15 @@ def test_overdue_in_english(sla_tenant: Tenant) -> None:
     assert "overdue 2 h" in _row(page, chat)
 
 
-def test_reply_ends_the_overdue_and_keeps_the_verdict(sla_tenant: Tenant) -> None:
+def test_reply_ends_the_overdue_and_keeps_the_verdict(
+    sla_tenant: Tenant, loopback_chat: object
+) -> None:
     t = sla_tenant
     chat = _new(t, sh(2026, 11, 23, 9, 0), "chat")
     sla_sweep(now=sh(2026, 11, 23, 10, 0))
     with frozen(sh(2026, 11, 23, 10, 5)):
         services.ticket_reply(ticket=chat, actor=t.agent, body="您好", at=sh(2026, 11, 23, 10, 5))
+        deliver_queued()  # accepted by the chat transport at once
     clock = SlaClock.objects.get(ticket=chat, metric="first_response")
     assert clock.status == ClockStatus.BREACHED and clock.met_at == sh(2026, 11, 23, 10, 5)
     _order, page = _get(t, "/tickets/?sort=due&status=", sh(2026, 11, 23, 10, 10))
@@ -120,7 +123,9 @@ def test_least_time_left_pages_run_through_the_tickets_without_a_clock(
     assert seen == [made[0].pk, made[2].pk, made[3].pk, made[1].pk, t.ticket.pk]
 
 
-def test_upgrade_finds_when_earlier_breaches_were_answered(sla_tenant: Tenant) -> None:
+def test_upgrade_finds_when_earlier_breaches_were_answered(
+    sla_tenant: Tenant, loopback_chat: object
+) -> None:
     """Clocks breached by the sweeper before this release never got ``met_at``; the data
     migration finds it in the ticket's records, so an answered ticket does not turn up
     overdue, and an unanswered one does."""
@@ -135,6 +140,7 @@ def test_upgrade_finds_when_earlier_breaches_were_answered(sla_tenant: Tenant) -
         services.ticket_reply(
             ticket=answered, actor=t.agent, body="您好", at=sh(2026, 11, 23, 10, 5)
         )
+        deliver_queued()
     # As the earlier release left them: no instant, the ticket due on its running clocks.
     SlaClock.objects.filter(status=ClockStatus.BREACHED).update(met_at=None)
     Ticket.objects.filter(pk=waiting.pk).update(sla_due_at=sh(2026, 11, 23, 11, 0))
