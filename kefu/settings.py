@@ -9,6 +9,8 @@ Environment:
 - ``ALLOWED_HOSTS``: comma separated; default ``127.0.0.1,localhost``.
 - ``KEFU_PRODUCTION``: ``1`` turns on production mode (no debug, secure cookies, real secret).
 - ``KEFU_TIME_ZONE``: default ``Asia/Shanghai``.
+- ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0``; live page events go through Redis, so
+  several server processes share them (default: in memory, one process).
 - ``KEFU_SESSION_HOURS``: how long a login lasts (default 8). ``KEFU_MAX_ATTACHMENT_BYTES``:
   per-file upload limit (default 20 MB). In production, behind TLS: ``KEFU_HSTS_SECONDS``,
   ``KEFU_HSTS_INCLUDE_SUBDOMAINS``, ``KEFU_HSTS_PRELOAD``, ``KEFU_SSL_REDIRECT``,
@@ -258,6 +260,17 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+# Live pages (kefu/core/realtime.py): events between the server processes. One process (the
+# embedded default) keeps them in memory; with REDIS_URL every process shares them.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CHANNEL_LAYERS: dict[str, Any] = {
+    "default": (
+        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
 
 TASKS = {
     "default": {

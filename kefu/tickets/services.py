@@ -26,7 +26,7 @@ from kefu.contracts.models import Client, Department
 from kefu.core.prepared import PreparedInsert, PreparedQuery
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.sla import services as sla
-from kefu.tickets import tasks
+from kefu.tickets import events, tasks
 from kefu.tickets.attachments import attachments_check
 from kefu.tickets.models import (
     OPEN_STATUSES,
@@ -292,6 +292,7 @@ def ticket_create(
                 created_at=now,
             )
         _number(ticket, client)
+        events.ticket_changed(ticket, "created")
         return ticket
 
 
@@ -371,6 +372,7 @@ def ticket_reply(
         _change_status(ticket, actor, target, now)
     else:
         _touch(ticket, now)
+    events.message_added(ticket, message)
     return message
 
 
@@ -399,6 +401,7 @@ def ticket_add_note(
     _attach(message, attachments)
     _event(ticket, EventType.NOTED, actor, now, message=message.pk)
     _touch(ticket, now)
+    events.message_added(ticket, message)
     return message
 
 
@@ -430,6 +433,7 @@ def ticket_add_customer_message(
         _change_status(ticket, None, Status.OPEN, now)
     else:
         _touch(ticket, now)
+    events.message_added(ticket, message)
     return message
 
 
@@ -460,6 +464,7 @@ def ticket_set_status(
     _validate_choice(status, Status, "status")
     if status != ticket.status:
         _change_status(ticket, actor, status, at or timezone.now())
+        events.ticket_changed(ticket, "status")
     return ticket
 
 
@@ -493,7 +498,8 @@ def ticket_assign(
         new=assignee.pk if assignee else None,
         team=ticket.team_id,
     )
-    if assignee is not None and assignee != actor and assignee.email:
+    events.ticket_changed(ticket, "assigned")
+    if assignee is not None and assignee != actor:
         # The task row is written in this transaction (database task backend), so the
         # notification exists exactly when the assignment does.
         tasks.notify_user.enqueue(assignee.pk, "assigned", ticket.pk)
@@ -537,6 +543,7 @@ def ticket_update(
         _touch(ticket, now, *fields)
     if "kind" in fields or "priority" in fields:
         sla.sla_on_retarget(ticket=ticket, at=now)
+    events.ticket_changed(ticket, "updated")
     return ticket
 
 
@@ -558,6 +565,7 @@ def ticket_raise_priority(*, ticket: Ticket, reason: str, at: datetime | None = 
     ticket.priority = new
     _touch(ticket, now, "priority")
     sla.sla_on_retarget(ticket=ticket, at=now)
+    events.ticket_changed(ticket, "priority")
     return ticket
 
 
@@ -621,6 +629,7 @@ def ticket_escalate(
         expected_by=expected_by.isoformat(),
     )
     tasks.notify_department.enqueue(escalation.pk)
+    events.ticket_changed(ticket, "escalated")
     return escalation
 
 
@@ -668,4 +677,5 @@ def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str
     )
     if ticket.assignee_id is not None:
         tasks.notify_user.enqueue(ticket.assignee_id, "escalation_answered", ticket.pk)
+    events.ticket_changed(ticket, "escalation_answered")
     return escalation

@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
 
-from kefu.accounts.models import User
+from kefu.accounts.models import NotificationKind, User
+from kefu.accounts.services import notification_create
+from kefu.privacy import masking
 from kefu.tickets.models import Escalation, Ticket
 
 _SUBJECTS = {
@@ -19,10 +22,14 @@ _SUBJECTS = {
 
 @task()
 def notify_user(user_id: int, reason: str, ticket_id: int) -> int:
-    """Email a provider user about a ticket; returns the number of mails sent."""
+    """Tell a provider user about a ticket: in the app (the bell) and by email; returns the
+    number of mails sent."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     ticket = Ticket.objects.filter(pk=ticket_id).first()
-    if user is None or ticket is None or not user.email:
+    if user is None or ticket is None:
+        return 0
+    notify_in_app(user=user, kind=reason, ticket=ticket)
+    if not user.email:
         return 0
     with translation.override(user.language):
         body = render_to_string(
@@ -35,6 +42,15 @@ def notify_user(user_id: int, reason: str, ticket_id: int) -> int:
         settings.DEFAULT_FROM_EMAIL,
         [user.email],
     )
+
+
+def notify_in_app(*, user: User, kind: str, ticket: Ticket) -> None:
+    """The bell's notification about ``ticket``, in the user's language, its subject with
+    personal data masked as on the pages."""
+    with translation.override(user.language):
+        text = f"{NotificationKind(kind).label}: {ticket.number} {masking.text(ticket.subject)}"
+    url = reverse("tickets:detail", args=[ticket.pk])
+    notification_create(user=user, client_id=ticket.client_id, kind=kind, text=text, url=url)
 
 
 @task()

@@ -1,0 +1,158 @@
+"""Real time: the mechanism every live page goes through (Django Channels).
+
+A page watches *groups* — a ticket, a client's queue, a user's notifications — through a
+WebSocket consumer that a domain app defines on :class:`GroupConsumer`: the consumer says
+which groups the user may join (through the same tenant scoping as the pages) or refuses
+the socket. A change is announced with :func:`send_on_commit` from the service transaction
+that made it: the event leaves only once that transaction commits, and never for a change
+that was rolled back.
+
+Events carry ids and the kind of change, never rendered content or personal data: a page
+that hears of a change fetches what it shows through its own view, as the user it is.
+
+The layer is the in-memory one on the embedded default and channels-redis when
+``REDIS_URL`` is set (``CHANNEL_LAYERS`` in settings). The in-memory layer's queues belong
+to the event loop that serves the sockets, so a server process binds that loop when it
+starts (:func:`bind_loop`, from the ASGI lifespan, or the first socket): an event raised on
+any other thread of the process — a request's thread, the in-process task worker — is
+handed to that loop and the thread goes on without waiting for the send. A process without
+a server loop (``kefu worker``, a command) sends directly and waits: with channels-redis
+that reaches every server process; with the in-memory layer there is nobody to reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+EVENT = "kefu.event"  # the layer message type every group event has (GroupConsumer.kefu_event)
+
+# Close codes a page's script reads: 4401 not logged in, 4404 not found or not allowed
+# (the same code for both, as pages answer 404 for both: no existence leak).
+CLOSE_ANONYMOUS = 4401
+CLOSE_REFUSED = 4404
+
+_loop: asyncio.AbstractEventLoop | None = None
+_NAME_PART = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def group_name(kind: str, key: object) -> str:
+    """The layer group of one watched thing, e.g. ``group_name("ticket", 42)`` →
+    ``kefu.ticket.42``. Characters a group name may not hold become ``_``."""
+    return f"kefu.{_NAME_PART.sub('_', kind)}.{_NAME_PART.sub('_', str(key))}"[:99]
+
+
+def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``loop`` the one this process's events are sent on (the server's loop). A loop
+    that has stopped (a test's) is replaced by the next one bound."""
+    global _loop
+    if _loop is None or _loop is loop or not _loop.is_running():
+        _loop = loop
+
+
+def unbind_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _loop
+    if _loop is loop:
+        _loop = None
+
+
+def send(group: str, type_: str, data: dict[str, Any]) -> None:
+    """Send one event to a group now (after a commit: see :func:`send_on_commit`). Safe to
+    call from any thread; a failure of the layer is logged, never raised into the caller,
+    whose change is already committed."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": EVENT, "event": {"type": type_, **data}}
+    loop = _loop
+    if loop is not None and loop.is_running():
+        loop.call_soon_threadsafe(_spawn, layer, group, message)
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        log.exception("realtime: event for %s not sent", group)
+
+
+def _spawn(layer: Any, group: str, message: dict[str, Any]) -> None:
+    task = asyncio.get_running_loop().create_task(layer.group_send(group, message))
+    _pending.add(task)
+    task.add_done_callback(_done)
+
+
+_pending: set[asyncio.Task[None]] = set()  # keeps running sends referenced until they end
+
+
+def _done(task: asyncio.Task[None]) -> None:
+    _pending.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("realtime: event not sent", exc_info=task.exception())
+
+
+def send_on_commit(groups: Iterable[str], type_: str, **data: Any) -> None:
+    """Send the event to each group once the current transaction commits (at once outside a
+    transaction); nothing is sent if it rolls back."""
+    for group in groups:
+        transaction.on_commit(partial(send, group, type_, data))
+
+
+class GroupConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """A socket that joins the groups its user may watch, and relays their events.
+
+    Subclasses implement :meth:`authorise` (synchronous, run on a database thread): the
+    groups for this user and route, or ``None`` to refuse. An anonymous socket is refused
+    before that is asked. Each group event reaches the page as JSON (``{"type": …, …}``),
+    unless :meth:`relay` filters or rewrites it."""
+
+    groups_joined: list[str]
+
+    def authorise(self, user: Any, **route: Any) -> list[str] | None:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        bind_loop(asyncio.get_running_loop())
+        self.groups_joined = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_ANONYMOUS)
+            return
+        route = self.scope["url_route"]["kwargs"]
+        groups = await database_sync_to_async(self.authorise)(user, **route)
+        if groups is None:
+            await self.close(code=CLOSE_REFUSED)
+            return
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        await self.accept()
+        await self.joined()
+
+    async def joined(self) -> None:
+        """Called once the socket is accepted and in its groups."""
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """Pages only listen, unless a consumer says otherwise."""
+
+    async def kefu_event(self, message: dict[str, Any]) -> None:
+        event = await self.relay(message["event"])
+        if event is not None:
+            await self.send_json(event)
+
+    async def relay(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        return event
