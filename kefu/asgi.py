@@ -206,7 +206,9 @@ def websocket_application() -> Any:
 
 def build_application(http: KefuASGIHandler) -> ProtocolTypeRouter:
     """HTTP and the server's lifespan to ``http``, WebSockets to Channels."""
-    return ProtocolTypeRouter({"http": http, "lifespan": http, "websocket": websocket_application()})
+    return ProtocolTypeRouter(
+        {"http": http, "lifespan": http, "websocket": websocket_application()}
+    )
 
 
 def get_application() -> ProtocolTypeRouter:

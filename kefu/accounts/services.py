@@ -154,4 +154,3 @@ def notification_mark_read(*, user: User, ids: Sequence[int] | None = None) -> i
         left = notifications_unread_count(user=user)
         send_on_commit([notification_group(user.pk)], "notification.read", unread=left)
     return count
-

@@ -87,9 +87,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method == "POST":
         one = request.POST.get("id", "")
-        services.notification_mark_read(
-            user=user, ids=[int(one)] if one.isdigit() else None
-        )
+        services.notification_mark_read(user=user, ids=[int(one)] if one.isdigit() else None)
         target = request.POST.get("next", "")
         if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             return redirect(target)

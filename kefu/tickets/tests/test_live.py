@@ -53,7 +53,9 @@ def test_one_clients_queue_socket(tenant_a: Tenant, tenant_b: Tenant) -> None:
     cookie = session_cookie(tenant_a.supervisor)
 
     async def scenario() -> None:
-        queue, accepted, _code = await open_socket(f"/ws/clients/{tenant_a.client.code}/queue/", cookie)
+        queue, accepted, _code = await open_socket(
+            f"/ws/clients/{tenant_a.client.code}/queue/", cookie
+        )
         assert accepted
         created = await database_sync_to_async(_new_ticket)(tenant_a)
         assert (await events(queue, until="ticket.changed"))[-1]["ticket"] == created
@@ -134,11 +136,17 @@ def test_customer_socket_hears_the_customers_tickets(tenant_a: Tenant) -> None:
         services.ticket_add_customer_message(ticket=tenant_a.ticket, body="还没修好")
 
     async def scenario() -> None:
-        socket, accepted, _code = await open_socket(f"/ws/customers/{tenant_a.customer.pk}/", cookie)
+        socket, accepted, _code = await open_socket(
+            f"/ws/customers/{tenant_a.customer.pk}/", cookie
+        )
         assert accepted
         await database_sync_to_async(reply_from_customer)()
         heard = (await events(socket, until="ticket.changed"))[-1]
-        assert heard == {"type": "ticket.changed", "ticket": tenant_a.ticket.pk, "change": "message"}
+        assert heard == {
+            "type": "ticket.changed",
+            "ticket": tenant_a.ticket.pk,
+            "change": "message",
+        }
         await socket.disconnect()
 
     async_to_sync(scenario)()
