@@ -8,7 +8,9 @@
 (function () {
   "use strict";
 
-  function connect(path, onEvent) {
+  // The element is marked data-connected while its socket is open.
+  function connect(el, onEvent) {
+    var path = el.getAttribute("data-live");
     var socket = null;
     var delay = 1000;
     var opened = false;
@@ -17,12 +19,14 @@
       socket = new WebSocket(scheme + location.host + path);
       socket.onopen = function () {
         delay = 1000;
+        el.setAttribute("data-connected", "");
         // Events sent while the socket was down are lost: catch up once reconnected.
         if (opened) { onEvent({ type: "reconnected" }); }
         opened = true;
       };
       socket.onmessage = function (e) { onEvent(JSON.parse(e.data)); };
       socket.onclose = function () {
+        el.removeAttribute("data-connected");
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 30000);
       };
@@ -52,7 +56,7 @@
       count.textContent = n > 99 ? "99+" : String(n);
       count.hidden = n === 0;
     }
-    connect(el.getAttribute("data-live"), function (e) {
+    connect(el, function (e) {
       if (e.type === "unread" || e.type === "notification.read") { show(e.unread !== undefined ? e.unread : e.count); }
       if (e.type === "notification") {
         show(e.unread);
@@ -65,7 +69,7 @@
   }
 
   function queue(el) {
-    connect(el.getAttribute("data-live"), function (e) {
+    connect(el, function (e) {
       if (e.type === "ticket.changed" || e.type === "reconnected") { refresh("queue-results"); }
     });
   }
@@ -106,7 +110,7 @@
       warning.hidden = !text;
     }
 
-    var send = connect(el.getAttribute("data-live"), function (e) {
+    var send = connect(el, function (e) {
       if (e.type === "presence") {
         if (e.event === "leave") { delete viewers[e.page]; }
         else {
