@@ -10,7 +10,8 @@ Environment:
 - ``KEFU_PRODUCTION``: ``1`` turns on production mode (no debug, secure cookies, real secret).
 - ``KEFU_TIME_ZONE``: default ``Asia/Shanghai``.
 - ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0``; live page events go through Redis, so
-  several server processes share them (default: in memory, one process).
+  several server processes share them (default: in memory, one process);
+  ``KEFU_REDIS_PREFIX`` (default ``kefu``) keeps installations sharing one Redis apart.
 - ``KEFU_SESSION_HOURS``: how long a login lasts (default 8). ``KEFU_MAX_ATTACHMENT_BYTES``:
   per-file upload limit (default 20 MB). In production, behind TLS: ``KEFU_HSTS_SECONDS``,
   ``KEFU_HSTS_INCLUDE_SUBDOMAINS``, ``KEFU_HSTS_PRELOAD``, ``KEFU_SSL_REDIRECT``,
@@ -266,7 +267,14 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CHANNEL_LAYERS: dict[str, Any] = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Several kefu installations may share one Redis, each with its own prefix.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": os.environ.get("KEFU_REDIS_PREFIX", "kefu"),
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )

@@ -60,6 +60,11 @@ class Command(BaseCommand):
             + (f" ({workers} server processes)" if workers > 1 else "")
             + (" (with an in-process task worker)" if run_worker else "")
         )
+        if workers > 1 and not settings.REDIS_URL:
+            self.stderr.write(
+                "注意 / note: without REDIS_URL each server process keeps its live events to "
+                "itself: a page hears only of changes made through its own process."
+            )
         try:
             # Several workers: uvicorn's supervisor in this process (which keeps the task
             # worker and the scheduler, so they run once). uvloop, which kefu pins, sets
