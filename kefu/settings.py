@@ -276,7 +276,7 @@ CHANNEL_LAYERS: dict[str, Any] = {
             },
         }
         if REDIS_URL
-        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+        else {"BACKEND": "kefu.core.channel_layer.InMemoryChannelLayer"}
     )
 }
 

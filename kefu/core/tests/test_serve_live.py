@@ -69,7 +69,7 @@ def _serve(env: dict[str, str]) -> Iterator[int]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2):  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2):
                     break
             except OSError:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
@@ -92,21 +92,24 @@ def test_event_raised_in_one_server_reaches_a_socket_on_the_other(tenant_a: Tena
     }
     _token, raw = api_token_create(user=tenant_a.agent, name="crm", scope=TokenScope.WRITE)
     cookie = session_cookie(tenant_a.agent).decode()
-    with _serve(env) as first, _serve(env) as second:
-        with connect(
+    with (
+        _serve(env) as first,
+        _serve(env) as second,
+        connect(
             f"ws://127.0.0.1:{second}/ws/queue/",
             additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{second}"},
             open_timeout=10,
-        ) as queue:
-            request = urllib.request.Request(  # noqa: S310 - the test's own server
-                f"http://127.0.0.1:{first}/api/v1/tickets",
-                data=json.dumps(
-                    {"client": tenant_a.client.code, "subject": "跨进程", "body": "x"}
-                ).encode(),
-                headers={"Authorization": f"Bearer {raw}", "Content-Type": "application/json"},
-                method="POST",
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                created = json.loads(response.read())["id"]
-            event = json.loads(queue.recv(timeout=5))
+        ) as queue,
+    ):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{first}/api/v1/tickets",
+            data=json.dumps(
+                {"client": tenant_a.client.code, "subject": "跨进程", "body": "x"}
+            ).encode(),
+            headers={"Authorization": f"Bearer {raw}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            created = json.loads(response.read())["id"]
+        event = json.loads(queue.recv(timeout=5))
     assert event == {"type": "ticket.changed", "ticket": created, "change": "created"}

@@ -28,9 +28,7 @@ def _not_reloaded(page: Any) -> bool:
     return bool(page.evaluate("window.kefuNotReloaded === true"))
 
 
-def test_second_agent_sees_the_first_typing_and_replying(
-    open_page: Any, tenant_a: Tenant
-) -> None:
+def test_second_agent_sees_the_first_typing_and_replying(open_page: Any, tenant_a: Tenant) -> None:
     second = _user("acme_agent2", "agent", display_name="张三")
     second.clients.add(tenant_a.client)
     url = f"/tickets/{tenant_a.ticket.pk}/"
@@ -80,4 +78,3 @@ def test_ticket_created_through_the_api_appears_in_an_open_queue(
     p.page.locator("#queue-results", has_text="发票抬头需要修改").wait_for(timeout=2000)
     assert _not_reloaded(p.page)
     p.clean()
-

@@ -70,7 +70,14 @@ class Command(BaseCommand):
             # worker and the scheduler, so they run once). uvloop, which kefu pins, sets
             # TCP_NODELAY on every connection (bench/README.md on the delayed-ACK stall).
             uvicorn.run(
-                "kefu.asgi:application", host=host, port=port, workers=workers, log_level="info"
+                "kefu.asgi:application",
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                # Live events are a few dozen bytes of JSON: compressing each frame costs
+                # CPU per page and saves nothing (bench/realtime.py).
+                ws_per_message_deflate=False,
             )
         finally:
             if task_worker is not None:
