@@ -17,7 +17,7 @@ class NotificationConsumer(GroupConsumer):
     ``notification`` and ``notification.read`` as it happens (from any of the user's pages,
     on any server process)."""
 
-    def authorise(self, user: User, **route: Any) -> list[str] | None:
+    def authorise(self, user: User, route: dict[str, Any]) -> list[str] | None:
         self.user = user
         return [notification_group(user.pk)]
 

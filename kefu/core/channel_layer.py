@@ -22,7 +22,7 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 
 
-class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):  # type: ignore[misc]
+class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
     clean_every = 1.0  # seconds between expiry sweeps
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

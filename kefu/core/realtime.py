@@ -108,7 +108,7 @@ def send_on_commit(groups: Iterable[str], type_: str, **data: Any) -> None:
         transaction.on_commit(partial(send, group, type_, data))
 
 
-class GroupConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class GroupConsumer(AsyncJsonWebsocketConsumer):
     """A socket that joins the groups its user may watch, and relays their events.
 
     Subclasses implement :meth:`authorise` (synchronous, run on a database thread): the
@@ -118,7 +118,9 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     groups_joined: list[str]
 
-    def authorise(self, user: Any, **route: Any) -> list[str] | None:
+    def authorise(self, user: Any, route: dict[str, Any]) -> list[str] | None:
+        """The groups ``user`` may join on this route (its path parameters in ``route``),
+        or ``None`` to refuse the socket."""
         raise NotImplementedError
 
     async def connect(self) -> None:
@@ -129,7 +131,7 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_ANONYMOUS)
             return
         route = self.scope["url_route"]["kwargs"]
-        groups = await database_sync_to_async(self.authorise)(user, **route)
+        groups = await database_sync_to_async(self.authorise)(user, route)
         if groups is None:
             await self.close(code=CLOSE_REFUSED)
             return

@@ -34,7 +34,8 @@ class TicketConsumer(GroupConsumer):
     ``typing`` while its user types a reply (the page sends ``{"type": "typing"}``), and
     ``leave`` when it closes. Several pages of one user are told apart by ``page``."""
 
-    def authorise(self, user: User, *, ticket_id: int) -> list[str] | None:
+    def authorise(self, user: User, route: dict[str, Any]) -> list[str] | None:
+        ticket_id = route["ticket_id"]
         if not _visible_ticket(user, ticket_id):
             return None
         self.user_id = user.pk
@@ -85,7 +86,8 @@ class QueueConsumer(GroupConsumer):
     """``ws/queue/`` (every client the user serves) or ``ws/clients/<code>/queue/`` (one):
     ``ticket.changed`` for each ticket created or changed there."""
 
-    def authorise(self, user: User, *, code: str | None = None) -> list[str] | None:
+    def authorise(self, user: User, route: dict[str, Any]) -> list[str] | None:
+        code = route.get("code")
         clients = clients_visible_to(user)
         if code is not None:
             clients = clients.filter(code=code)
@@ -107,7 +109,8 @@ class QueueConsumer(GroupConsumer):
 class CustomerConsumer(GroupConsumer):
     """``ws/customers/<customer_id>/``: ``ticket.changed`` for the customer's tickets."""
 
-    def authorise(self, user: User, *, customer_id: int) -> list[str] | None:
+    def authorise(self, user: User, route: dict[str, Any]) -> list[str] | None:
+        customer_id = route["customer_id"]
         if not Customer.objects.visible_to(user).filter(pk=customer_id).exists():
             return None
         self.user = user

@@ -298,9 +298,9 @@ def test_other_clients_sockets_are_refused_everywhere(
     from kefu.core.tests.sockets import open_socket, session_cookie
     from kefu.tickets.services import ticket_set_status
 
-    theirs = {"ticket": tenant_b.ticket.pk, "customer": tenant_b.customer.pk}
+    theirs: dict[str, object] = {"ticket": tenant_b.ticket.pk, "customer": tenant_b.customer.pk}
     theirs["client_code"] = tenant_b.client.code
-    mine = {"ticket": tenant_a.ticket.pk, "customer": tenant_a.customer.pk}
+    mine: dict[str, object] = {"ticket": tenant_a.ticket.pk, "customer": tenant_a.customer.pk}
     mine["client_code"] = tenant_a.client.code
     cookie = session_cookie(getattr(tenant_a, role))
     routes = all_socket_routes()
