@@ -45,3 +45,18 @@ def test_expired_messages_and_their_channels_still_go() -> None:
         assert stale not in layer.groups.get("kefu.ticket.1", {})
 
     async_to_sync(scenario)()
+
+
+def test_a_full_page_loses_its_copy_and_the_others_still_get_theirs() -> None:
+    async def scenario() -> None:
+        layer = InMemoryChannelLayer(capacity=1)
+        slow, quick = await layer.new_channel(), await layer.new_channel()
+        for channel in (slow, quick):
+            await layer.group_add("kefu.queue.1", channel)
+        await layer.group_send("kefu.queue.1", {"type": "first"})
+        assert await layer.receive(quick) == {"type": "first"}
+        await layer.group_send("kefu.queue.1", {"type": "second"})  # slow is full
+        assert await layer.receive(quick) == {"type": "second"}
+        assert await layer.receive(slow) == {"type": "first"}
+
+    async_to_sync(scenario)()
