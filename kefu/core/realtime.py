@@ -23,6 +23,7 @@ that reaches every server process; with the in-memory layer there is nobody to r
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 EVENT = "kefu.event"  # the layer message type every group event has (GroupConsumer.kefu_event)
+SESSION_ENDED = "session.ended"
 
 # Close codes a page's script reads: 4401 not logged in, 4404 not found or not allowed
 # (the same code for both, as pages answer 404 for both: no existence leak).
@@ -101,6 +103,19 @@ def _done(task: asyncio.Task[None]) -> None:
         log.error("realtime: event not sent", exc_info=task.exception())
 
 
+def session_group(session_key: str) -> str:
+    """Every socket opened with one login session, named by a digest of its key (group
+    names can be seen in Redis; session keys must not be)."""
+    return group_name("session", hashlib.sha256(session_key.encode()).hexdigest()[:40])
+
+
+def session_end(session_key: str | None) -> None:
+    """Close every socket of a login session that has ended (logout): a socket otherwise
+    lives as long as its page, whatever happens to the login."""
+    if session_key:
+        send(session_group(session_key), SESSION_ENDED, {})
+
+
 def send_on_commit(groups: Iterable[str], type_: str, **data: Any) -> None:
     """Send the event to each group once the current transaction commits (at once outside a
     transaction); nothing is sent if it rolls back."""
@@ -114,7 +129,8 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
     Subclasses implement :meth:`authorise` (synchronous, run on a database thread): the
     groups for this user and route, or ``None`` to refuse. An anonymous socket is refused
     before that is asked. Each group event reaches the page as JSON (``{"type": …, …}``),
-    unless :meth:`relay` filters or rewrites it."""
+    unless :meth:`relay` filters or rewrites it. The socket closes when its login session
+    ends (:func:`session_end`)."""
 
     groups_joined: list[str]
 
@@ -135,6 +151,9 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
         if groups is None:
             await self.close(code=CLOSE_REFUSED)
             return
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            groups = [*groups, session_group(session_key)]
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
@@ -163,6 +182,9 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
             await super().dispatch(message)
 
     async def kefu_event(self, message: dict[str, Any]) -> None:
+        if message["event"]["type"] == SESSION_ENDED:
+            await self.close(code=CLOSE_ANONYMOUS)
+            return
         event = await self.relay(message["event"])
         if event is not None:
             await self.send_json(event)

@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from kefu.conftest import Tenant, _user
+from kefu.conftest import Tenant, _user, login
 from kefu.core.realtime import CLOSE_ANONYMOUS, CLOSE_REFUSED
 from kefu.core.tests.sockets import events, open_socket, session_cookie
 from kefu.tickets import services
@@ -178,6 +178,24 @@ def test_anonymous_and_foreign_origin_sockets_are_refused(tenant_a: Tenant) -> N
             assert not accepted and code == CLOSE_ANONYMOUS, path
         # Another site's page cannot open a socket with the user's cookie.
         _s, accepted, _code = await open_socket("/ws/queue/", cookie, origin=b"http://evil.example")
+        assert not accepted
+
+    async_to_sync(scenario)()
+
+
+def test_logout_closes_the_sessions_sockets(tenant_a: Tenant) -> None:
+    http = login(tenant_a.agent)
+    cookie = f"sessionid={http.cookies['sessionid'].value}".encode()
+
+    async def scenario() -> None:
+        queue, accepted, _code = await open_socket("/ws/queue/", cookie)
+        assert accepted
+        await database_sync_to_async(http.post)("/logout/")
+        assert await queue.receive_output(timeout=3) == {
+            "type": "websocket.close",
+            "code": CLOSE_ANONYMOUS,
+        }
+        _s, accepted, _code = await open_socket("/ws/queue/", cookie)
         assert not accepted
 
     async_to_sync(scenario)()
