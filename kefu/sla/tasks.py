@@ -10,7 +10,6 @@ from django_tasks import task
 from kefu.accounts.models import NotificationKind, User
 from kefu.accounts.roles import Role
 from kefu.accounts.services import notification_create
-from kefu.privacy import masking
 from kefu.sla.models import SlaClock
 
 _SUBJECT = {
@@ -20,14 +19,12 @@ _SUBJECT = {
 
 
 def _notify_in_app(user: User, clock: SlaClock, kind: str) -> None:
-    """The bell's notification beside the mail, in the user's language."""
+    """The bell's notification beside the mail, in the user's language; the ticket by its
+    number only (no copy of its subject outlives the ticket's anonymisation)."""
     ticket = clock.ticket
     note_kind = NotificationKind.SLA_WARNING if kind == "warned" else NotificationKind.SLA_BREACH
     with translation.override(user.language):
-        text = (
-            f"{note_kind.label} · {clock.get_metric_display()}: "
-            f"{ticket.number} {masking.text(ticket.subject)}"
-        )
+        text = f"{note_kind.label} · {clock.get_metric_display()}: {ticket.number}"
     notification_create(
         user=user,
         client_id=ticket.client_id,

@@ -11,7 +11,6 @@ from django_tasks import task
 
 from kefu.accounts.models import NotificationKind, User
 from kefu.accounts.services import notification_create
-from kefu.privacy import masking
 from kefu.tickets.models import Escalation, Ticket
 
 _SUBJECTS = {
@@ -28,7 +27,7 @@ def notify_user(user_id: int, reason: str, ticket_id: int) -> int:
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if user is None or ticket is None:
         return 0
-    notify_in_app(user=user, kind=reason, ticket=ticket)
+    _notify_in_app(user=user, kind=reason, ticket=ticket)
     if not user.email:
         return 0
     with translation.override(user.language):
@@ -44,11 +43,12 @@ def notify_user(user_id: int, reason: str, ticket_id: int) -> int:
     )
 
 
-def notify_in_app(*, user: User, kind: str, ticket: Ticket) -> None:
-    """The bell's notification about ``ticket``, in the user's language, its subject with
-    personal data masked as on the pages."""
+def _notify_in_app(*, user: User, kind: str, ticket: Ticket) -> None:
+    """The bell's notification about ``ticket``, in the user's language. It names the
+    ticket by its number only: a copy of the subject would outlive the ticket's own
+    anonymisation or deletion."""
     with translation.override(user.language):
-        text = f"{NotificationKind(kind).label}: {ticket.number} {masking.text(ticket.subject)}"
+        text = f"{NotificationKind(kind).label}: {ticket.number}"
     url = reverse("tickets:detail", args=[ticket.pk])
     notification_create(user=user, client_id=ticket.client_id, kind=kind, text=text, url=url)
 

@@ -199,3 +199,17 @@ def test_logout_closes_the_sessions_sockets(tenant_a: Tenant) -> None:
         assert not accepted
 
     async_to_sync(scenario)()
+
+
+def test_a_live_page_fetches_only_the_part_that_changed(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    http = login(tenant_a.agent)
+    url = f"/tickets/{tenant_a.ticket.pk}/"
+    messages = http.get(url, headers={"HX-Request": "true", "HX-Target": "ticket-messages"})
+    body = messages.content.decode()
+    assert (
+        "家里的空调从昨天开始不制冷了" in body and "<html" not in body and "reply-form" not in body
+    )
+    head = http.get(url, headers={"HX-Request": "true", "HX-Target": "ticket-head"}).content
+    assert 'id="ticket-status"' in head.decode() and b"<html" not in head
+    other = f"/tickets/{tenant_b.ticket.pk}/"
+    assert http.get(other, headers={"HX-Target": "ticket-messages"}).status_code == 404
