@@ -12,6 +12,7 @@ from kefu.accounts.models import TokenScope
 from kefu.accounts.services import api_token_create
 from kefu.conftest import Tenant, _user
 from kefu.core.tests import test_browser
+from kefu.tickets import services, tasks
 
 pytestmark = test_browser.pytestmark
 browser = test_browser.browser
@@ -44,8 +45,9 @@ def test_second_agent_sees_the_first_typing_and_replying(open_page: Any, tenant_
     p1.page.locator("#presence", has_text="张三").wait_for(timeout=5000)
     p2.page.locator("#presence", has_text=tenant_a.agent.username).wait_for(timeout=5000)
 
-    p1.page.fill("#reply-form textarea[name=body]", "师傅明天上午九点上门检修。")
     warning = p2.page.locator("#reply-warning")
+    assert warning.is_hidden()
+    p1.page.fill("#reply-form textarea[name=body]", "师傅明天上午九点上门检修。")
     warning.wait_for(state="visible", timeout=5000)
     assert warning.inner_text() == f"{tenant_a.agent.username} 正在回复"
 
@@ -77,4 +79,26 @@ def test_ticket_created_through_the_api_appears_in_an_open_queue(
         assert response.status == 201
     p.page.locator("#queue-results", has_text="发票抬头需要修改").wait_for(timeout=2000)
     assert _not_reloaded(p.page)
+    p.clean()
+
+
+def test_the_bell_rings_on_an_assignment(open_page: Any, tenant_a: Tenant) -> None:
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    p.page.locator("#bell[data-connected]").wait_for(state="attached")
+    assert p.page.locator("#bell-count").is_hidden()
+    services.ticket_assign(
+        ticket=tenant_a.ticket, actor=tenant_a.supervisor, assignee=tenant_a.agent
+    )
+    tasks.notify_user.call(tenant_a.agent.pk, "assigned", tenant_a.ticket.pk)
+    p.page.locator("#bell-count", has_text="1").wait_for(timeout=5000)
+    latest = p.page.locator("#bell-latest a")
+    assert tenant_a.ticket.number in latest.inner_text()
+    latest.click()
+    p.page.wait_for_url(f"**/tickets/{tenant_a.ticket.pk}/")
+    p.page.goto(p.base + "/account/notifications/")
+    assert tenant_a.ticket.number in p.page.locator("#notification-list").inner_text()
+    p.page.click("#read-all")
+    p.page.wait_for_load_state()
+    assert "未读" not in p.page.locator("#notification-list").inner_text()
     p.clean()
