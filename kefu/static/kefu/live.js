@@ -61,7 +61,7 @@
       if (e.type === "notification") {
         show(e.unread);
         var link = latest.querySelector("a");
-        link.textContent = "🔔 " + e.text;
+        link.textContent = e.text;
         link.setAttribute("href", e.url);
         latest.hidden = false;
       }
