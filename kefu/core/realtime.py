@@ -16,8 +16,9 @@ to the event loop that serves the sockets, so a server process binds that loop w
 starts (:func:`bind_loop`, from the ASGI lifespan, or the first socket): an event raised on
 any other thread of the process — a request's thread, the in-process task worker — is
 handed to that loop and the thread goes on without waiting for the send. A process without
-a server loop (``kefu worker``, a command) sends directly and waits: with channels-redis
-that reaches every server process; with the in-memory layer there is nobody to reach.
+a server loop (``kefu worker``, a command) sends on a loop of its own: with channels-redis
+that reaches every server process; with the in-memory layer there is nobody to reach, and
+nothing is sent.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ import asyncio
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -72,20 +73,34 @@ def unbind_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 def send(group: str, type_: str, data: dict[str, Any]) -> None:
     """Send one event to a group now (after a commit: see :func:`send_on_commit`). Safe to
-    call from any thread; a failure of the layer is logged, never raised into the caller,
-    whose change is already committed."""
+    call from any thread, and never waits for the layer: the send runs on the server's
+    loop, or in a process without one (``kefu worker``, a command) on a loop of its own —
+    unless the layer is in memory, which nobody outside this process can hear. A failure
+    of the layer is logged, never raised into the caller, whose change is committed."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": EVENT, "event": {"type": type_, **data}}
     loop = _loop
-    if loop is not None and loop.is_running():
-        loop.call_soon_threadsafe(_spawn, layer, group, message)
-        return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        log.exception("realtime: event for %s not sent", group)
+    if loop is None or not loop.is_running():
+        if isinstance(layer, InMemoryChannelLayer):
+            return  # no server loop: no socket in this process to hear it
+        loop = _own_loop()
+    message = {"type": EVENT, "event": {"type": type_, **data}}
+    loop.call_soon_threadsafe(_spawn, layer, group, message)
+
+
+_sender: asyncio.AbstractEventLoop | None = None
+_sender_lock = threading.Lock()
+
+
+def _own_loop() -> asyncio.AbstractEventLoop:
+    """The loop of this process's sending thread, started on first use."""
+    global _sender
+    with _sender_lock:
+        if _sender is None:
+            _sender = asyncio.new_event_loop()
+            threading.Thread(target=_sender.run_forever, name="kefu-live", daemon=True).start()
+        return _sender
 
 
 def _spawn(layer: Any, group: str, message: dict[str, Any]) -> None:

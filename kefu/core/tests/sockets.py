@@ -8,8 +8,10 @@ read, which would end a test's surrounding transaction: tests that open sockets 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import redis
 from channels.testing.websocket import WebsocketCommunicator
 
 from kefu.accounts.models import User
@@ -17,6 +19,15 @@ from kefu.asgi import websocket_application
 from kefu.conftest import login
 
 ORIGIN = b"http://127.0.0.1"
+REDIS_URL = os.environ.get("KEFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_answers() -> bool:
+    """Whether the Redis of the tests that need one (``KEFU_TEST_REDIS_URL``) is there."""
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 def session_cookie(user: User) -> bytes:

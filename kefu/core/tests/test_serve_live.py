@@ -22,19 +22,7 @@ from websockets.sync.client import connect
 from kefu.accounts.models import TokenScope
 from kefu.accounts.services import api_token_create
 from kefu.conftest import Tenant
-from kefu.core.tests.sockets import session_cookie
-
-REDIS_URL = os.environ.get("KEFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _redis_answers() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
+from kefu.core.tests.sockets import REDIS_URL, redis_answers, session_cookie
 
 pytestmark = [
     pytest.mark.skipif(
@@ -42,7 +30,7 @@ pytestmark = [
         reason="several server processes need PostgreSQL (set DATABASE_URL)",
     ),
     pytest.mark.skipif(
-        not _redis_answers(), reason=f"no Redis at {REDIS_URL} (set KEFU_TEST_REDIS_URL)"
+        not redis_answers(), reason=f"no Redis at {REDIS_URL} (set KEFU_TEST_REDIS_URL)"
     ),
     pytest.mark.django_db(transaction=True),
 ]
