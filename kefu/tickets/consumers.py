@@ -20,6 +20,7 @@ from kefu.tickets.events import customer_group, queue_group, ticket_group
 from kefu.tickets.models import Customer, Ticket
 
 TYPING_EVERY = 1.0  # seconds: a socket's typing notices are passed on at most this often
+PRESENT_EVERY = 20.0  # and its "still here" (live.js says so every 30 s)
 
 
 def _visible_ticket(user: User, ticket_id: int) -> bool:
@@ -31,8 +32,9 @@ class TicketConsumer(GroupConsumer):
 
     Presence travels through the ticket's group as ``presence`` events: ``join`` when a
     page opens (every page already there answers ``here`` to the newcomer alone),
-    ``typing`` while its user types a reply (the page sends ``{"type": "typing"}``), and
-    ``leave`` when it closes. Several pages of one user are told apart by ``page``."""
+    ``typing`` while its user types a reply (the page sends ``{"type": "typing"}``),
+    ``here`` again while it stays (``{"type": "present"}``), and ``leave`` when it closes.
+    Several pages of one user are told apart by ``page``."""
 
     def authorise(self, user: User, route: dict[str, Any]) -> list[str] | None:
         ticket_id = route["ticket_id"]
@@ -41,7 +43,7 @@ class TicketConsumer(GroupConsumer):
         self.user_id = user.pk
         self.user_name = str(user)
         self.group = ticket_group(ticket_id)
-        self.last_typing = 0.0
+        self.last_typing = self.last_present = 0.0
         return [self.group]
 
     def _presence(self, event: str) -> dict[str, Any]:
@@ -65,12 +67,16 @@ class TicketConsumer(GroupConsumer):
         await super().disconnect(code)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict) or content.get("type") != "typing":
-            return
+        kind = content.get("type") if isinstance(content, dict) else None
         now = time.monotonic()
-        if now - self.last_typing >= TYPING_EVERY:
+        if kind == "typing" and now - self.last_typing >= TYPING_EVERY:
             self.last_typing = now
             await self.channel_layer.group_send(self.group, self._presence("typing"))
+        elif kind == "present" and now - self.last_present >= PRESENT_EVERY:
+            # A page that stops saying so (its server went away without a ``leave``) drops
+            # off the others' lists.
+            self.last_present = now
+            await self.channel_layer.group_send(self.group, self._presence("here"))
 
     async def relay(self, event: dict[str, Any]) -> dict[str, Any] | None:
         if event["type"] != "presence":

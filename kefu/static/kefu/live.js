@@ -70,6 +70,7 @@
 
   function queue(el) {
     connect(el, function (e) {
+      if (e.type === "reconnected") { viewers = {}; render(); }
       if (e.type === "ticket.changed" || e.type === "reconnected") { refresh("queue-results"); }
     });
   }
@@ -84,7 +85,7 @@
     var line = document.getElementById("presence");
     var warning = document.getElementById("reply-warning");
     var reply = document.querySelector("#reply-form textarea");
-    var viewers = {};  // page -> {user, name, typingUntil}
+    var viewers = {};  // page -> {user, name, typingUntil, seen}
     var repliedBy = "";
 
     function names(filter) {
@@ -99,6 +100,10 @@
 
     function render() {
       var now = Date.now();
+      Object.keys(viewers).forEach(function (page) {
+        // A page not heard of for 75 s (it says "present" every 30 s) has gone.
+        if (now - viewers[page].seen > 75000) { delete viewers[page]; }
+      });
       var watching = names(function () { return true; });
       var typing = names(function (v) { return v.typingUntil > now; });
       line.textContent = watching.length ? watching.join("、") + " " + words.viewing : "";
@@ -115,6 +120,7 @@
         if (e.event === "leave") { delete viewers[e.page]; }
         else {
           var v = viewers[e.page] || { user: e.user, name: e.name, typingUntil: 0 };
+          v.seen = Date.now();
           if (e.event === "typing") { v.typingUntil = Date.now() + 5000; }
           viewers[e.page] = v;
         }
@@ -134,6 +140,7 @@
         refresh("ticket-messages");
         refresh("ticket-head");
       }
+      if (e.type === "reconnected") { viewers = {}; render(); }
       if (e.type === "ticket.changed" || e.type === "reconnected") {
         refresh("ticket-messages");
         refresh("ticket-head");
@@ -149,6 +156,7 @@
       });
     }
     setInterval(render, 1000);
+    setInterval(function () { send({ type: "present" }); }, 30000);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -86,6 +86,9 @@ def test_ticket_page_hears_messages_and_who_else_is_there(tenant_a: Tenant) -> N
         await theirs.send_json_to({"type": "typing"})
         typing = (await events(mine, until="presence"))[-1]
         assert (typing["event"], typing["name"]) == ("typing", "张三")
+        await theirs.send_json_to({"type": "present"})  # still here, every 30 s
+        still = (await events(mine, until="presence"))[-1]
+        assert (still["event"], still["user"]) == ("here", second.pk)
 
         message = await database_sync_to_async(services.ticket_reply)(
             ticket=tenant_a.ticket, actor=second, body="您好，师傅明天上门。"
