@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--events", type=int, default=50, help="paced events per system (50)")
     p.add_argument("--pace", type=float, default=100.0, help="ms between paced events (100)")
     p.add_argument("--burst", type=int, default=50, help="events sent back to back (50)")
+    p.add_argument(
+        "--stock-layer",
+        action="store_true",
+        help="Channels' own in-memory layer instead of kefu's (kefu/core/channel_layer.py)",
+    )
     p.add_argument("--pages-process", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.pages_process:
@@ -108,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
 def run(args: argparse.Namespace) -> None:
     import uvicorn
     from channels.layers import get_channel_layer
+    from django.conf import settings
     from django.test import Client as HttpClient
 
     from kefu.accounts.models import User
@@ -118,6 +124,8 @@ def run(args: argparse.Namespace) -> None:
     from kefu.tickets import services
     from kefu.tickets.events import queue_group
 
+    if args.stock_layer and not args.redis:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     client = client_create(code="BENCH", name="基准测试甲方")
     agent = User.objects.create(username="bench_agent", role=Role.AGENT)
     agent.clients.add(client)
@@ -233,7 +241,7 @@ def run(args: argparse.Namespace) -> None:
 
     print(
         f"\nlive events to {args.pages} queue pages on one process "
-        f"({args.db}, {'channels-redis' if args.redis else 'in-memory layer'})\n"
+        f"({args.db}, {layer.__class__.__module__}.{layer.__class__.__name__})\n"
     )
     print(f"{'':8}{'p50 ms':>9}{'p99 ms':>9}{'events/s':>10}{'deliveries/s':>14}{'lost':>6}")
     figures = {}
