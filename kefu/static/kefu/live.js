@@ -37,16 +37,21 @@
     };
   }
 
+  // Fetching a part again: the events of a moment cost one fetch, a part is fetched at most
+  // once every 1.5 s however busy its queue, and pages spread their fetches over a few
+  // hundred milliseconds, so 200 open pages do not all ask at once.
   var pending = {};
+  var lastRun = {};
   function refresh(id) {
-    // Several events within a moment cost one fetch.
     if (pending[id]) { return; }
+    var wait = Math.max(150 + Math.random() * 350, (lastRun[id] || 0) + 1500 - Date.now());
     pending[id] = setTimeout(function () {
       pending[id] = null;
+      lastRun[id] = Date.now();
       if (document.getElementById(id) && window.htmx) {
         window.htmx.ajax("GET", location.href, { target: "#" + id, swap: "innerHTML" });
       }
-    }, 150);
+    }, wait);
   }
 
   function bell(el) {
