@@ -86,6 +86,7 @@
       viewing: el.getAttribute("data-viewing"),
       typing: el.getAttribute("data-typing"),
       replied: el.getAttribute("data-replied"),
+      and: el.getAttribute("data-and"),
     };
     var line = document.getElementById("presence");
     var warning = document.getElementById("reply-warning");
@@ -111,10 +112,10 @@
       });
       var watching = names(function () { return true; });
       var typing = names(function (v) { return v.typingUntil > now; });
-      line.textContent = watching.length ? watching.join("、") + " " + words.viewing : "";
+      line.textContent = watching.length ? watching.join(words.and) + " " + words.viewing : "";
       el.hidden = watching.length === 0;
       if (!warning) { return; }
-      var text = typing.length ? typing.join("、") + " " + words.typing : "";
+      var text = typing.length ? typing.join(words.and) + " " + words.typing : "";
       if (!text && repliedBy && reply && reply.value.trim()) { text = repliedBy + " " + words.replied; }
       warning.textContent = text;
       warning.hidden = !text;
@@ -133,7 +134,7 @@
         return;
       }
       if (e.type === "ticket.message") {
-        if (e.direction === "outbound" && e.author && String(e.author) !== me) {
+        if (e.direction === "out" && e.author && String(e.author) !== me) {
           Object.keys(viewers).forEach(function (page) {
             if (String(viewers[page].user) === String(e.author)) {
               viewers[page].typingUntil = 0;

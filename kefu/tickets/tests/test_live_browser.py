@@ -51,9 +51,15 @@ def test_second_agent_sees_the_first_typing_and_replying(open_page: Any, tenant_
     warning.wait_for(state="visible", timeout=5000)
     assert warning.inner_text() == f"{tenant_a.agent.username} 正在回复"
 
+    # The second agent starts a reply of their own; the first sends theirs.
+    p2.page.fill("#reply-form textarea[name=body]", "我来跟进")
     p1.page.click("#reply-form button[type=submit]")
     p2.page.locator(".conversation", has_text="师傅明天上午九点上门检修。").wait_for(timeout=5000)
     assert _not_reloaded(p2.page)
+    # Before a second reply goes out, the second agent is told the first has replied.
+    p2.page.locator("#reply-warning", has_text="刚刚回复了").wait_for(timeout=5000)
+    assert warning.inner_text() == f"{tenant_a.agent.username} 刚刚回复了"
+    assert p2.page.locator("#reply-form textarea[name=body]").input_value() == "我来跟进"
     p1.clean()
     p2.clean()
 
