@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.db import transaction
 
 from kefu.conftest import Tenant, _user, login
 from kefu.core.realtime import CLOSE_ANONYMOUS, CLOSE_REFUSED
 from kefu.core.tests.sockets import events, open_socket, session_cookie
 from kefu.tickets import services
+from kefu.tickets.events import queue_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +46,11 @@ def test_queue_page_hears_new_and_changed_tickets_of_its_clients_only(
             "change": "status",
         }
         assert await queue.receive_nothing(timeout=0.2)
+        layer = get_channel_layer()
+        assert len(layer.groups.get(queue_group(tenant_a.client.pk), {})) == 1
         await queue.disconnect()
+        # Closing the page leaves the group: nothing is sent to it any more.
+        assert not layer.groups.get(queue_group(tenant_a.client.pk))
 
     async_to_sync(scenario)()
 
