@@ -78,6 +78,8 @@ class Command(BaseCommand):
                 # Live events are a few dozen bytes of JSON: compressing each frame costs
                 # CPU per page and saves nothing (bench/realtime.py).
                 ws_per_message_deflate=False,
+                # A page only ever sends "typing" and "present": nothing larger is accepted.
+                ws_max_size=4096,
             )
         finally:
             if task_worker is not None:
