@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 EVENT = "kefu.event"  # the layer message type every group event has (GroupConsumer.kefu_event)
 SESSION_ENDED = "session.ended"
 
-# Close codes a page's script reads: 4401 not logged in, 4404 not found or not allowed
-# (the same code for both, as pages answer 404 for both: no existence leak).
+# Close codes: 4401 not logged in (or logged out: live.js then stops reconnecting), 4404
+# not found or not allowed — one code for both, as pages answer 404 for both (no existence
+# leak). A socket refused before it is accepted reaches a browser as a failed handshake.
 CLOSE_ANONYMOUS = 4401
 CLOSE_REFUSED = 4404
 

@@ -25,8 +25,9 @@
         opened = true;
       };
       socket.onmessage = function (e) { onEvent(JSON.parse(e.data)); };
-      socket.onclose = function () {
+      socket.onclose = function (e) {
         el.removeAttribute("data-connected");
+        if (e.code === 4401) { return; }  // logged out: a reload asks for the login
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 30000);
       };
