@@ -82,8 +82,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    """The bell's page: the latest notifications, unread first marked; POST marks read (all,
-    or the one named by ``id``) and comes back here."""
+    """The bell's page (or, for HTMX, its drop-down): the latest notifications, the unread
+    marked; POST marks read (all, or the one named by ``id``) and goes on to ``next`` (the
+    notification's page) or comes back here."""
     user = _user(request)
     if request.method == "POST":
         one = request.POST.get("id", "")
@@ -92,6 +93,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
         if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             return redirect(target)
         return redirect("accounts:notifications")
+    if request.headers.get("HX-Target") == "bell-panel":  # the bell's drop-down
+        rows = selectors.notifications_for(user=user)[:10]
+        return render(request, "accounts/_bell_panel.html", {"notifications": rows})
     return render(
         request,
         "accounts/notifications.html",

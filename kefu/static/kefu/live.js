@@ -58,6 +58,19 @@
   function bell(el) {
     var count = document.getElementById("bell-count");
     var latest = document.getElementById("bell-latest");
+    var panel = document.getElementById("bell-panel");
+    // The bell opens its drop-down (the latest ten) instead of the page; a second click or
+    // a click elsewhere closes it.
+    el.addEventListener("click", function (e) {
+      if (!window.htmx) { return; }
+      e.preventDefault();
+      if (!panel.hidden) { panel.hidden = true; return; }
+      window.htmx.ajax("GET", el.getAttribute("href"), { target: "#bell-panel", swap: "innerHTML" })
+        .then(function () { panel.hidden = false; });
+    });
+    document.addEventListener("click", function (e) {
+      if (!panel.hidden && !panel.contains(e.target) && !el.contains(e.target)) { panel.hidden = true; }
+    });
     function show(n) {
       count.textContent = n > 99 ? "99+" : String(n);
       count.hidden = n === 0;
