@@ -1,5 +1,9 @@
 """The ASGI application ``kefu serve`` runs (``kefu.asgi:application``).
 
+HTTP (and the server's lifespan) go to :class:`KefuASGIHandler`, below; WebSockets go to
+Django Channels consumers (:func:`build_application`; the mechanism is
+``kefu/core/realtime.py``, the routes ``kefu/routing.py``).
+
 kefu's views, middleware and database work are synchronous. Django's stock ASGI handler
 runs such a stack at a price paid on every request: each request gets a thread of its own,
 started for it and joined after it, so its database connection is opened and closed again
@@ -38,6 +42,9 @@ from typing import Any, cast
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -45,6 +52,8 @@ from django.core.handlers.base import BaseHandler
 from django.db import connections
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.urls import set_script_prefix
+
+from kefu.core import realtime
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
 
@@ -115,8 +124,10 @@ class KefuASGIHandler(ASGIHandler):
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                realtime.bind_loop(asyncio.get_running_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                realtime.unbind_loop(asyncio.get_running_loop())
                 await asyncio.get_running_loop().run_in_executor(None, self.threads.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -183,9 +194,28 @@ async def _batches(parts: Iterator[bytes], limit: int) -> AsyncIterator[bytes]:
         yield batch
 
 
-def get_application() -> KefuASGIHandler:
+def websocket_application() -> Any:
+    """WebSockets from an allowed origin (``ALLOWED_HOSTS``: no other site's page may open
+    one with the user's cookie), with the user of the session cookie, routed to the
+    consumers of ``kefu/routing.py``."""
+    # The routes import the apps' consumers and models: only once Django is set up.
+    from kefu.routing import websocket_urlpatterns
+
+    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+
+def build_application(http: KefuASGIHandler) -> ProtocolTypeRouter:
+    """HTTP and the server's lifespan to ``http``, WebSockets to Channels."""
+    return ProtocolTypeRouter(
+        {"http": http, "lifespan": http, "websocket": websocket_application()}
+    )
+
+
+def get_application() -> ProtocolTypeRouter:
     django.setup(set_prefix=False)
-    return KefuASGIHandler(keep_idle_threads=int(os.environ.get("KEFU_WEB_THREADS", "16")))
+    return build_application(
+        KefuASGIHandler(keep_idle_threads=int(os.environ.get("KEFU_WEB_THREADS", "16")))
+    )
 
 
 application = get_application()

@@ -9,6 +9,9 @@ Environment:
 - ``ALLOWED_HOSTS``: comma separated; default ``127.0.0.1,localhost``.
 - ``KEFU_PRODUCTION``: ``1`` turns on production mode (no debug, secure cookies, real secret).
 - ``KEFU_TIME_ZONE``: default ``Asia/Shanghai``.
+- ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0``; live page events go through Redis, so
+  several server processes share them (default: in memory, one process);
+  ``KEFU_REDIS_PREFIX`` (default ``kefu``) keeps installations sharing one Redis apart.
 - ``KEFU_SESSION_HOURS``: how long a login lasts (default 8). ``KEFU_MAX_ATTACHMENT_BYTES``:
   per-file upload limit (default 20 MB). In production, behind TLS: ``KEFU_HSTS_SECONDS``,
   ``KEFU_HSTS_INCLUDE_SUBDOMAINS``, ``KEFU_HSTS_PRELOAD``, ``KEFU_SSL_REDIRECT``,
@@ -281,6 +284,24 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Where a mailbox whose SMTP server is "file" writes its mail (kefu.mail.outbound).
 KEFU_MAIL_OUTBOX = Path(os.environ.get("KEFU_MAIL_OUTBOX", VAR_DIR / "mail" / "outbox"))
+
+# Live pages (kefu/core/realtime.py): events between the server processes. One process (the
+# embedded default) keeps them in memory; with REDIS_URL every process shares them.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CHANNEL_LAYERS: dict[str, Any] = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Several kefu installations may share one Redis, each with its own prefix.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": os.environ.get("KEFU_REDIS_PREFIX", "kefu"),
+            },
+        }
+        if REDIS_URL
+        else {"BACKEND": "kefu.core.channel_layer.InMemoryChannelLayer"}
+    )
+}
 
 TASKS = {
     "default": {

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Self
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -150,3 +151,40 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", _("工单已分派给你")
+    ESCALATION_ANSWERED = "escalation_answered", _("甲方部门已答复")
+    SLA_WARNING = "sla_warning", _("时效预警")
+    SLA_BREACH = "sla_breach", _("时效超时")
+
+
+class NotificationQuerySet(ClientScopedQuerySet):
+    def narrow_for(self, user: User) -> Self:
+        """A notification is its recipient's alone, and only while they serve its client."""
+        return self.filter(user=user)
+
+
+class Notification(ClientOwned):
+    """One in-app notification (the bell in the header) about a ticket of ``client``.
+    ``text`` is written in the recipient's language when it is created; ``url`` is the
+    page it is about."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("类型"), max_length=24, choices=NotificationKind.choices)
+    text = models.CharField(_("内容"), max_length=400)
+    url = models.CharField(max_length=200)
+    created_at = models.DateTimeField(_("时间"))
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -7,10 +8,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.models import ApiToken, TokenScope, User
+from kefu.accounts.models import (
+    ApiToken,
+    Notification,
+    NotificationKind,
+    TokenScope,
+    User,
+)
+from kefu.accounts.selectors import notifications_unread_count
 from kefu.core.audit import audit_record
 from kefu.core.models import AuditAction
 from kefu.core.prepared import PreparedQuery
+from kefu.core.realtime import group_name, send_on_commit
 
 
 @transaction.atomic
@@ -94,3 +103,54 @@ def user_set_language(*, user: User, language: str) -> User:
     user.language = language
     user.save(update_fields=["language"])
     return user
+
+
+def notification_group(user_id: int) -> str:
+    """The live group of one user's notifications (the bell on every page)."""
+    return group_name("user", user_id)
+
+
+@transaction.atomic
+def notification_create(
+    *, user: User, client_id: int, kind: str, text: str, url: str
+) -> Notification | None:
+    """An in-app notification for ``user`` (the bell), pushed live to their open pages on
+    commit. ``None`` (nothing stored) for an inactive user or one who no longer serves the
+    client."""
+    if kind not in NotificationKind.values:
+        raise ValidationError({"kind": _("未知的通知类型：%(kind)s") % {"kind": kind}})
+    ids = user.visible_client_ids()
+    if not user.is_active or (ids is not None and client_id not in ids):
+        return None
+    note = Notification.objects.create(
+        user=user,
+        client_id=client_id,
+        kind=kind,
+        text=text[:400],
+        url=url[:200],
+        created_at=timezone.now(),
+    )
+    send_on_commit(
+        [notification_group(user.pk)],
+        "notification",
+        id=note.pk,
+        kind=kind,
+        text=note.text,
+        url=note.url,
+        unread=notifications_unread_count(user=user),
+    )
+    return note
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
+    """Mark the user's unread notifications read (only ``ids``, if given); returns how many.
+    The user's other pages hear the new unread count."""
+    unread = Notification.objects.visible_to(user).filter(read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    count = unread.update(read_at=timezone.now())
+    if count:
+        left = notifications_unread_count(user=user)
+        send_on_commit([notification_group(user.pk)], "notification.read", unread=left)
+    return count

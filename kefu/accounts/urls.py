@@ -7,4 +7,5 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("language/", views.set_language, name="language"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

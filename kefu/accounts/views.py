@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.accounts import services
+from kefu.accounts import selectors, services
 from kefu.accounts.models import ApiToken, TokenScope, User
 from kefu.core.params import date_in_range
 
@@ -79,3 +79,26 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The bell's page (or, for HTMX, its drop-down): the latest notifications, the unread
+    marked; POST marks read (all, or the one named by ``id``) and goes on to ``next`` (the
+    notification's page) or comes back here."""
+    user = _user(request)
+    if request.method == "POST":
+        one = request.POST.get("id", "")
+        services.notification_mark_read(user=user, ids=[int(one)] if one.isdigit() else None)
+        target = request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            return redirect(target)
+        return redirect("accounts:notifications")
+    if request.headers.get("HX-Target") == "bell-panel":  # the bell's drop-down
+        rows = selectors.notifications_for(user=user)[:10]
+        return render(request, "accounts/_bell_panel.html", {"notifications": rows})
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"notifications": selectors.notifications_for(user=user)[:100]},
+    )

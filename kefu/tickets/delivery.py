@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.sla import services as sla
-from kefu.tickets import tasks
+from kefu.tickets import events, tasks
 from kefu.tickets.channels import Accepted, DeliveryFailed, channel_adapter, transport_problem
 from kefu.tickets.models import Delivery, DeliveryStatus, Message, Ticket
 
@@ -96,6 +96,7 @@ def _accept(delivery: Delivery, accepted: Accepted, ticket: Ticket) -> None:
     delivery.attempts += 1
     if delivery.is_reply:
         sla.sla_on_reply(ticket=ticket, at=accepted.at)
+    events.ticket_changed(ticket, "delivery")
 
 
 def _record_failure(delivery: Delivery, failure: DeliveryFailed, now: datetime) -> str:
@@ -109,6 +110,7 @@ def _record_failure(delivery: Delivery, failure: DeliveryFailed, now: datetime) 
         next_attempt_at=None if final else now + backoff(attempts),
     )
     delivery.status, delivery.attempts, delivery.reason = status, attempts, failure.reason
+    events.ticket_changed(delivery.ticket, "delivery")
     return status
 
 
@@ -188,6 +190,7 @@ def delivery_retry(*, delivery: Delivery, actor: User | None) -> Delivery:
     )
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.QUEUED, 0, now
     tasks.send_delivery.enqueue(delivery.pk)
+    events.ticket_changed(delivery.ticket, "delivery")
     return delivery
 
 

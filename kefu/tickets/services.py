@@ -34,7 +34,7 @@ from kefu.privacy.fields import (
     wechat_unionid_index,
 )
 from kefu.sla import services as sla
-from kefu.tickets import promises, tasks, validation
+from kefu.tickets import events, promises, tasks, validation
 from kefu.tickets.attachments import attachments_check
 from kefu.tickets.channels import transport_problem
 from kefu.tickets.delivery import delivery_queue
@@ -465,6 +465,7 @@ def ticket_create(
                 created_at=now,
             )
         _number(ticket, client)
+        events.ticket_changed(ticket, "created")
         return ticket
 
 
@@ -547,6 +548,7 @@ def ticket_reply(
         _change_status(ticket, actor, target, now, by_reply=True)
     else:
         _touch(ticket, now)
+    events.message_added(ticket, message)
     return message
 
 
@@ -576,6 +578,7 @@ def ticket_add_note(
     _attach(message, attachments)
     _event(ticket, EventType.NOTED, actor, now, message=message.pk)
     _touch(ticket, now)
+    events.message_added(ticket, message)
     return message
 
 
@@ -608,6 +611,7 @@ def ticket_add_customer_message(
         _change_status(ticket, None, Status.OPEN, now)
     else:
         _touch(ticket, now)
+    events.message_added(ticket, message)
     return message
 
 
@@ -640,6 +644,7 @@ def ticket_set_status(
     _validate_choice(status, Status, "status")
     if status != ticket.status:
         _change_status(ticket, actor, status, at or timezone.now())
+        events.ticket_changed(ticket, "status")
     return ticket
 
 
@@ -673,7 +678,8 @@ def ticket_assign(
         new=assignee.pk if assignee else None,
         team=ticket.team_id,
     )
-    if assignee is not None and assignee != actor and assignee.email:
+    events.ticket_changed(ticket, "assigned")
+    if assignee is not None and assignee != actor:
         # The task row is written in this transaction (database task backend), so the
         # notification exists exactly when the assignment does.
         tasks.notify_user.enqueue(assignee.pk, "assigned", ticket.pk)
@@ -718,6 +724,7 @@ def ticket_update(
         _touch(ticket, now, *fields)
     if "kind" in fields or "priority" in fields:
         sla.sla_on_retarget(ticket=ticket, at=now)
+    events.ticket_changed(ticket, "updated")
     return ticket
 
 
@@ -739,6 +746,7 @@ def ticket_raise_priority(*, ticket: Ticket, reason: str, at: datetime | None = 
     ticket.priority = new
     _touch(ticket, now, "priority")
     sla.sla_on_retarget(ticket=ticket, at=now)
+    events.ticket_changed(ticket, "priority")
     return ticket
 
 
@@ -810,6 +818,7 @@ def ticket_escalate(
         expected_by=expected_by.isoformat(),
     )
     tasks.notify_department.enqueue(escalation.pk)
+    events.ticket_changed(ticket, "escalated")
     return escalation
 
 
@@ -862,4 +871,5 @@ def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str
     )
     if ticket.assignee_id is not None:
         tasks.notify_user.enqueue(ticket.assignee_id, "escalation_answered", ticket.pk)
+    events.ticket_changed(ticket, "escalation_answered")
     return escalation

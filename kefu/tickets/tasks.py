@@ -12,10 +12,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
 
-from kefu.accounts.models import User
+from kefu.accounts.models import NotificationKind, User
+from kefu.accounts.services import notification_create
 from kefu.sla.hooks import Breach
 from kefu.tickets import delivery, services
 from kefu.tickets.models import Escalation, EscalationStatus, Ticket
@@ -28,10 +30,14 @@ _SUBJECTS = {
 
 @task()
 def notify_user(user_id: int, reason: str, ticket_id: int) -> int:
-    """Email a provider user about a ticket; returns the number of mails sent."""
+    """Tell a provider user about a ticket: in the app (the bell) and by email; returns the
+    number of mails sent."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     ticket = Ticket.objects.filter(pk=ticket_id).first()
-    if user is None or ticket is None or not user.email:
+    if user is None or ticket is None:
+        return 0
+    _notify_in_app(user=user, kind=reason, ticket=ticket)
+    if not user.email:
         return 0
     with translation.override(user.language):
         body = render_to_string(
@@ -44,6 +50,16 @@ def notify_user(user_id: int, reason: str, ticket_id: int) -> int:
         settings.DEFAULT_FROM_EMAIL,
         [user.email],
     )
+
+
+def _notify_in_app(*, user: User, kind: str, ticket: Ticket) -> None:
+    """The bell's notification about ``ticket``, in the user's language. It names the
+    ticket by its number only: a copy of the subject would outlive the ticket's own
+    anonymisation or deletion."""
+    with translation.override(user.language):
+        text = f"{NotificationKind(kind).label}: {ticket.number}"
+    url = reverse("tickets:detail", args=[ticket.pk])
+    notification_create(user=user, client_id=ticket.client_id, kind=kind, text=text, url=url)
 
 
 @task()

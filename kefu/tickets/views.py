@@ -118,11 +118,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/queue.html", context)
 
 
+_TICKET_PARTS = {
+    "ticket-messages": "tickets/_messages.html",
+    "ticket-head": "tickets/_ticket_head.html",
+}
+
+
 @login_required
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     ticket = selectors.access_ticket(user, pk)
+    can = {p.name.lower(): user.has_kefu_perm(p) for p in Perm}
+    # A live page (kefu/static/kefu/live.js) fetches the part an event says has changed.
+    part = _TICKET_PARTS.get(request.headers.get("HX-Target", ""))
+    if part == "tickets/_messages.html":
+        conversation = selectors.ticket_conversation(user=user, ticket=ticket)
+        return render(request, part, {"ticket": ticket, "conversation": conversation, "can": can})
+    if part is not None:
+        return render(request, part, {"ticket": ticket, "can": can})
     context: dict[str, Any] = {
         "ticket": ticket,
         "conversation": selectors.ticket_conversation(user=user, ticket=ticket),
@@ -135,7 +149,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if ticket.customer
             else []
         ),
-        "can": {p.name.lower(): user.has_kefu_perm(p) for p in Perm},
+        "can": can,
     }
     if user.has_kefu_perm(Perm.TICKET_REPLY):
         context.update(

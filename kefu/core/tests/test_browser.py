@@ -82,16 +82,19 @@ class Page:
 @pytest.fixture
 def kefu_server() -> Iterator[str]:
     """kefu's ASGI application served by uvicorn on 127.0.0.1, as ``kefu serve`` serves it
-    (static files from WhiteNoise, requests on the handler's reused threads); the base URL."""
+    (static files from WhiteNoise, requests on the handler's reused threads, WebSockets
+    through Channels); the base URL."""
     import uvicorn
 
-    from kefu.asgi import KefuASGIHandler
+    from kefu.asgi import KefuASGIHandler, build_application
 
     app = KefuASGIHandler(keep_idle_threads=4)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        build_application(app), log_level="warning", access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

@@ -281,3 +281,57 @@ def test_admin_is_closed_to_client_users(tenant_a: Tenant) -> None:
     for role in ROLES:
         r = login(getattr(tenant_a, role)).get("/admin/tickets/ticket/")
         assert r.status_code == 302 and "/admin/login/" in r["Location"]
+
+
+def all_socket_routes() -> list[tuple[str, str]]:
+    from kefu.routing import websocket_urlpatterns
+
+    return [(str(p.pattern), p.name or str(p.pattern)) for p in websocket_urlpatterns]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+def test_other_clients_sockets_are_refused_everywhere(
+    tenant_a: Tenant, tenant_b: Tenant, role: str
+) -> None:
+    """Every WebSocket route: with client B's objects, a user of A is refused; with their
+    own, accepted; and no socket of theirs hears a change of B's."""
+    from asgiref.sync import async_to_sync
+    from channels.db import database_sync_to_async
+
+    from kefu.core.realtime import CLOSE_ANONYMOUS, CLOSE_REFUSED
+    from kefu.core.tests.sockets import open_socket, session_cookie
+    from kefu.tickets.services import ticket_set_status
+
+    theirs: dict[str, object] = {"ticket": tenant_b.ticket.pk, "customer": tenant_b.customer.pk}
+    theirs["client_code"] = tenant_b.client.code
+    mine: dict[str, object] = {"ticket": tenant_a.ticket.pk, "customer": tenant_a.customer.pk}
+    mine["client_code"] = tenant_a.client.code
+    cookie = session_cookie(getattr(tenant_a, role))
+    routes = all_socket_routes()
+
+    async def scenario() -> None:
+        refused = 0
+        listening = []
+        for route, name in routes:
+            foreign = _fill(route, name, theirs)
+            _s, accepted, code = await open_socket(foreign)
+            assert not accepted and code == CLOSE_ANONYMOUS, ("anonymous", foreign)
+            if "<" in route:
+                _s, accepted, code = await open_socket(foreign, cookie)
+                assert not accepted and code == CLOSE_REFUSED, (role, foreign)
+                refused += 1
+            socket, accepted, _code = await open_socket(_fill(route, name, mine), cookie)
+            assert accepted, (role, route)
+            listening.append(socket)
+        assert refused >= 3
+        await database_sync_to_async(ticket_set_status)(
+            ticket=tenant_b.ticket, actor=tenant_b.agent, status="pending"
+        )
+        for socket in listening:
+            while not await socket.receive_nothing(timeout=0.2):
+                event = await socket.receive_json_from()
+                assert event.get("ticket") != tenant_b.ticket.pk, (role, event)
+            await socket.disconnect()
+
+    async_to_sync(scenario)()

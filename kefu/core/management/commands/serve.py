@@ -60,6 +60,11 @@ class Command(BaseCommand):
             + (f" ({workers} server processes)" if workers > 1 else "")
             + (" (with an in-process task worker)" if run_worker else "")
         )
+        if workers > 1 and not settings.REDIS_URL:
+            self.stderr.write(
+                "注意 / note: without REDIS_URL each server process keeps its live events to "
+                "itself: a page hears only of changes made through its own process."
+            )
         try:
             # Several workers: uvicorn's supervisor in this process (which keeps the task
             # worker and the scheduler, so they run once). uvloop, which kefu pins, sets
@@ -75,6 +80,11 @@ class Command(BaseCommand):
                 log_level="info",
                 proxy_headers=bool(trusted),
                 forwarded_allow_ips=trusted,
+                # Live events are a few dozen bytes of JSON: compressing each frame costs
+                # CPU per page and saves nothing (bench/realtime.py).
+                ws_per_message_deflate=False,
+                # A page only ever sends "typing" and "present": nothing larger is accepted.
+                ws_max_size=4096,
             )
         finally:
             if task_worker is not None:
