@@ -13,8 +13,8 @@ from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import client_visible_by_code
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
-from kefu.tickets import selectors, services
-from kefu.tickets.models import Customer, Message
+from kefu.tickets import intake, selectors, services
+from kefu.tickets.models import Channel, Customer, Message
 from kefu.tickets.schemas import (
     ChannelName,
     CustomerCreate,
@@ -93,18 +93,18 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
         customer = get_visible_or_404(Customer, user, pk=payload.customer_id)
     elif payload.customer is not None:
         customer = services.CustomerData(**payload.customer.dict())
-    ticket = services.ticket_create(
+    ticket = intake.ticket_intake(
         client=client,
-        subject=payload.subject,
-        body=payload.body,
         channel=payload.channel,
+        message=intake.Incoming(text=payload.body),
+        subject=payload.subject,
         kind=payload.kind,
         priority=payload.priority,
         customer=customer,
         actor=user,
         tags=payload.tags,
         external_id=payload.external_id,
-    )
+    ).ticket
     return Status(201, ticket_data(ticket, tags=sorted(set(payload.tags))))
 
 
@@ -163,8 +163,15 @@ def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) ->
         message = services.ticket_add_note(ticket=ticket, actor=user, body=payload.body)
     else:
         # An integration relaying the customer's words (e.g. a CRM form): agents' rights.
-        services.require(user, Perm.TICKET_CREATE)
-        message = services.ticket_add_customer_message(ticket=ticket, body=payload.body)
+        taken = intake.ticket_intake(
+            client=ticket.client,
+            channel=Channel.API,
+            ticket=ticket,
+            message=intake.Incoming(text=payload.body),
+            actor=user,
+        )
+        assert taken.message is not None
+        message = taken.message
     return Status(201, message_data(message))
 
 
