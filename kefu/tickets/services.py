@@ -332,12 +332,13 @@ def _attach(message: Message, files: Sequence[File]) -> None:
 
 
 def _store(message: Message, files: Sequence[CheckedUpload]) -> None:
+    """Store checked files, each under its checked name (never a path the sender gave)."""
     for upload in files:
         Attachment.objects.create(
             client_id=message.client_id,
             ticket_id=message.ticket_id,
             message=message,
-            file=upload.file,
+            file=File(upload.file, name=upload.filename),
             filename=upload.filename,
             content_type=upload.content_type,
             size=upload.size,
