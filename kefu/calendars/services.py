@@ -136,6 +136,11 @@ def calendar_load(*, text: str) -> tuple[Calendar, bool]:
     CalendarException.objects.bulk_create(rows)
     if not created:
         _recompute_clocks([calendar.pk])
+    else:
+        # SQLite gives the ids of rolled-back rows out again: an engine cached for a
+        # calendar that was never committed must not stand for this one.
+        with _CACHE_LOCK:
+            _ENGINE_CACHE.pop(calendar.pk, None)
     return calendar, created
 
 

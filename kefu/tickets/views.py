@@ -25,7 +25,7 @@ from kefu.contracts.selectors import clients_visible_to
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
-from kefu.tickets import forms, selectors, services
+from kefu.tickets import forms, intake, selectors, services
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.models import Attachment, Channel, Kind, Message, Priority, Status
 
@@ -380,16 +380,16 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                         email=d["customer_email"],
                     ),
                 )
-            ticket = services.ticket_create(
+            ticket = intake.ticket_intake(
                 client=d["client"],
-                subject=d["subject"],
-                body=d["body"],
                 channel=d["channel"],
+                message=intake.Incoming(text=d["body"]),
+                subject=d["subject"],
                 kind=d["kind"],
                 priority=d["priority"],
                 customer=customer,
                 actor=user,
-            )
+            ).ticket
             return redirect(reverse("tickets:detail", args=[ticket.pk]))
         except ValidationError as exc:
             for text in exc.messages:
