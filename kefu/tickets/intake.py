@@ -35,7 +35,9 @@ class Incoming:
     the files the channel keeps (each checked as an upload is: one refused file refuses
     the message, so a channel leaves out what it stores only raw); ``external_id`` is the
     message's id in the channel as one string (a mail's Message-ID); ``channel_ids`` are
-    the ids that identify this one delivery (``{"message_id": "<…>"}``, ``{"msg_id": …}``);
+    the ids that identify this one delivery (``{"message_id": "<…>"}``, ``{"msg_id": …}``),
+    never the person's (an openid, a phone number: those find the customer, and anonymising
+    the customer does not look here);
     ``at`` is when it arrived (now by default)."""
 
     text: str

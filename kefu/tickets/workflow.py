@@ -5,8 +5,8 @@ recorded history (:func:`history_walk`) before anything of it is written."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from kefu.tickets.models import OPEN_STATUSES, Status
 
@@ -26,8 +26,7 @@ REOPENED = "reopened"
 ESCALATED = "escalated"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One thing that happened to a ticket, in time order. ``kind`` is ``reply`` (a public
     agent reply), ``status`` or ``reopened`` (``old`` → ``new``) or ``escalated``.
     ``implied`` marks a change nobody recorded but the ticket went through: a new ticket
@@ -48,12 +47,11 @@ class HistoryError(ValueError):
         self.field = field
 
 
-_TARGET = {
-    "open": Status.OPEN,
-    "pending": Status.PENDING,
-    "resolved": Status.RESOLVED,
-    "closed": Status.CLOSED,
-}
+# Plain strings (the enum's values): the import walks millions of histories.
+_NEW, _OPEN = str(Status.NEW.value), str(Status.OPEN.value)
+_UNRESOLVED = frozenset(str(s.value) for s in OPEN_STATUSES)
+_DONE = frozenset({str(Status.RESOLVED.value), str(Status.CLOSED.value)})
+_TARGET = {name: str(Status(name).value) for name in ("open", "pending", "resolved", "closed")}
 
 
 def history_walk(
@@ -75,44 +73,44 @@ def history_walk(
     state machine forbids (closed → pending), ``reopened`` of a ticket that is not resolved
     or closed, and ``escalated`` of a resolved or closed ticket. Customer messages and notes
     may predate the ticket (it was opened from them)."""
-    timeline: list[tuple[datetime, int, int, str]] = [
-        (at, 0, i, direction) for i, (at, direction) in enumerate(messages) if direction == "out"
-    ]
+    # (instant, 0 for a reply / 1 for an event, its index): a message sorts before an event
+    # of the same instant, events of one instant keep their order.
+    timeline = [(at, 0, i, d) for i, (at, d) in enumerate(messages) if d == "out"]
     timeline += [(at, 1, i, kind) for i, (at, kind) in enumerate(events)]
-    timeline.sort(key=lambda item: item[:3])
-    status: str = Status.NEW
+    timeline.sort()
+    status = _NEW
     steps: list[Step] = []
     for at, source, index, what in timeline:
-        where = f"{'events' if source else 'messages'}.{index}"
         if at < created_at:
             what_text = "event" if source else "reply"
-            raise HistoryError(f"{where}.at", f"{what_text} before the ticket was created")
+            raise _error(source, index, "at", f"{what_text} before the ticket was created")
         if not source:
             steps.append(Step(at, REPLY))
-            if status == Status.NEW:
-                steps.append(Step(at, STATUS, Status.NEW, Status.OPEN, implied=True))
-                status = Status.OPEN
-            continue
-        if what == ESCALATED:
-            if status not in OPEN_STATUSES:
-                raise HistoryError(f"{where}.type", f"escalated while {status}")
+            if status == _NEW:
+                steps.append(Step(at, STATUS, _NEW, _OPEN, implied=True))
+                status = _OPEN
+        elif what == ESCALATED:
+            if status not in _UNRESOLVED:
+                raise _error(source, index, "type", f"escalated while {status}")
             steps.append(Step(at, ESCALATED))
-            continue
-        if what == REOPENED:
-            if status not in (Status.RESOLVED, Status.CLOSED):
-                raise HistoryError(f"{where}.type", f"reopened while {status}")
-            steps.append(Step(at, REOPENED, status, Status.OPEN))
-            status = Status.OPEN
-            continue
-        new = _TARGET[what]
-        if new == status:
-            continue
-        if new not in STATUS_TRANSITIONS[status]:
-            raise HistoryError(f"{where}.type", f"{status} cannot become {new}")
-        reopened = status in (Status.RESOLVED, Status.CLOSED)
-        steps.append(Step(at, REOPENED if reopened else STATUS, status, new))
-        status = new
+        elif what == REOPENED:
+            if status not in _DONE:
+                raise _error(source, index, "type", f"reopened while {status}")
+            steps.append(Step(at, REOPENED, status, _OPEN))
+            status = _OPEN
+        else:
+            new = _TARGET[what]
+            if new == status:
+                continue
+            if new not in STATUS_TRANSITIONS[status]:
+                raise _error(source, index, "type", f"{status} cannot become {new}")
+            steps.append(Step(at, REOPENED if status in _DONE else STATUS, status, new))
+            status = new
     return steps
+
+
+def _error(source: int, index: int, field: str, message: str) -> HistoryError:
+    return HistoryError(f"{'events' if source else 'messages'}.{index}.{field}", message)
 
 
 def history_status(steps: Sequence[Step]) -> str:
@@ -120,4 +118,4 @@ def history_status(steps: Sequence[Step]) -> str:
     for step in reversed(steps):
         if step.new:
             return step.new
-    return Status.NEW
+    return _NEW

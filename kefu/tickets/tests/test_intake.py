@@ -46,7 +46,7 @@ def _wechat(msg_id: str, text: str = "空调漏水了", **extra: object) -> Inco
     return Incoming(
         text=text,
         author_name="王小明",
-        channel_ids={"msg_id": msg_id, "openid": "o-123"},
+        channel_ids={"msg_id": msg_id, "account": "gh_acme"},
         at=AT,
         **extra,  # type: ignore[arg-type]
     )
@@ -70,7 +70,7 @@ def test_a_message_makes_a_ticket_whole_with_its_clocks(with_policy: Tenant) -> 
     assert ticket.created_at == AT and ticket.customer is not None
     message = Message.objects.get(pk=taken.message.pk if taken.message else 0)
     assert message.body_text == "空调漏水了" and "script" not in message.body_html
-    assert message.channel_ids == {"msg_id": "m-1", "openid": "o-123", "channel": "wechat"}
+    assert message.channel_ids == {"msg_id": "m-1", "account": "gh_acme", "channel": "wechat"}
     (picture,) = Attachment.objects.filter(message=message)
     assert (picture.filename, picture.content_type) == ("漏水.png", "image/png")
     assert ".." not in picture.file.name and picture.file.read() == PNG
@@ -88,7 +88,7 @@ def test_a_retried_delivery_is_the_same_message(tenant_a: Tenant) -> None:
         client=tenant_a.client,
         channel="wechat",
         subject="漏水",
-        message=Incoming(text="空调漏水了", channel_ids={"openid": "o-123", "msg_id": "m-1"}),
+        message=Incoming(text="空调漏水了", channel_ids={"account": "gh_acme", "msg_id": "m-1"}),
     )
     assert retried.duplicate and not retried.created
     assert retried.ticket.pk == first.ticket.pk
