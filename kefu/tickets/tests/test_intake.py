@@ -4,6 +4,7 @@ makes a second message."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, connections, transaction
 
 from kefu.calendars.services import calendar_load, statutory_sync
 from kefu.conftest import Tenant
@@ -186,3 +187,52 @@ def test_a_message_for_another_clients_ticket_is_refused(
             message=_wechat("m-9"),
         )
     assert not Message.objects.filter(ticket=tenant_b.ticket, body_text="空调漏水了").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_message_at_once_make_one_ticket(tenant_a: Tenant) -> None:
+    """Both look the message up before either has committed; the database's unique key
+    lets one through, and the other gets its ticket and message back."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: two concurrent writers (CI runs it)")
+    real = intake._known
+    both_looked = threading.Barrier(2, timeout=10)
+    results: list[intake.IntakeResult] = []
+    errors: list[BaseException] = []
+
+    first_look = threading.local()
+
+    def looked_up(client: Any, ids: Any) -> Message | None:
+        found = real(client, ids)
+        if not getattr(first_look, "done", False):
+            first_look.done = True
+            both_looked.wait()
+        return found
+
+    def deliver() -> None:
+        try:
+            with transaction.atomic():
+                results.append(
+                    ticket_intake(
+                        client=tenant_a.client,
+                        channel="wechat",
+                        subject="漏水",
+                        message=_wechat("m-1"),
+                    )
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(intake, "_known", side_effect=looked_up):
+        threads = [threading.Thread(target=deliver, name=f"delivery-{i}") for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert not errors
+    assert sorted(r.duplicate for r in results) == [False, True]
+    assert len({r.ticket.pk for r in results}) == 1
+    assert Message.objects.filter(channel_ids__msg_id="m-1").count() == 1
+    assert Ticket.objects.filter(client=tenant_a.client, subject="漏水").count() == 1
