@@ -83,7 +83,7 @@ def _client_for(user: User, code: str) -> Any:
     return client
 
 
-@router.post("/tickets", response={201: TicketRead, 409: Error, **ERRORS})
+@router.post("/tickets", response={200: TicketRead, 201: TicketRead, 409: Error, **ERRORS})
 def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
     user = _user(request)
     services.require(user, Perm.TICKET_CREATE)
@@ -93,10 +93,10 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
         customer = get_visible_or_404(Customer, user, pk=payload.customer_id)
     elif payload.customer is not None:
         customer = services.CustomerData(**payload.customer.dict())
-    ticket = intake.ticket_intake(
+    taken = intake.ticket_intake(
         client=client,
         channel=payload.channel,
-        message=intake.Incoming(text=payload.body),
+        message=intake.Incoming(text=payload.body, channel_ids=payload.channel_ids),
         subject=payload.subject,
         kind=payload.kind,
         priority=payload.priority,
@@ -104,8 +104,10 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
         actor=user,
         tags=payload.tags,
         external_id=payload.external_id,
-    ).ticket
-    return Status(201, ticket_data(ticket, tags=sorted(set(payload.tags))))
+    )
+    if taken.duplicate:
+        return Status(200, ticket_data(taken.ticket))
+    return Status(201, ticket_data(taken.ticket, tags=sorted(set(payload.tags))))
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, **ERRORS})
@@ -151,7 +153,9 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketUpdate) -
     return ticket_data(selectors.access_ticket(user, ticket_id))
 
 
-@router.post("/tickets/{ticket_id}/messages", response={201: MessageRead, **ERRORS})
+@router.post(
+    "/tickets/{ticket_id}/messages", response={200: MessageRead, 201: MessageRead, **ERRORS}
+)
 def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) -> Any:
     user = _user(request)
     ticket = selectors.access_ticket(user, ticket_id)
@@ -167,10 +171,12 @@ def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) ->
             client=ticket.client,
             channel=Channel.API,
             ticket=ticket,
-            message=intake.Incoming(text=payload.body),
+            message=intake.Incoming(text=payload.body, channel_ids=payload.channel_ids),
             actor=user,
         )
         assert taken.message is not None
+        if taken.duplicate:
+            return Status(200, message_data(taken.message))
         message = taken.message
     return Status(201, message_data(message))
 

@@ -30,6 +30,19 @@ def _no_nul(value: str) -> str:
 # condition themselves.
 Text = Annotated[str, AfterValidator(_no_nul)]
 
+# The sending system's own ids of one message (e.g. {"msg_id": "…"}): a retried request with
+# the same ids gets back what the first one made (kefu.tickets.intake).
+ChannelIds = Annotated[
+    dict[
+        Annotated[Text, Field(min_length=1, max_length=64)], Annotated[Text, Field(max_length=200)]
+    ],
+    Field(max_length=8),
+]
+_CHANNEL_IDS = (
+    "the sending system's ids of this customer message (never the person's): a request "
+    "repeated with the same ids returns what the first one made, with status 200"
+)
+
 
 class ReadSchema(BaseModel):
     """A response body, validated from the plain data kefu.tickets.serialize builds: a
@@ -85,6 +98,7 @@ class TicketCreate(InputSchema):
     customer: CustomerIn | None = None
     tags: list[Text] = Field(default_factory=list, max_length=20)
     external_id: Text = Field("", max_length=100)
+    channel_ids: ChannelIds = Field(default_factory=dict, description=_CHANNEL_IDS)
 
 
 class TicketUpdate(InputSchema):
@@ -100,6 +114,9 @@ class MessageCreate(InputSchema):
     direction: Literal["in", "out", "note"] = "out"
     body: Text = Field(..., min_length=1, max_length=100_000)
     new_status: StatusName | None = None
+    channel_ids: ChannelIds = Field(
+        default_factory=dict, description=_CHANNEL_IDS + " (direction in only)"
+    )
 
 
 class AttachmentRead(ReadSchema):

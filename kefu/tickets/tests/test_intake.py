@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, connections, transaction
 
 from kefu.calendars.services import calendar_load, statutory_sync
-from kefu.conftest import Tenant
+from kefu.conftest import Tenant, api_client
 from kefu.sla.policies import sla_policy_load
 from kefu.tickets import intake, services
 from kefu.tickets.intake import Incoming, ticket_intake
@@ -236,3 +236,25 @@ def test_two_deliveries_of_one_message_at_once_make_one_ticket(tenant_a: Tenant)
     assert len({r.ticket.pk for r in results}) == 1
     assert Message.objects.filter(channel_ids__msg_id="m-1").count() == 1
     assert Ticket.objects.filter(client=tenant_a.client, subject="漏水").count() == 1
+
+
+def test_an_integration_retrying_its_request_gets_the_first_answer(tenant_a: Tenant) -> None:
+    http = api_client(tenant_a.agent)
+    body = {
+        "client": "ACME",
+        "subject": "热水器不出热水",
+        "body": "昨天开始不出热水",
+        "channel": "wechat",
+        "channel_ids": {"msg_id": "w-77"},
+    }
+    first = http.post("/api/v1/tickets", body, content_type="application/json")
+    again = http.post("/api/v1/tickets", body, content_type="application/json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    path = f"/api/v1/tickets/{first.json()['id']}/messages"
+    follow = {"direction": "in", "body": "还是不行", "channel_ids": {"msg_id": "w-78"}}
+    one = http.post(path, follow, content_type="application/json")
+    two = http.post(path, follow, content_type="application/json")
+    assert (one.status_code, two.status_code) == (201, 200)
+    assert one.json()["id"] == two.json()["id"]
+    assert Message.objects.filter(ticket_id=first.json()["id"]).count() == 2
