@@ -20,6 +20,9 @@ Rules (what a client auditing the figures needs to know):
   verdict.
 - The hooks run inside the ticket service's transaction (no savepoint of their own): a clock
   changes exactly when the ticket change that moved it commits.
+- A recorded history (the history import, the demo) is replayed through the same hooks
+  (:func:`sla_replay`); a reply in it counts as accepted at its own instant, and what breached
+  in it is recorded at the due instant without notifying anyone.
 - A breach is recorded once, at the due instant, by whichever sweeper gets there first. It
   notifies the assignee and the client's supervisors; the ticket's first breach also raises
   its priority one step (when the target says so), later breaches only notify — so two
