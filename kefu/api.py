@@ -9,7 +9,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    ValidationError,
+)
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -102,6 +108,25 @@ def on_conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(BadRequest)
+def on_bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
+    return _error(request, 400, str(exc) or "请求无效 / bad request")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    logger.warning("Request body too large: %s", request.path)
+    return _error(request, 413, "请求体过大 / request body too large")
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Too many fields or files in a form, a bad multipart boundary: the sender's fault, so
+    # a line in the log, not a server error with its stack trace.
+    logger.warning("Bad request (%s): %s", type(exc).__name__, request.path)
+    return _error(request, 400, "请求无效 / bad request")
 
 
 @api.exception_handler(Exception)

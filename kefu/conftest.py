@@ -9,6 +9,9 @@ from datetime import timedelta
 import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from kefu.accounts.models import TokenScope, User
 from kefu.accounts.roles import Role
@@ -90,6 +93,29 @@ def tenant_b(db: None) -> Tenant:
 @pytest.fixture
 def admin_user(db: None) -> User:
     return _user("boss", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def run_tasks(task_path: str = "") -> int:
+    """Run the queued tasks (those whose path ends with ``task_path``) the way ``kefu
+    worker`` does, including tasks they enqueue; returns how many ran."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+    )
+    ran = 0
+    while True:
+        queued = DBTaskResult.objects.ready().filter(task_path__endswith=task_path)
+        result = queued.order_by("enqueued_at", "id").first()
+        if result is None:
+            return ran
+        result.claim(worker.worker_id)
+        worker.run_task(result)
+        ran += 1
 
 
 def login(user: User) -> HttpClient:

@@ -12,7 +12,10 @@ Environment:
 - ``KEFU_SESSION_HOURS``: how long a login lasts (default 8). ``KEFU_MAX_ATTACHMENT_BYTES``:
   per-file upload limit (default 20 MB). In production, behind TLS: ``KEFU_HSTS_SECONDS``,
   ``KEFU_HSTS_INCLUDE_SUBDOMAINS``, ``KEFU_HSTS_PRELOAD``, ``KEFU_SSL_REDIRECT``,
-  ``KEFU_TLS_PROXY`` (trust ``X-Forwarded-Proto``).
+  ``KEFU_TLS_PROXY`` (trust ``X-Forwarded-Proto``). ``KEFU_HSTS_SECONDS`` defaults to a year
+  in production.
+- ``KEFU_TRUSTED_PROXIES``: reverse proxies whose ``X-Forwarded-For`` names the client
+  (comma-separated addresses or networks; default none, kefu/core/net.py).
 - ``KEFU_FIELD_KEYS``: field encryption keys, comma-separated ``id:base64key`` (the first
   encrypts, all decrypt; ``kefu encryption generate-key`` prints one). ``KEFU_INDEX_KEY``:
   the blind-index key (base64 of 32 bytes). Both required when ``KEFU_PRODUCTION=1``;
@@ -31,12 +34,16 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from kefu.core.net import trusted_proxies
+from kefu.core.varfiles import PRIVATE_UMASK, var_dir_make_private
 from kefu.privacy.crypto import KeyConfigError, KeyRing, generate_index_key, generate_key_line
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
 VAR_DIR = Path(os.environ.get("KEFU_VAR_DIR", PROJECT_DIR / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Whatever kefu creates is its own: 0600 files, 0700 directories (kefu/core/varfiles.py).
+os.umask(PRIVATE_UMASK)
+var_dir_make_private(VAR_DIR)
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -131,6 +138,7 @@ INSTALLED_APPS = [
     "kefu.reports",
     "kefu.privacy",
     "kefu.mail",
+    "kefu.demo",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +152,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kefu.core.middleware.ContentSecurityPolicyMiddleware",
+    "kefu.core.middleware.BadRequestMiddleware",
+    "kefu.core.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -160,6 +170,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.core.context_processors.kefu",
+                "kefu.calendars.context_processors.holiday_year",
             ],
         },
     },
@@ -226,6 +237,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "locked_out.html"
 AXES_VERBOSE = False
+# The address logins are throttled by is the one the audit log records (kefu/core/net.py):
+# the peer, or X-Forwarded-For only from KEFU_TRUSTED_PROXIES, never the header as sent.
+AXES_CLIENT_IP_CALLABLE = "kefu.core.net.client_ip"
+try:
+    KEFU_TRUSTED_PROXIES = trusted_proxies(os.environ.get("KEFU_TRUSTED_PROXIES", ""))
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"KEFU_TRUSTED_PROXIES 应为逗号分隔的地址或网段 / addresses or networks: {exc}"
+    ) from exc
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -294,13 +314,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
-    # Production runs behind TLS: cookies only over HTTPS. HSTS and the HTTP->HTTPS redirect
-    # are the operator's choice (the TLS proxy may already do them):
-    # KEFU_HSTS_SECONDS=31536000 (KEFU_HSTS_INCLUDE_SUBDOMAINS=1, KEFU_HSTS_PRELOAD=1),
-    # KEFU_SSL_REDIRECT=1; KEFU_TLS_PROXY=1 trusts the proxy's X-Forwarded-Proto header.
+    # Production runs behind TLS: cookies only over HTTPS, and browsers told to use HTTPS
+    # only for a year (KEFU_HSTS_SECONDS; 0 turns HSTS off). Subdomains and preloading only
+    # when asked (KEFU_HSTS_INCLUDE_SUBDOMAINS=1, KEFU_HSTS_PRELOAD=1): they bind hosts kefu
+    # does not serve. The HTTP->HTTPS redirect is the operator's choice (the TLS proxy may
+    # already do it): KEFU_SSL_REDIRECT=1. KEFU_TLS_PROXY=1 believes X-Forwarded-Proto from
+    # any peer; under kefu serve, KEFU_TRUSTED_PROXIES takes the scheme from the proxy alone.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", "0"))
+    SECURE_HSTS_SECONDS = int(os.environ.get("KEFU_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KEFU_HSTS_INCLUDE_SUBDOMAINS")
     SECURE_HSTS_PRELOAD = _env_bool("KEFU_HSTS_PRELOAD")
     SECURE_SSL_REDIRECT = _env_bool("KEFU_SSL_REDIRECT")
@@ -312,6 +334,8 @@ if PRODUCTION:
 # KEFU_MAX_ATTACHMENT_BYTES and its type checked from its content (kefu/tickets/uploads.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 KEFU_MAX_ATTACHMENTS = 10
 KEFU_MAX_ATTACHMENT_BYTES = int(os.environ.get("KEFU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))
@@ -321,8 +345,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"sender_mistake": {"()": "kefu.core.log.SenderMistakeFilter"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KEFU_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Bodies over the limit, too many fields or files: 400, a warning line, no trace.
+        **{
+            f"django.security.{name}": {"filters": ["sender_mistake"]}
+            for name in ("RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent")
+        },
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts import services
 from kefu.accounts.models import ApiToken, TokenScope, User
+from kefu.core.params import date_in_range
 
 
 def _user(request: HttpRequest) -> User:
@@ -52,8 +53,8 @@ def _end_of_day(text: str) -> datetime | None:
     if not text.strip():
         return None
     try:
-        day = date.fromisoformat(text.strip())
-    except ValueError as exc:
+        day = date_in_range(date.fromisoformat(text.strip()), name="expires_on")
+    except (ValueError, BadRequest) as exc:
         raise ValidationError({"expires_on": _("到期日期格式应为 YYYY-MM-DD")}) from exc
     return services.api_token_expiry(day)
 

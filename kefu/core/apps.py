@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,10 @@ class CoreConfig(AppConfig):
     name = "kefu.core"
     label = "core"
     verbose_name = "kefu core"
+
+    def ready(self) -> None:
+        from kefu.core.jobs import job_prune_results, job_register
+
+        job_register(
+            name="core.prune_job_results", every=timedelta(hours=1), func=job_prune_results
+        )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 
 from kefu.core.models import AuditEvent
+from kefu.core.net import client_ip
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -45,9 +46,7 @@ def audit_record(
     """Append one audit record. ``obj`` names the record acted on (its client is taken from
     it unless ``client_id`` is given); ``actor=None`` is kefu itself (a scheduled job).
     ``data`` must not hold raw personal data: field names, counts, masked values."""
-    ip = None
-    if request is not None:
-        ip = request.META.get("REMOTE_ADDR") or None
+    ip = client_ip(request) if request is not None else None
     return AuditEvent.objects.create(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "kefu",

@@ -5,7 +5,10 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.cache import add_never_cache_headers
+from django.utils.deprecation import MiddlewareMixin
 
 
 class ContentSecurityPolicyMiddleware:
@@ -33,4 +36,31 @@ class ContentSecurityPolicyMiddleware:
     async def _acall(self, request: HttpRequest) -> HttpResponse:
         response: HttpResponse = await self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
+
+
+class BadRequestMiddleware(MiddlewareMixin):
+    """A view's :class:`BadRequest` (an id or date out of range, ``kefu.core.params``) is
+    answered 400 with its message as plain text. Django would answer 400 too, but log the
+    sender's mistake with a stack trace; here it is the usual one-line "Bad Request"."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, BadRequest):
+            return HttpResponseBadRequest(
+                str(exception) or "Bad Request", content_type="text/plain; charset=utf-8"
+            )
+        return None
+
+
+class NoStoreMiddleware(MiddlewareMixin):
+    """``Cache-Control: no-store`` (with Django's other never-cache headers) on every API
+    answer and every page shown to a signed-in user: such pages hold tickets, customers'
+    data and, once, a new API token in clear, which no browser history, disk cache or
+    shared proxy may keep. Static files are served before this runs (WhiteNoise) and keep
+    their caching."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
         return response

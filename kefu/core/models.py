@@ -93,3 +93,36 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events are append-only")
+
+
+class JobOutcome(models.TextChoices):
+    OK = "ok", _("成功")
+    FAILED = "failed", _("失败")
+
+
+class JobRun(models.Model):
+    """Where one periodic job (:mod:`kefu.core.jobs`) stands: one row per job name.
+
+    ``claim`` is set by the scheduler that enqueued the job's task and cleared when the task
+    finishes; while it is set and ``lease_until`` has not passed, no other scheduler
+    enqueues the job. A claim is taken by one conditional UPDATE, so it works alike on
+    SQLite and PostgreSQL."""
+
+    name = models.CharField(_("任务"), max_length=100, unique=True)
+    due_at = models.DateTimeField(_("下次到期"), null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("排队时间"), null=True, blank=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=10, choices=JobOutcome.choices, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    runs = models.PositiveIntegerField(_("运行次数"), default=0)
+    failures = models.PositiveIntegerField(_("失败次数"), default=0)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name

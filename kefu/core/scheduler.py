@@ -1,7 +1,10 @@
-"""Time-driven work: SLA warnings and breaches, contract renewal reminders, and the monthly
-reports due on the 1st.
-Run by `kefu serve` on the embedded database and by `kefu scheduler` elsewhere; every step
-is safe to run in several processes at once."""
+"""Time-driven work: every job of the registry (:mod:`kefu.core.jobs`) when it is due.
+
+:func:`tick` enqueues each due job as its own task (:func:`kefu.core.tasks.job_run`); a
+task worker runs it. ``kefu serve`` on the embedded database runs the ticks and a worker in
+its own process; elsewhere ``kefu scheduler --every 30`` ticks and ``kefu worker`` runs the
+tasks. Any number of schedulers may tick at once: a job is claimed through its
+:class:`~kefu.core.models.JobRun` row before it is enqueued, so it runs once."""
 
 from __future__ import annotations
 
@@ -9,37 +12,30 @@ import logging
 import time
 from datetime import datetime
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from kefu.core import jobs
+from kefu.core.tasks import job_run
 
 logger = logging.getLogger(__name__)
 
 
-def tick(now: datetime | None = None) -> None:
-    from kefu.contracts.services import contract_remind_renewals
-    from kefu.privacy.services import retention_run_due
-    from kefu.reports.services import report_issue_due
-    from kefu.sla.services import sla_sweep
-
-    sla_sweep(now=now)
-    contract_remind_renewals(now=now)
-    mail_tick()
-    for report in report_issue_due(now=now):
-        logger.info("issued report %s %s v%s", report.client_id, report.period, report.version)
-    for run in retention_run_due(now=now):
-        logger.info("retention run %s (client %s): %s", run.pk, run.client_id, run.phase)
-
-
-def mail_tick() -> None:
-    """Poll the IMAP mailboxes and retry outbound mail that is due; a mail failure is
-    logged and never stops the rest of the tick."""
-    from kefu.mail.imap import mail_poll_all
-    from kefu.mail.outbound import outbound_retry_due
-
-    try:
-        outbound_retry_due()
-        mail_poll_all()
-    except Exception:
-        logger.exception("mail work failed")
+def tick(now: datetime | None = None) -> list[str]:
+    """Enqueue every due job that no other scheduler holds; returns their names.
+    ``now`` is passed on to the jobs (None: each job uses the time it runs at)."""
+    at = now or timezone.now()
+    enqueued = []
+    for job in jobs.jobs_registered():
+        try:
+            with transaction.atomic():
+                token = jobs.job_claim(job=job, now=at)
+                if token is not None:
+                    job_run.enqueue(job.name, token, now.isoformat() if now else None)
+                    enqueued.append(job.name)
+        except Exception:
+            logger.exception("could not enqueue job %s", job.name)
+    return enqueued
 
 
 def run_forever(every: float = 30.0) -> None:
@@ -47,7 +43,7 @@ def run_forever(every: float = 30.0) -> None:
         try:
             tick()
         except Exception:
-            logger.exception("scheduled work failed; retrying in %s s", every)
+            logger.exception("scheduling failed; retrying in %s s", every)
         finally:
             close_old_connections()
         time.sleep(every)

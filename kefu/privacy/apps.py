@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class PrivacyConfig(AppConfig):
     name = "kefu.privacy"
     label = "privacy"
     verbose_name = "个人信息保护 / privacy"
+
+    def ready(self) -> None:
+        from kefu.core.jobs import job_register
+        from kefu.privacy import jobs
+
+        job_register(name="privacy.retention", every=timedelta(seconds=30), func=jobs.retention)

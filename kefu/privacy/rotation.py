@@ -1,5 +1,6 @@
 """Key rotation for encrypted fields: which key protects how many values, re-encryption
-under the current key, and recomputing the customers' blind indexes.
+under the current key, and recomputing the blind indexes (each app registers its indexed
+models with :func:`blind_index_register`).
 
 Rotation works in batches, each in its own transaction with the rows locked, so it can run
 while kefu serves and can be interrupted: values already under the current key are not
@@ -9,8 +10,9 @@ touched again, and the next run carries on where the last one stopped.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db import models, transaction
@@ -143,37 +145,66 @@ def encryption_rotate(
     return result
 
 
-def customer_reindex(
+@dataclass(frozen=True)
+class BlindIndexed:
+    """A model with blind-index columns, registered by its app: ``compute(row)`` sets
+    ``fields`` from the row's decrypted values (it does not save)."""
+
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    compute: Callable[[Any], None]
+
+
+_indexed: dict[str, BlindIndexed] = {}
+
+
+def blind_index_register(
+    *, model: type[models.Model], fields: Sequence[str], compute: Callable[[Any], None]
+) -> None:
+    """Called by the app that owns ``model`` in its ``AppConfig.ready()``, so that
+    :func:`blind_index_rebuild` recomputes its indexes after KEFU_INDEX_KEY changed."""
+    _indexed[model._meta.label_lower] = BlindIndexed(model, tuple(fields), compute)
+
+
+def _rebuild_batch(indexed: BlindIndexed, after: object, size: int) -> tuple[list[Any], int]:
+    """Recompute one batch of rows past primary key ``after``; the rows and how many
+    changed."""
+    changed = 0
+    with transaction.atomic():
+        rows = list(
+            indexed.model._base_manager.select_for_update()
+            .filter(pk__gt=after)
+            .order_by("pk")[:size]
+        )
+        for row in rows:
+            before = [getattr(row, f) for f in indexed.fields]
+            indexed.compute(row)
+            if [getattr(row, f) for f in indexed.fields] != before:
+                row.save(update_fields=list(indexed.fields))
+                changed += 1
+    return rows, changed
+
+
+def blind_index_rebuild(
     *,
     actor: User | None = None,
     batch_size: int = 500,
     progress: Callable[[int], object] | None = None,
 ) -> int:
-    """Recompute every customer's blind indexes under the configured index key (after
-    KEFU_INDEX_KEY changed). Returns how many customers' indexes changed."""
-    from kefu.tickets.models import Customer
-    from kefu.tickets.services import customer_index
-
+    """Recompute every registered blind index (the customers' phone, email and name
+    indexes …) under the configured index key (after KEFU_INDEX_KEY changed). Returns how
+    many rows' indexes changed."""
     changed = 0
-    after = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                Customer._base_manager.select_for_update()
-                .filter(pk__gt=after)
-                .order_by("pk")[:batch_size]
-            )
-            for customer in rows:
-                before = (customer.phone_key, customer.email_key, customer.name_key)
-                customer_index(customer=customer)
-                if (customer.phone_key, customer.email_key, customer.name_key) != before:
-                    customer.save(update_fields=["phone_key", "email_key", "name_key"])
-                    changed += 1
-        if not rows:
-            break
-        after = rows[-1].pk
-        if progress is not None:
-            progress(len(rows))
+    for indexed in _indexed.values():
+        after: object = 0
+        while True:
+            rows, n = _rebuild_batch(indexed, after, batch_size)
+            changed += n
+            if not rows:
+                break
+            after = rows[-1].pk
+            if progress is not None:
+                progress(len(rows))
     with transaction.atomic():
         audit_record(
             actor=actor, action=AuditAction.KEY_ROTATE, field="blind_index", data={"rows": changed}

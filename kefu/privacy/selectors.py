@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from kefu.accounts.models import User
 from kefu.contracts.models import Client, Contract
+from kefu.core.export import csv_row
 from kefu.core.models import AuditEvent
-from kefu.phone.models import Call
+from kefu.privacy.crypto import normalise_phone
 from kefu.privacy.models import RetentionRun
-from kefu.surveys.models import Survey
-from kefu.tickets.models import Attachment, Customer, Ticket
+from kefu.privacy.parts import ANON_NAME, Export, Subject, parts
+from kefu.tickets.models import Customer, Ticket
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,19 +76,21 @@ def audit_csv_rows(qs: QuerySet[AuditEvent]) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     for e in qs.iterator(chunk_size=2000):
         yield writer.writerow(
-            [
-                timezone.localtime(e.at).isoformat(timespec="seconds"),
-                e.actor_name,
-                e.client.code if e.client else "",
-                e.get_action_display(),
-                e.object_type,
-                e.object_id,
-                e.object_repr,
-                e.field,
-                e.reason,
-                json.dumps(e.data, ensure_ascii=False) if e.data else "",
-                e.ip or "",
-            ]
+            csv_row(
+                [
+                    timezone.localtime(e.at).isoformat(timespec="seconds"),
+                    e.actor_name,
+                    e.client.code if e.client else "",
+                    e.get_action_display(),
+                    e.object_type,
+                    e.object_id,
+                    e.object_repr,
+                    e.field,
+                    e.reason,
+                    json.dumps(e.data, ensure_ascii=False) if e.data else "",
+                    e.ip or "",
+                ]
+            )
         )
 
 
@@ -95,23 +98,33 @@ def _iso(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat() if value is not None else None
 
 
-def attachment_zip_name(attachment: Attachment, ticket_number: str) -> str:
-    safe = attachment.filename.replace("/", "_").replace("\\", "_").lstrip(".") or "file"
-    return f"attachments/{ticket_number}/{attachment.pk}_{safe}"
+def customer_identifiers(customer: Customer) -> list[str]:
+    """What names the customer in free text: name, phones (as stored and normalised: digits
+    without the +86 prefix) and emails."""
+    idents = [] if customer.name == ANON_NAME else [customer.name]
+    for phone in customer.phones:
+        idents += [phone, normalise_phone(phone)]
+    idents += list(customer.emails)
+    return [i for i in idents if i]
 
 
-def customer_data(customer: Customer) -> dict[str, Any]:
-    """Everything kefu holds about one customer, unmasked (it is the customer's own data):
-    the customer, its tickets with every message (internal notes included), events and
-    escalations, the calls and surveys linked to those tickets."""
-    tickets = list(
-        Ticket.objects.filter(customer=customer)
-        .prefetch_related("messages__attachments", "events", "escalations__department", "tags")
-        .order_by("created_at", "id")
+def customer_subject(customer: Customer) -> Subject:
+    """The customer as the apps' privacy parts (:mod:`kefu.privacy.parts`) are asked
+    about them."""
+    tickets = Ticket.objects.filter(customer=customer).order_by("pk")
+    return Subject(
+        customer=customer,
+        ticket_ids=list(tickets.values_list("pk", flat=True)),
+        identifiers=customer_identifiers(customer),
     )
-    calls = Call.objects.filter(ticket__customer=customer).select_related("ticket")
-    surveys = Survey.objects.filter(ticket__customer=customer).select_related("ticket")
-    return {
+
+
+def customer_export_parts(customer: Customer, *, with_files: bool) -> Export:
+    """Everything kefu holds about one customer, unmasked (it is the customer's own data):
+    the customer and what each app's privacy part holds about them — their tickets with
+    every message (internal notes included), events and escalations, the calls and surveys
+    linked to those tickets, the mails they sent … ``data`` is ``customer.json``."""
+    data: dict[str, Any] = {
         "format": "kefu.customer-export/1",
         "exported_at": _iso(timezone.now()),
         "client": {"code": customer.client.code, "name": customer.client.name},
@@ -123,95 +136,31 @@ def customer_data(customer: Customer) -> dict[str, Any]:
             "external_ids": dict(customer.external_ids),
             "created_at": _iso(customer.created_at),
         },
-        "tickets": [_ticket_data(t) for t in tickets],
-        "calls": [
-            {
-                "id": c.pk,
-                "ticket": c.ticket.number if c.ticket else None,
-                "offered_at": _iso(c.offered_at),
-                "answered_at": _iso(c.answered_at),
-                "ended_at": _iso(c.ended_at),
-                "wait_s": c.wait_s,
-                "talk_s": c.talk_s,
-                "hold_s": c.hold_s,
-                "queue": c.queue,
-            }
-            for c in calls.order_by("offered_at", "id")
-        ],
-        "surveys": [
-            {
-                "id": s.pk,
-                "ticket": s.ticket.number if s.ticket else None,
-                "channel": s.channel,
-                "sent_at": _iso(s.sent_at),
-                "answered_at": _iso(s.answered_at),
-                "score": s.score,
-                "comment": s.comment,
-            }
-            for s in surveys.order_by("sent_at", "id")
-        ],
     }
+    files: dict[str, bytes] = {}
+    subject = customer_subject(customer)
+    for part in parts():
+        if part.export is not None:
+            share = part.export(subject, with_files)
+            data.update(share.data)
+            files.update(share.files)
+    return Export(data=data, files=files)
 
 
-def _ticket_data(t: Ticket) -> dict[str, Any]:
-    return {
-        "number": t.number,
-        "subject": t.subject,
-        "kind": t.kind,
-        "priority": t.priority,
-        "status": t.status,
-        "channel": t.channel,
-        "tags": sorted(tag.name for tag in t.tags.all()),
-        "created_at": _iso(t.created_at),
-        "updated_at": _iso(t.updated_at),
-        "first_resolved_at": _iso(t.first_resolved_at),
-        "messages": [
-            {
-                "id": m.pk,
-                "direction": m.direction,
-                "author": m.author_name,
-                "created_at": _iso(m.created_at),
-                "body_text": m.body_text,
-                "body_html": m.body_html,
-                "attachments": [
-                    {
-                        "filename": a.filename,
-                        "content_type": a.content_type,
-                        "size": a.size,
-                        "file": attachment_zip_name(a, t.number),
-                    }
-                    for a in m.attachments.all()
-                ],
-            }
-            for m in t.messages.all()
-        ],
-        "events": [
-            {"type": e.type, "description": e.describe(), "at": _iso(e.at), "data": e.data}
-            for e in t.events.all()
-        ],
-        "escalations": [
-            {
-                "department": e.department.name,
-                "reason": e.reason,
-                "status": e.status,
-                "expected_by": _iso(e.expected_by),
-                "answer": e.answer,
-                "created_at": _iso(e.created_at),
-                "answered_at": _iso(e.answered_at),
-            }
-            for e in t.escalations.all()
-        ],
-    }
+def customer_data(customer: Customer) -> dict[str, Any]:
+    """``customer.json`` of the customer's export (see :func:`customer_export_parts`)."""
+    return customer_export_parts(customer, with_files=False).data
 
 
 def customer_summary(customer: Customer) -> dict[str, int]:
-    """How much kefu holds about a customer (for the page before export or anonymising)."""
-    return {
-        "tickets": Ticket.objects.filter(customer=customer).count(),
-        "attachments": Attachment.objects.filter(ticket__customer=customer).count(),
-        "calls": Call.objects.filter(ticket__customer=customer).count(),
-        "surveys": Survey.objects.filter(ticket__customer=customer).count(),
-    }
+    """How much kefu holds about a customer, by label, for the page before an export or
+    an anonymisation."""
+    subject = customer_subject(customer)
+    summary: dict[str, int] = {}
+    for part in parts():
+        if part.count is not None:
+            summary.update(part.count(subject))
+    return summary
 
 
 @dataclass(frozen=True)

@@ -13,25 +13,24 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.roles import Perm
 from kefu.core.audit import audit_record
 from kefu.core.models import AuditAction
-from kefu.mail.models import InboundMail, OutboundMail
-from kefu.privacy import pii, selectors
-from kefu.privacy.crypto import normalise_phone
+from kefu.privacy import selectors
 from kefu.privacy.models import RetentionRecord, RetentionRun
-from kefu.surveys.models import Survey
-from kefu.tickets.models import Attachment, Customer, Direction, Escalation, Message, Ticket
+from kefu.privacy.parts import ANON_NAME, Subject, Tally, parts
+from kefu.tickets.models import Attachment, Customer, Ticket
 from kefu.tickets.services import require
 
 if TYPE_CHECKING:
@@ -39,124 +38,12 @@ if TYPE_CHECKING:
 
     from kefu.accounts.models import User
 
-ANON_NAME = "已匿名客户"
 
-# Placeholders for what kefu.privacy.pii detects in free text. Anonymising replaces the
-# whole value (pii.mask_text keeps some digits, which is fine on screen, not here).
-PLACEHOLDERS = {
-    pii.MOBILE: "[电话]",
-    pii.FIXED_LINE: "[电话]",
-    pii.ID_NUMBER: "[身份证号]",
-    pii.CARD: "[银行卡号]",
-    pii.EMAIL: "[邮箱]",
-}
-
-
-def scrub_text(text: str, identifiers: Sequence[str] = ()) -> str:
-    """``text`` with the customer's own identifiers (name, phones, emails: replaced
-    wherever they occur) and any phone number, e-mail address, ID or bank card number that
-    :func:`kefu.privacy.pii.find` detects replaced by placeholders. Pure; safe to run
-    twice."""
-    if not text:
-        return text
-    for ident in sorted({i for i in identifiers if len(i) >= 2}, key=len, reverse=True):
-        placeholder = "[邮箱]" if "@" in ident else "[电话]" if ident[-1].isdigit() else "[姓名]"
-        text = text.replace(ident, placeholder)
-    out: list[str] = []
-    pos = 0
-    for m in pii.find(text):
-        out += [text[pos : m.start], PLACEHOLDERS.get(m.kind, "[个人信息]")]
-        pos = m.end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def customer_identifiers(customer: Customer) -> list[str]:
-    """What names the customer in free text: name, phones (as stored and normalised: digits
-    without the +86 prefix) and emails."""
-    idents = [] if customer.name == ANON_NAME else [customer.name]
-    for phone in customer.phones:
-        idents += [phone, normalise_phone(phone)]
-    idents += list(customer.emails)
-    return [i for i in idents if i]
-
-
-@dataclass
-class Tally:
-    """What an anonymisation changed (or would change), by kind of record."""
-
-    ids: dict[str, set[int]] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, pk: int) -> None:
-        self.ids.setdefault(kind, set()).add(pk)
-
-    def counts(self) -> dict[str, int]:
-        return {kind: len(ids) for kind, ids in sorted(self.ids.items())}
-
-
-def _scrub_tickets(
-    ticket_ids: Sequence[int], idents: Sequence[str], tally: Tally, write: bool
-) -> None:
-    """Anonymise what the tickets hold about the customer; rows, times and scores stay."""
-    tickets = []
-    for t in Ticket.objects.filter(pk__in=ticket_ids).only("pk", "subject"):
-        subject = scrub_text(t.subject, idents)
-        if subject != t.subject:
-            t.subject = subject
-            tickets.append(t)
-            tally.add("ticket", t.pk)
-    messages = []
-    for m in Message.objects.filter(ticket_id__in=ticket_ids).only(
-        "pk", "direction", "author_name", "body_text", "body_html"
-    ):
-        before = (m.author_name, m.body_text, m.body_html)
-        m.body_text = scrub_text(m.body_text, idents)
-        m.body_html = scrub_text(m.body_html, idents)
-        if m.direction == Direction.INBOUND and m.author_name:
-            m.author_name = ANON_NAME
-        if (m.author_name, m.body_text, m.body_html) != before:
-            messages.append(m)
-            tally.add("message", m.pk)
-    escalations = []
-    for e in Escalation.objects.filter(ticket_id__in=ticket_ids).only("pk", "reason", "answer"):
-        reason, answer = scrub_text(e.reason, idents), scrub_text(e.answer, idents)
-        if (reason, answer) != (e.reason, e.answer):
-            e.reason, e.answer = reason, answer
-            escalations.append(e)
-            tally.add("escalation", e.pk)
-    surveys = list(Survey.objects.filter(ticket_id__in=ticket_ids).exclude(comment=""))
-    for s in surveys:
-        tally.add("survey", s.pk)
-    attachments = list(Attachment.objects.filter(ticket_id__in=ticket_ids).only("pk", "file"))
-    for a in attachments:
-        tally.add("attachment", a.pk)
-    mail_in = list(
-        InboundMail.objects.filter(ticket_id__in=ticket_ids)
-        .exclude(raw=b"")
-        .values_list("pk", flat=True)
-    )
-    mail_out = list(
-        OutboundMail.objects.filter(ticket_id__in=ticket_ids)
-        .exclude(to_address="")
-        .values_list("pk", flat=True)
-    )
-    for pk in mail_in:
-        tally.add("inbound_mail", pk)
-    for pk in mail_out:
-        tally.add("outbound_mail", pk)
-    if not write:
-        return
-    # The raw mail as received carries everything (addresses, names, signatures): it goes;
-    # the row stays as the record that a mail arrived and how it was handled.
-    InboundMail.objects.filter(pk__in=mail_in).update(raw=b"", from_address="", subject="")
-    OutboundMail.objects.filter(pk__in=mail_out).update(to_address="", subject="")
-    Ticket.objects.bulk_update(tickets, ["subject"], batch_size=500)
-    Message.objects.bulk_update(messages, ["author_name", "body_text", "body_html"], batch_size=500)
-    Escalation.objects.bulk_update(escalations, ["reason", "answer"], batch_size=500)
-    Survey.objects.filter(pk__in=[s.pk for s in surveys]).update(comment="")
-    tally.files += [a.file.name for a in attachments if a.file.name]
-    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+def _anonymise_subject(subject: Subject, tally: Tally, write: bool) -> None:
+    """Every app's part anonymises what it holds about the subject."""
+    for part in parts():
+        if part.anonymise is not None:
+            part.anonymise(subject, tally, write)
 
 
 def customer_is_anonymised(customer: Customer) -> bool:
@@ -173,9 +60,7 @@ def customer_is_anonymised(customer: Customer) -> bool:
 
 
 def _anonymise_customer(customer: Customer, tally: Tally, write: bool) -> None:
-    idents = customer_identifiers(customer)
-    ticket_ids = list(Ticket.objects.filter(customer=customer).values_list("pk", flat=True))
-    _scrub_tickets(ticket_ids, idents, tally, write)
+    _anonymise_subject(selectors.customer_subject(customer), tally, write)
     if customer_is_anonymised(customer):
         return
     tally.add("customer", customer.pk)
@@ -239,53 +124,29 @@ def customer_anonymise(
     return counts
 
 
-def _read_file(attachment: Attachment | None) -> bytes | None:
-    if attachment is None or not attachment.file.name:
-        return None
-    try:
-        with attachment.file.open("rb") as fh:
-            return fh.read()
-    except OSError:
-        return None
-
-
 @transaction.atomic
 def customer_export(
     *, actor: User | None, customer: Customer, request: HttpRequest | None = None
 ) -> bytes:
     """A ZIP of everything kefu holds about the customer: ``customer.json`` (unmasked: it is
-    the customer's own data), the attachment files under ``attachments/`` and the emails
-    they sent, as received, under ``mail/``. An attachment
-    whose file is gone from storage is listed with ``"missing": true``."""
+    the customer's own data) and the files each app's privacy part adds (the attachment
+    files under ``attachments/``, the emails they sent, as received, under ``mail/``). An
+    attachment whose file is gone from storage is listed with ``"missing": true``."""
     require(actor, Perm.PRIVACY_MANAGE)
-    data = selectors.customer_data(customer)
+    export = selectors.customer_export_parts(customer, with_files=True)
     buffer = io.BytesIO()
-    files = 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        attachments = Attachment.objects.filter(ticket__customer=customer).select_related("ticket")
-        by_name = {selectors.attachment_zip_name(a, a.ticket.number): a for a in attachments}
-        for ticket in data["tickets"]:
-            for message in ticket["messages"]:
-                for entry in message["attachments"]:
-                    content = _read_file(by_name.get(entry["file"]))
-                    if content is None:
-                        entry["missing"] = True
-                    else:
-                        archive.writestr(entry["file"], content)
-                        files += 1
-        mails = InboundMail.objects.filter(ticket__customer=customer).exclude(raw=b"")
-        for pk, number, raw in mails.values_list("pk", "ticket__number", "raw"):
-            archive.writestr(f"mail/{number}-{pk}.eml", bytes(raw))
-            files += 1
+        for name, content in export.files.items():
+            archive.writestr(name, content)
         archive.writestr(
-            "customer.json", json.dumps(data, ensure_ascii=False, indent=2, default=str)
+            "customer.json", json.dumps(export.data, ensure_ascii=False, indent=2, default=str)
         )
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,
         obj=customer,
         reason=_("客户本人查阅（数据导出）"),
-        data={"tickets": len(data["tickets"]), "files": files},
+        data={"tickets": len(export.data.get("tickets", [])), "files": len(export.files)},
         request=request,
     )
     return buffer.getvalue()
@@ -304,22 +165,22 @@ def _customers_step(client_id: int, ids: Sequence[int], tally: Tally, write: boo
 
 
 def _tickets_step(client_id: int, ids: Sequence[int], tally: Tally, write: bool) -> None:
-    _scrub_tickets(ids, (), tally, write)
+    """Tickets without a known customer: what they and the rows linked to them hold."""
+    _anonymise_subject(Subject(customer=None, ticket_ids=ids), tally, write)
 
 
-def _surveys_step(client_id: int, ids: Sequence[int], tally: Tally, write: bool) -> None:
-    for pk in ids:
-        tally.add("survey", pk)
-    if write:
-        Survey.objects.filter(pk__in=ids).update(comment="")
+def _customer_ids(client_id: int, after: int) -> list[int]:
+    rows = Customer.objects.filter(client_id=client_id, pk__gt=after).order_by("pk")
+    return list(rows.values_list("pk", flat=True)[:BATCH])
 
 
-def _mail_step(client_id: int, ids: Sequence[int], tally: Tally, write: bool) -> None:
-    """Mail kept without a ticket (quarantined, ignored): the raw message goes."""
-    for pk in ids:
-        tally.add("inbound_mail", pk)
-    if write:
-        InboundMail.objects.filter(pk__in=ids).update(raw=b"", from_address="", subject="")
+def _no_customer(client_id: int) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(client_id=client_id, customer__isnull=True)
+
+
+def _ticket_ids(client_id: int, after: int) -> list[int]:
+    rows = _no_customer(client_id).filter(pk__gt=after).order_by("pk")
+    return list(rows.values_list("pk", flat=True)[: BATCH * 4])
 
 
 @dataclass(frozen=True)
@@ -327,65 +188,47 @@ class _Phase:
     name: str
     ids: Callable[[int, int], list[int]]  # (client id, after id) -> next batch of ids
     step: Callable[[int, Sequence[int], Tally, bool], None]
+    count: Callable[[int], int]  # rows the phase walks for a client
 
 
-PHASES = [
-    _Phase(
-        "customers",
-        lambda client_id, after: list(
-            Customer.objects.filter(client_id=client_id, pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
+def _phases() -> list[_Phase]:
+    """The customers, the tickets without a customer, then each app's rows linked to
+    neither (its part's orphans)."""
+    phases = [
+        _Phase(
+            "customers",
+            _customer_ids,
+            _customers_step,
+            lambda client_id: Customer.objects.filter(client_id=client_id).count(),
         ),
-        _customers_step,
-    ),
-    _Phase(
-        "tickets",
-        lambda client_id, after: list(
-            Ticket.objects.filter(client_id=client_id, customer__isnull=True, pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: BATCH * 4]
-        ),
-        _tickets_step,
-    ),
-    _Phase(
-        "surveys",
-        lambda client_id, after: list(
-            Survey.objects.filter(client_id=client_id, ticket__isnull=True, pk__gt=after)
-            .exclude(comment="")
-            .order_by("pk")
-            .values_list("pk", flat=True)[: BATCH * 4]
-        ),
-        _surveys_step,
-    ),
-    _Phase(
-        "mail",
-        lambda client_id, after: list(
-            InboundMail.objects.filter(client_id=client_id, ticket__isnull=True, pk__gt=after)
-            .exclude(raw=b"")
-            .order_by("pk")
-            .values_list("pk", flat=True)[: BATCH * 4]
-        ),
-        _mail_step,
-    ),
-]
-_NEXT_PHASE = {
-    p.name: (PHASES[i + 1].name if i + 1 < len(PHASES) else "done") for i, p in enumerate(PHASES)
-}
+        _Phase("tickets", _ticket_ids, _tickets_step, lambda c: _no_customer(c).count()),
+    ]
+    for part in parts():
+        if part.orphans is not None and part.anonymise_orphans is not None:
+            phases.append(
+                _Phase(
+                    part.name,
+                    partial(_orphan_ids, part.orphans),
+                    part.anonymise_orphans,
+                    part.count_orphans or _none,
+                )
+            )
+    return phases
+
+
+def _orphan_ids(
+    orphans: Callable[[int, int, int], list[int]], client_id: int, after: int
+) -> list[int]:
+    return orphans(client_id, after, BATCH * 4)
+
+
+def _none(client_id: int) -> int:
+    return 0
 
 
 def retention_workload(client_id: int) -> int:
     """Rows the job walks for a client (for a progress bar)."""
-    return (
-        Customer.objects.filter(client_id=client_id).count()
-        + Ticket.objects.filter(client_id=client_id, customer__isnull=True).count()
-        + Survey.objects.filter(client_id=client_id, ticket__isnull=True)
-        .exclude(comment="")
-        .count()
-        + InboundMail.objects.filter(client_id=client_id, ticket__isnull=True)
-        .exclude(raw=b"")
-        .count()
-    )
+    return sum(phase.count(client_id) for phase in _phases())
 
 
 def retention_preview(
@@ -394,7 +237,7 @@ def retention_preview(
     """What the retention job would anonymise or delete for the client now; writes
     nothing."""
     tally = Tally()
-    for phase in PHASES:
+    for phase in _phases():
         after = 0
         while ids := phase.ids(client_id, after):
             phase.step(client_id, ids, tally, False)
@@ -431,10 +274,16 @@ def _retention_claim(due: selectors.RetentionDue, now: datetime) -> RetentionRun
 
 @transaction.atomic
 def _retention_step(run: RetentionRun, progress: Callable[[int], object] | None) -> None:
-    phase = next(p for p in PHASES if p.name == run.phase)
+    phases = _phases()
+    names = [p.name for p in phases]
+    if run.phase not in names:
+        # A phase of an app no longer installed: start over (each step is idempotent).
+        run.phase, run.last_id = names[0], 0
+    index = names.index(run.phase)
+    phase = phases[index]
     ids = phase.ids(run.client_id, run.last_id)
     if not ids:
-        run.phase, run.last_id = _NEXT_PHASE[phase.name], 0
+        run.phase, run.last_id = names[index + 1] if index + 1 < len(names) else "done", 0
     else:
         tally = Tally()
         phase.step(run.client_id, ids, tally, True)
@@ -463,19 +312,17 @@ def _record_list_sha256(run: RetentionRun) -> str:
     return digest.hexdigest()
 
 
-KIND_LABELS = {
-    "customer": "客户",
-    "ticket": "工单主题",
-    "message": "消息",
-    "escalation": "升级记录",
-    "survey": "回访评价",
-    "attachment": "附件（已删除）",
-}
+def _kind_labels() -> dict[str, str]:
+    labels = {"customer": "客户"}
+    for part in parts():
+        labels.update(part.kinds)
+    return labels
 
 
 def _certificate(run: RetentionRun) -> str:
     contract = run.contract
     local = timezone.localtime
+    labels = _kind_labels()
     lines = [
         "数据处理证明",
         f"甲方：{run.client.name}（{run.client.code}）",
@@ -488,7 +335,7 @@ def _certificate(run: RetentionRun) -> str:
         "进行了匿名化处理（客户身份信息清除，文本中的电话、邮箱、证件号替换为占位符，"
         "回访评价文字清除，附件删除）；工单、通话与回访的记录、时间、状态和评分保留，"
         "以使既往月份的绩效数据保持不变。",
-        "数量：" + "；".join(f"{KIND_LABELS.get(k, k)} {n} 条" for k, n in run.counts.items())
+        "数量：" + "；".join(f"{labels.get(k, k)} {n} 条" for k, n in run.counts.items())
         if run.counts
         else "数量：无需处理的记录。",
         f"记录清单 SHA-256（每行“类型:编号”，按类型与编号排序）：{run.certificate_sha256}",

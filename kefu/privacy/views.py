@@ -3,8 +3,6 @@ service or selector, render."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,6 +16,7 @@ from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import clients_visible_to
 from kefu.core.models import AuditAction
+from kefu.core.params import date_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import selectors, services
 from kefu.privacy.models import RetentionRun
@@ -35,21 +34,14 @@ def _user(request: HttpRequest, perm: Perm) -> User:
     return user
 
 
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def _filters(request: HttpRequest) -> selectors.AuditFilters:
     g = request.GET
     return selectors.AuditFilters(
         client=g.get("client", "")[:32],
         action=g.get("action", "")[:20],
         actor=g.get("actor", "").strip()[:150],
-        since=_date(g.get("since", "")[:10]),
-        until=_date(g.get("until", "")[:10]),
+        since=date_param(g.get("since", "")[:10], name="since"),
+        until=date_param(g.get("until", "")[:10], name="until"),
     )
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +16,7 @@ from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client
 from kefu.contracts.selectors import clients_visible_to
+from kefu.core.params import date_in_range
 from kefu.core.tenancy import get_visible_or_404
 from kefu.phone.models import Call
 from kefu.reports import display, services
@@ -40,11 +42,18 @@ def _client(user: User, code: str) -> Client:
     return client
 
 
-def _month(text: str, client: Client) -> str:
+def _period(client: Client, text: str) -> Period:
+    """The month ``YYYY-MM`` of a URL in the client's zone; malformed or out of range → 400."""
     try:
-        return month(text, client.time_zone).label
+        period = month(text, client.time_zone)
     except ValueError as exc:
-        raise Http404("bad month") from exc
+        raise BadRequest("月份格式应为 YYYY-MM / month: expected YYYY-MM") from exc
+    date_in_range(period.start.date(), name="month")
+    return period
+
+
+def _month(text: str, client: Client) -> str:
+    return _period(client, text).label
 
 
 def _recent_months(n: int = 3) -> list[str]:
@@ -133,20 +142,32 @@ def issued(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/report_page.html", context)
 
 
+_FILE_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @login_required
 @require_GET
-def issued_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def issued_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    """The issued report as PDF or Excel. The download's name is kefu's own (client code,
+    period, version and the format's extension), never text from the URL; another
+    extension is 404."""
+    if kind not in _FILE_TYPES:
+        raise Http404("no such format")
     user = _user(request)
     report = get_visible_or_404(ServiceReport, user, pk=pk)
-    name = f"{report.client.code}-{report.period}-v{report.version}"
     if kind == "pdf":
-        body, mime = services.render_pdf(report.data, plan=report.plan), "application/pdf"
+        body = services.render_pdf(report.data, plan=report.plan)
     else:
         body = services.render_xlsx(report.data)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(body, content_type=mime)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-    return response
+    return FileResponse(
+        io.BytesIO(body),
+        as_attachment=True,
+        filename=f"{report.client.code}-{report.period}-v{report.version}.{kind}",
+        content_type=_FILE_TYPES[kind],
+    )
 
 
 @login_required
@@ -230,13 +251,6 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _period_or_404(client: Client, label: str) -> Period:
-    try:
-        return month(label, client.time_zone)
-    except ValueError as exc:
-        raise Http404("bad month") from exc
-
-
 def _drill_down(
     request: HttpRequest,
     code: str,
@@ -251,7 +265,7 @@ def _drill_down(
     month, optionally only answered (``?answered=1``) or unanswered (``?answered=0``)."""
     user = _user(request)
     client = _client(user, code)
-    period = _period_or_404(client, label)
+    period = _period(client, label)
     rows = model.objects.visible_to(user).filter(
         client=client, **{f"{stamp}__gte": period.start, f"{stamp}__lt": period.end}
     )

@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kefu.core.export import xlsx_append
 from kefu.reports import display
 
 _PERCENT = "0.0%"
@@ -22,7 +23,7 @@ _COUNT = "0"
 
 
 def _header(sheet: Worksheet, titles: list[str], widths: list[int]) -> None:
-    sheet.append(titles)
+    xlsx_append(sheet, titles)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, width in enumerate(widths, start=1):
@@ -33,7 +34,8 @@ def _header(sheet: Worksheet, titles: list[str], widths: list[int]) -> None:
 def _figure_row(sheet: Worksheet, key: str, figure: Mapping[str, Any]) -> None:
     """Name, key, value (a percentage or seconds), unit, how it reads, numerator, denominator."""
     seconds = display.is_duration(key)
-    sheet.append(
+    xlsx_append(
+        sheet,
         [
             str(display.kpi_name(key)),
             key,
@@ -42,7 +44,7 @@ def _figure_row(sheet: Worksheet, key: str, figure: Mapping[str, Any]) -> None:
             display.value_text(key, figure["value"]),
             figure["numerator"],
             figure["denominator"],
-        ]
+        ],
     )
     row = sheet.max_row
     sheet.cell(row, 3).number_format = _SECONDS if seconds else _PERCENT
@@ -69,14 +71,15 @@ def _kpi_sheet(sheet: Worksheet, kpis: Mapping[str, Any]) -> None:
 
 def _first_response_rows(sheet: Worksheet, figure: Mapping[str, Any]) -> None:
     """The median and the share within target, which the JSON nests in ``first_response``."""
-    sheet.append(
+    xlsx_append(
+        sheet,
         [
             str(display.kpi_name("first_response.median")),
             "first_response.median",
             figure["median"],
             "秒",
             display.duration(figure["median"]),
-        ]
+        ],
     )
     sheet.cell(sheet.max_row, 3).number_format = _SECONDS
     _figure_row(sheet, "first_response.within_target", figure["within_target"])
@@ -100,9 +103,9 @@ def _volume_sheet(sheet: Worksheet, volume: Mapping[str, Any]) -> None:
         title = str(display.VOLUME_NAMES.get(key, key))
         if isinstance(value, dict):
             for sub, n in sorted(value.items()):
-                sheet.append([f"{title}：{names[key](sub)}", f"{key}.{sub}", n])
+                xlsx_append(sheet, [f"{title}：{names[key](sub)}", f"{key}.{sub}", n])
         else:
-            sheet.append([title, key, value])
+            xlsx_append(sheet, [title, key, value])
 
 
 def _contract_sheet(sheet: Worksheet, contract: Mapping[str, Any]) -> None:
@@ -120,7 +123,8 @@ def _contract_sheet(sheet: Worksheet, contract: Mapping[str, Any]) -> None:
         [26, 30, 12, 16, 22, 10, 18],
     )
     for row in display.contract_rows(dict(contract)):
-        sheet.append(
+        xlsx_append(
+            sheet,
             [
                 row["label"],
                 row["kpi"],
@@ -129,7 +133,7 @@ def _contract_sheet(sheet: Worksheet, contract: Mapping[str, Any]) -> None:
                 row["target_text"],
                 row["verdict"],
                 row["credit"],
-            ]
+            ],
         )
         last = sheet.max_row
         seconds = display.is_duration(row["kpi"])
@@ -140,7 +144,7 @@ def _contract_sheet(sheet: Worksheet, contract: Mapping[str, Any]) -> None:
         ("封顶前", "credit_before_cap"),
         ("抵扣上限", "credit_cap"),
     ):
-        sheet.append([label, None, None, None, None, None, contract[key]])
+        xlsx_append(sheet, [label, None, None, None, None, None, contract[key]])
         sheet.cell(sheet.max_row, 7).number_format = "#,##0.00"
 
 
@@ -160,14 +164,15 @@ def _goals_sheet(sheet: Worksheet, goals: list[dict[str, Any]]) -> None:
         ]
         actions = goal["actions"] or [{}]
         for action in actions:
-            sheet.append(
+            xlsx_append(
+                sheet,
                 [
                     *head,
                     action.get("description", ""),
                     action.get("owner", ""),
                     action.get("due") or "",
                     action.get("status_text", ""),
-                ]
+                ],
             )
 
 

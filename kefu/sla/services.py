@@ -26,7 +26,9 @@ Rules (what a client auditing the figures needs to know):
 - A breach is recorded once, at the due instant, by whichever sweeper gets there first. It
   notifies the assignee and the client's supervisors; the ticket's first breach also raises
   its priority one step (when the target says so), later breaches only notify — so two
-  clocks breaching together do not jump a ticket from normal to urgent.
+  clocks breaching together do not jump a ticket from normal to urgent. The raise is the
+  tickets app's task (registered in :mod:`kefu.sla.hooks`), committed with the breach and
+  run by the task worker a moment later.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from django.utils import timezone
 from kefu.calendars.services import calendar_engine
 from kefu.core.prepared import PreparedInsert, PreparedQuery
 from kefu.sla import tasks
+from kefu.sla.hooks import Breach, breach_actions
 from kefu.sla.models import (
     ClockStatus,
     Metric,
@@ -431,17 +434,16 @@ def _breach(clock: SlaClock, now: datetime, act: bool = True) -> bool:
         .exclude(pk=clock.pk)
         .exists()
     )
-    if act and first_on_ticket and clock.target.breach_raise_priority:
-        _raise_priority(clock, now)
-    return True
-
-
-def _raise_priority(clock: SlaClock, now: datetime) -> None:
-    from kefu.tickets.services import ticket_raise_priority
-
-    ticket_raise_priority(
-        ticket=Ticket.objects.get(pk=clock.ticket_id), reason=f"SLA {clock.metric} breached", at=now
+    breach = Breach(
+        ticket_id=clock.ticket_id,
+        clock_id=clock.pk,
+        metric=clock.metric,
+        at=now,
+        raise_priority=act and first_on_ticket and clock.target.breach_raise_priority,
     )
+    for action in breach_actions():
+        action(breach)
+    return True
 
 
 def _warn(clock: SlaClock, now: datetime) -> bool:

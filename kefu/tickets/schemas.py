@@ -9,6 +9,8 @@ from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from kefu.tickets.validation import MAX_BODY, MAX_TAGS
+
 ChannelName = Literal["email", "chat", "phone", "wechat", "portal", "api"]
 KindName = Literal["inquiry", "request", "fault", "complaint", "suggestion"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -90,13 +92,13 @@ class CustomerRead(ReadSchema):
 class TicketCreate(InputSchema):
     client: Text = Field(..., description="client code 甲方代码", max_length=32)
     subject: Text = Field(..., min_length=1, max_length=300)
-    body: Text = Field("", max_length=100_000, description="the customer's words")
+    body: Text = Field("", max_length=MAX_BODY, description="the customer's words")
     channel: ChannelName = "api"
     kind: KindName = "inquiry"
     priority: PriorityName = "normal"
     customer_id: int | None = None
     customer: CustomerIn | None = None
-    tags: list[Text] = Field(default_factory=list, max_length=20)
+    tags: list[Text] = Field(default_factory=list, max_length=MAX_TAGS)
     external_id: Text = Field("", max_length=100)
     channel_ids: ChannelIds = Field(default_factory=dict, description=_CHANNEL_IDS)
 
@@ -107,12 +109,12 @@ class TicketUpdate(InputSchema):
     priority: PriorityName | None = None
     status: StatusName | None = None
     assignee: Text | None = Field(None, description="username; empty string unassigns")
-    tags: list[Text] | None = Field(None, max_length=20)
+    tags: list[Text] | None = Field(None, max_length=MAX_TAGS)
 
 
 class MessageCreate(InputSchema):
     direction: Literal["in", "out", "note"] = "out"
-    body: Text = Field(..., min_length=1, max_length=100_000)
+    body: Text = Field(..., min_length=1, max_length=MAX_BODY)
     new_status: StatusName | None = None
     channel_ids: ChannelIds = Field(
         default_factory=dict, description=_CHANNEL_IDS + " (direction in only)"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.models import Client
+from kefu.core.params import date_param, int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.tickets.models import (
@@ -113,7 +114,7 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     elif filters.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
     elif filters.assignee.isdigit():
-        qs = qs.filter(assignee_id=int(filters.assignee))
+        qs = qs.filter(assignee_id=int_param(filters.assignee, name="assignee"))
     if filters.escalated:
         qs = qs.filter(escalated=True)
     if filters.period and (span := _span(filters.period)):
@@ -132,16 +133,17 @@ R = TypeVar("R", bound=Model)
 
 
 def _span(text: str) -> tuple[datetime, datetime] | None:
-    """``YYYY-MM`` or ``YYYY-MM-DD`` in the default zone → ``[start, end)``; None if bad."""
-    try:
-        if len(text) == 7:
-            first = date.fromisoformat(text + "-01")
-            nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        else:
-            first = date.fromisoformat(text)
-            nxt = first + timedelta(days=1)
-    except ValueError:
-        return None
+    """``YYYY-MM`` or ``YYYY-MM-DD`` in the default zone → ``[start, end)``; a malformed or
+    out-of-range value is :class:`BadRequest`."""
+    if len(text) == 7:
+        first = date_param(text + "-01", name="period")
+        assert first is not None
+        nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    else:
+        first = date_param(text, name="period")
+        if first is None:
+            return None
+        nxt = first + timedelta(days=1)
     zone = timezone.get_default_timezone()
     return (
         datetime.combine(first, time(), tzinfo=zone),
@@ -168,8 +170,8 @@ def due_page(qs: QuerySet[Ticket], *, after: str, size: int) -> tuple[list[Ticke
         due_text, _sep, id_text = after.rpartition("|")
         try:
             due = datetime.fromisoformat(due_text)
-            last_id = int(id_text)
-        except ValueError:
+            last_id = int_param(id_text, name="after") or 0
+        except (ValueError, BadRequest):
             due, last_id = None, 0
         if due is not None:
             qs = qs.filter(Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__gt=last_id))

@@ -27,7 +27,7 @@ from kefu.core.prepared import PreparedInsert, PreparedQuery
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.sla import services as sla
 from kefu.sla.models import SlaClock
-from kefu.tickets import tasks
+from kefu.tickets import tasks, validation
 from kefu.tickets.attachments import CheckedUpload, attachments_check
 from kefu.tickets.models import (
     OPEN_STATUSES,
@@ -152,6 +152,7 @@ def customer_create(*, client: Client, data: CustomerData) -> Customer:
     """A new customer; a duplicate external id raises IntegrityError with the caller's
     transaction still usable (the insert is a savepoint when nested). Without an external
     id nothing can collide, and the insert needs no savepoint (two statements fewer)."""
+    validation.contact_check(data)
     customer = customer_build(client=client, data=data)
     with transaction.atomic() if customer.external_key else nullcontext():
         customer.save(force_insert=True)
@@ -248,6 +249,7 @@ def ticket_open(
     new customer make one customer.
     """
     require(actor, Perm.TICKET_CREATE)
+    validation.ticket_check(body, tags, customer if isinstance(customer, CustomerData) else None)
     _validate_choice(channel, Channel, "channel")
     _validate_choice(kind, Kind, "kind")
     _validate_choice(priority, Priority, "priority")
@@ -368,6 +370,7 @@ def ticket_reply(
     """A public reply to the customer. A new ticket becomes open unless ``new_status``
     says otherwise (e.g. pending: waiting on the customer)."""
     require(actor, Perm.TICKET_REPLY)
+    validation.text_check(body)
     if not body.strip():
         raise ValidationError({"body": _("回复内容不能为空")})
     now = at or timezone.now()
@@ -403,6 +406,7 @@ def ticket_add_note(
     at: datetime | None = None,
 ) -> Message:
     require(actor, Perm.TICKET_NOTE)
+    validation.text_check(body)
     if not body.strip():
         raise ValidationError({"body": _("备注内容不能为空")})
     now = at or timezone.now()
@@ -436,6 +440,7 @@ def ticket_add_customer_message(
     """The customer wrote again. Pending resumes to open; a resolved or closed ticket is
     reopened (the customer's matter is not settled). ``attachments`` and ``channel_ids`` as
     for :func:`ticket_open`."""
+    validation.text_check(body)
     files = attachments_check(attachments) if attachments else []
     now = at or timezone.now()
     message = _NEW_MESSAGE.create(
@@ -553,6 +558,7 @@ def ticket_update(
         ticket.priority = priority
         fields.append("priority")
     if tags is not None:
+        validation.tags_check(tags)
         new_tags = _tags(ticket.client, tags)
         old_names = sorted(ticket.tags.values_list("name", flat=True))
         new_names = sorted(t.name for t in new_tags)
@@ -602,6 +608,7 @@ def ticket_escalate(
     require(actor, Perm.TICKET_ESCALATE)
     if department.client_id != ticket.client_id:
         raise ValidationError({"department": _("部门不属于该甲方")})
+    validation.text_check(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": _("请填写升级原因")})
     now = timezone.now()
@@ -662,6 +669,7 @@ def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str
         raise PermissionDenied(_("这不是你部门的升级事项。"))
     if escalation.status != EscalationStatus.OPEN:
         raise ValidationError({"answer": _("该升级事项已经答复过了")})
+    validation.text_check(answer, field="answer")
     if not answer.strip():
         raise ValidationError({"answer": _("答复内容不能为空")})
     now = timezone.now()

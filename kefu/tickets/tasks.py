@@ -1,14 +1,22 @@
-"""Background work for tickets. Thin: load by id, render, send."""
+"""Background work for tickets. Thin: load by id, render and send, or call a service.
+
+tickets.services enqueues this module's tasks and the tasks call it back, so each imports
+the other as a module (``from kefu.tickets import services``), never a name from it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
 
 from kefu.accounts.models import User
+from kefu.sla.hooks import Breach
+from kefu.tickets import services
 from kefu.tickets.models import Escalation, Ticket
 
 _SUBJECTS = {
@@ -59,3 +67,26 @@ def notify_department(escalation_id: int) -> int:
         settings.DEFAULT_FROM_EMAIL,
         recipients,
     )
+
+
+def on_sla_breach(breach: Breach) -> None:
+    """Registered with :mod:`kefu.sla.hooks`: a breach that raises the priority enqueues
+    :func:`raise_priority_on_breach` (committed with the breach)."""
+    if breach.raise_priority:
+        raise_priority_on_breach.enqueue(
+            breach.ticket_id, f"SLA {breach.metric} breached", breach.at.isoformat()
+        )
+
+
+@task()
+def raise_priority_on_breach(ticket_id: int, reason: str, at: str) -> str:
+    """Raise a breached ticket's priority one step; returns the priority it now has."""
+    with transaction.atomic():
+        # Locked: an agent changing the priority meanwhile is not overwritten.
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if ticket is None:
+            return ""
+        raised = services.ticket_raise_priority(
+            ticket=ticket, reason=reason, at=datetime.fromisoformat(at)
+        )
+    return str(raised.priority)

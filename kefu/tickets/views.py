@@ -22,12 +22,14 @@ from django.views.decorators.http import require_GET, require_POST
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import clients_visible_to
+from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
 from kefu.tickets import forms, intake, selectors, services
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.models import Attachment, Channel, Kind, Message, Priority, Status
+from kefu.tickets.validation import MAX_BODY
 
 
 def _user(request: HttpRequest) -> User:
@@ -173,7 +175,7 @@ def _keep_draft(request: HttpRequest, pk: int, form: Any) -> None:
     """A refused reply or note (a refused attachment, say) keeps the text the user typed:
     the page shows it again in the form, once."""
     body = request.POST.get("body", "")
-    if body.strip() and "body" in form.fields:
+    if body.strip() and len(body) <= MAX_BODY and "body" in form.fields:
         request.session[_draft_key(pk, type(form))] = body
 
 
@@ -295,7 +297,10 @@ def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if field == "message":
             message = get_visible_or_404(
-                Message, user, pk=request.POST.get("message", ""), ticket=ticket
+                Message,
+                user,
+                pk=int_param(request.POST.get("message", ""), name="message"),
+                ticket=ticket,
             )
             context["message"] = message
             context["values"] = [

@@ -20,7 +20,8 @@ from kefu.accounts.models import User
 from kefu.conftest import Tenant, login
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.phone.models import Call
-from kefu.privacy.services import ANON_NAME, customer_anonymise, customer_export, scrub_text
+from kefu.privacy.parts import ANON_NAME, scrub_text
+from kefu.privacy.services import customer_anonymise, customer_export
 from kefu.reports.periods import month
 from kefu.reports.selectors import client_kpis
 from kefu.surveys.models import Survey

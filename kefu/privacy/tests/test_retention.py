@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from kefu.conftest import Tenant, login
+from kefu.conftest import Tenant, login, run_tasks
 from kefu.contracts.models import Contract
 from kefu.core import scheduler
 from kefu.core.models import AuditAction, AuditEvent
@@ -101,7 +101,8 @@ def test_contract_past_retention_is_anonymised_the_other_kept(
     a, b = ended
     before_a, before_b = kpis(a), kpis(b)
     with django_capture_on_commit_callbacks(execute=True):
-        scheduler.tick()
+        assert "privacy.retention" in scheduler.tick()
+        run_tasks("job_run")
 
     assert _personal_data(a) == []
     assert Customer.objects.get(pk=a.customer.pk).name == ANON_NAME

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django_tasks_db.models import DBTaskResult
 
-from kefu.conftest import Tenant
+from kefu.conftest import Tenant, run_tasks
 from kefu.sla.models import ClockStatus, SlaClock, SlaEvent
 from kefu.sla.services import sla_sweep
 from kefu.sla.tests.conftest import frozen, sh
@@ -130,8 +130,27 @@ def test_breach_is_recorded_once_and_acted_on(sla_tenant: Tenant) -> None:
     assert clock.breached_at == sh(2026, 11, 23, 9, 1)
     assert SlaEvent.objects.filter(clock=clock, type="breached").count() == 1
     assert SlaEvent.objects.filter(clock=clock, type="warned").count() == 1
-    assert Ticket.objects.get(pk=ticket.pk).priority == "high"
     assert DBTaskResult.objects.filter(task_path__endswith="sla_notify").count() == 2
+    # The tickets app raises the priority in its own task, a moment later.
+    assert run_tasks("raise_priority_on_breach") == 1
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert ticket.priority == "high"
+    assert ticket.events.filter(type="priority").get().data["reason"] == (
+        "SLA first_response breached"
+    )
+
+
+def test_only_the_tickets_first_breach_raises_its_priority(sla_tenant: Tenant) -> None:
+    ticket = _new(sla_tenant, sh(2026, 11, 23, 9, 0), channel="chat")
+    # First response (1 min) and acknowledgement (2 h) both found breached by one sweep.
+    assert sla_sweep(now=sh(2026, 11, 23, 11, 5)).breached == 2
+    assert run_tasks("raise_priority_on_breach") == 1
+    assert Ticket.objects.get(pk=ticket.pk).priority == "high"
+    # A later breach only notifies.
+    assert sla_sweep(now=sh(2026, 12, 2, 9, 0)).breached == 1  # resolution
+    assert run_tasks("raise_priority_on_breach") == 0
+    assert Ticket.objects.get(pk=ticket.pk).priority == "high"
+    assert SlaClock.objects.filter(ticket=ticket, status="breached").count() == 3
 
 
 def test_warning_fires_at_the_configured_share(sla_tenant: Tenant) -> None:

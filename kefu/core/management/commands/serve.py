@@ -64,8 +64,17 @@ class Command(BaseCommand):
             # Several workers: uvicorn's supervisor in this process (which keeps the task
             # worker and the scheduler, so they run once). uvloop, which kefu pins, sets
             # TCP_NODELAY on every connection (bench/README.md on the delayed-ACK stall).
+            # X-Forwarded-For (the client's address) and X-Forwarded-Proto are read only on
+            # connections from KEFU_TRUSTED_PROXIES; with none, never (kefu/core/net.py).
+            trusted = settings.KEFU_TRUSTED_PROXIES
             uvicorn.run(
-                "kefu.asgi:application", host=host, port=port, workers=workers, log_level="info"
+                "kefu.asgi:application",
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted,
             )
         finally:
             if task_worker is not None:

@@ -14,7 +14,7 @@ from kefu.privacy.crypto import (
 from kefu.privacy.fields import key_ring
 from kefu.privacy.rotation import (
     EMPTY,
-    customer_reindex,
+    blind_index_rebuild,
     encryption_pending,
     encryption_rotate,
     encryption_status,
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             self._rotate(opts["batch_size"])
         else:
             with tqdm(desc="重建索引 / reindexing", unit=" rows", disable=None) as bar:
-                changed = customer_reindex(batch_size=opts["batch_size"], progress=bar.update)
+                changed = blind_index_rebuild(batch_size=opts["batch_size"], progress=bar.update)
             self.stdout.write(f"blind indexes recomputed: {changed} customers changed")
 
     def _status(self) -> None:
