@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CalendarsConfig(AppConfig):
     name = "kefu.calendars"
     label = "calendars"
     verbose_name = "服务时间 / business calendars"
+
+    def ready(self) -> None:
+        from kefu.calendars.install import statutory_days_after_migrate
+
+        post_migrate.connect(
+            statutory_days_after_migrate, sender=self, dispatch_uid="calendars.statutory_days"
+        )

@@ -41,6 +41,11 @@ def _name(value: object) -> str:
     return NAMES_ZH.get(text, text)
 
 
+def published_years() -> list[int]:
+    """The years whose arrangement the installed chinesecalendar holds, in order."""
+    return sorted({d.year for d in chinese_calendar.holidays})
+
+
 def statutory_days(year: int) -> tuple[dict[date, str], dict[date, str]]:
     """``(holidays, make-up working days)`` of ``year``, each mapping date → Chinese name
     (春节, 国庆节, …). Holidays include the weekend days inside a holiday stretch.

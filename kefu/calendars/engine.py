@@ -467,14 +467,19 @@ class BusinessCalendar:
     def is_provisional(self, start: datetime, end: datetime | None = None) -> bool:
         """Whether ``start`` (or the span to ``end``) touches a local year outside
         ``known_years``."""
+        return bool(self.unknown_years(start, end))
+
+    def unknown_years(self, start: datetime, end: datetime | None = None) -> tuple[int, ...]:
+        """The local years of ``start`` (or of the span to ``end``) outside ``known_years``,
+        in order; empty when ``known_years`` is ``None``."""
         _epoch(start)
         if end is not None:
             _epoch(end)
         if self.known_years is None:
-            return False
+            return ()
         first = start.astimezone(self._zone).year
         last = first if end is None else end.astimezone(self._zone).year
-        return any(y not in self.known_years for y in range(first, last + 1))
+        return tuple(y for y in range(first, last + 1) if y not in self.known_years)
 
     def add_many(
         self, starts: npt.ArrayLike, seconds: npt.ArrayLike
@@ -486,29 +491,30 @@ class BusinessCalendar:
         t, s = self._batch_inputs(starts, seconds)
         if s.size and (s.min() < 0 or s.max() >= _MAX_SECONDS):
             raise ValueError("business time to add must be >= 0 and finite")
-        if t.size == 0:
+        # Zero business time is the start itself, wherever it lies (as in add_seconds): only
+        # the moving elements need the table to reach them.
+        moving = s > 0
+        if not moving.any():
             return t.copy()
+        # A view when every element moves (the usual case), else a mask.
+        sel: slice | npt.NDArray[np.bool_] = slice(None) if moving.all() else moving
         kind = t.dtype.name
         table = self._table_for(float(t.min()), float(t.max()))
         while True:
             st, en, cum, cum_end = table.arrays[kind]
             n = st.size
             i = np.searchsorted(en, t, side="right")
-            if n == 0 or int(i.max()) >= n:
-                # Past the last opening of the table: only a problem for a non-zero budget.
-                moving = s > 0
-                if not moving.any():
-                    return t.copy()
-                if n == 0 or bool((i[moving] >= n).any()):
-                    table = self._grow(table)
-                    continue
-                i = np.minimum(i, n - 1)
+            if n == 0 or int(i[sel].max()) >= n:
+                table = self._grow(table)
+                continue
+            i = np.minimum(i, n - 1)
             target = cum[i] + np.maximum(t - st[i], 0) + s
             j = np.searchsorted(cum_end, target, side="left")
-            if int(j.max()) < n:
+            if int(j[sel].max()) < n:
+                j = np.minimum(j, n - 1)  # a still element may point past the end
                 due = st[j] + (target - cum[j])
-                if float(due.max()) < table.safe_hi:
-                    result: npt.NDArray[Any] = np.where(s == 0, t, np.maximum(due, t))
+                if float(due[sel].max()) < table.safe_hi:
+                    result: npt.NDArray[Any] = np.where(moving, np.maximum(due, t), t)
                     return result
             table = self._grow(table)
 

@@ -3,13 +3,11 @@ the rows (cached per process until a row changes)."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -25,41 +23,15 @@ from kefu.calendars.models import (
     HolidayYear,
     StatutoryDay,
 )
+from kefu.calendars.validation import (
+    WEEKDAYS,
+    date_check,
+    intervals_check,
+    timezone_check,
+    weekly_check,
+)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_INTERVAL = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
-
-
-def _check_intervals(value: Any, path: str) -> list[str]:
-    if not isinstance(value, list):
-        raise ValidationError(f"{path}: 应为时间段列表 / expected a list like ['09:00-12:00']")
-    out = []
-    last_end = -1
-    for i, item in enumerate(value):
-        text = str(item).strip()
-        m = _INTERVAL.match(text)
-        if not m:
-            raise ValidationError(
-                f"{path}[{i}]: 无效的时间段 / bad interval {item!r} (HH:MM-HH:MM)"
-            )
-        start = int(m.group(1)) * 60 + int(m.group(2))
-        end = 24 * 60 if m.group(3) == "24:00" else int(m.group(4)) * 60 + int(m.group(5))
-        if end <= start or start < last_end:
-            raise ValidationError(
-                f"{path}[{i}]: 时间段需递增且不重叠 / intervals must increase and not overlap"
-            )
-        last_end = end
-        out.append(text)
-    return out
-
-
-def _check_date(value: Any, path: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValidationError(f"{path}: 无效日期 / bad date {value!r} (YYYY-MM-DD)") from exc
+CHINESECALENDAR = "chinesecalendar"
 
 
 @dataclass(frozen=True)
@@ -84,31 +56,20 @@ def calendar_parse(data: Any) -> CalendarSpec:
     name = str(data.get("name") or "").strip()
     if not name:
         raise ValidationError("name: 必填 / required")
-    tz = str(data.get("timezone") or "Asia/Shanghai")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"timezone: 未知时区 / unknown time zone {tz!r}") from exc
-    weekly_raw = data.get("weekly") or {}
-    if not isinstance(weekly_raw, dict):
-        raise ValidationError("weekly: 应为 mon…sun 到时间段的映射 / expected a mapping")
-    weekly = {}
-    for day, intervals in weekly_raw.items():
-        if day not in WEEKDAYS:
-            raise ValidationError(f"weekly.{day}: 应为 mon…sun / expected one of {WEEKDAYS}")
-        weekly[day] = _check_intervals(intervals, f"weekly.{day}")
+    tz = timezone_check(data.get("timezone") or "Asia/Shanghai")
+    weekly = weekly_check(data.get("weekly") or {})
     holidays = str(data.get("holidays", "cn"))
     if holidays not in HolidayMode.values:
         raise ValidationError("holidays: 应为 cn 或 none / expected 'cn' or 'none'")
     closed_raw = data.get("closed") or []
     if not isinstance(closed_raw, list):
         raise ValidationError("closed: 应为日期列表 / expected a list of dates")
-    closed = [_check_date(d, f"closed[{i}]") for i, d in enumerate(closed_raw)]
+    closed = [date_check(d, f"closed[{i}]") for i, d in enumerate(closed_raw)]
     open_raw = data.get("open") or {}
     if not isinstance(open_raw, dict):
         raise ValidationError("open: 应为 日期: 时间段 的映射 / expected date: intervals")
     opened = {
-        _check_date(d, f"open.{d}"): _check_intervals(v, f"open.{d}") for d, v in open_raw.items()
+        date_check(d, f"open.{d}"): intervals_check(v, f"open.{d}") for d, v in open_raw.items()
     }
     return CalendarSpec(name, tz, weekly, holidays, closed, opened)
 
@@ -116,7 +77,10 @@ def calendar_parse(data: Any) -> CalendarSpec:
 @transaction.atomic
 def calendar_load(*, text: str) -> tuple[Calendar, bool]:
     """Create or update (by name) a calendar from YAML; returns it and whether it was new.
-    Running SLA clocks on it are recomputed in the same transaction."""
+    Bad input raises ValidationError naming the field, and nothing is written.
+
+    The caller recomputes the running SLA clocks on the calendar in the same transaction
+    (``kefu.sla.services.sla_recompute_for_calendars``): this app knows nothing of clocks."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -134,13 +98,7 @@ def calendar_load(*, text: str) -> tuple[Calendar, bool]:
         if d not in spec.closed
     ]
     CalendarException.objects.bulk_create(rows)
-    if not created:
-        _recompute_clocks([calendar.pk])
-    else:
-        # SQLite gives the ids of rolled-back rows out again: an engine cached for a
-        # calendar that was never committed must not stand for this one.
-        with _CACHE_LOCK:
-            _ENGINE_CACHE.pop(calendar.pk, None)
+    calendar_engine_cache_clear()
     return calendar, created
 
 
@@ -159,64 +117,65 @@ def calendar_dump(calendar: Calendar) -> dict[str, Any]:
 @dataclass(frozen=True)
 class SyncResult:
     synced: list[int]
+    """Years refreshed from chinesecalendar."""
     unknown: list[int]
+    """Years chinesecalendar has no arrangement for: left as they are."""
+    changed: list[int] = field(default_factory=list)
+    """Synced years whose rows were added to, removed or corrected."""
+    calendar_ids: list[int] = field(default_factory=list)
+    """The calendars that follow statutory days, when any year was synced: the caller
+    recomputes their running clocks."""
+
+
+def statutory_years_default(today: date) -> list[int]:
+    """What a sync covers unless told otherwise: every year chinesecalendar knows, this
+    year and the next (so an unpublished next year is reported)."""
+    return sorted({*cn_holidays.published_years(), today.year, today.year + 1})
+
+
+def statutory_calendar_ids() -> list[int]:
+    """The calendars whose opening follows the statutory holidays and make-up days."""
+    return list(Calendar.objects.filter(holidays=HolidayMode.CN).values_list("pk", flat=True))
 
 
 @transaction.atomic
 def statutory_sync(*, years: list[int]) -> SyncResult:
-    """Refresh the statutory days of ``years`` from chinesecalendar. Days an admin entered
-    by hand (``source != 'chinesecalendar'``) are kept. A year the library does not know is
-    reported in ``unknown`` and left as it is."""
-    synced, unknown = [], []
+    """Bring the statutory days of ``years`` in line with chinesecalendar, writing only
+    what differs. Days an admin entered by hand (``source != 'chinesecalendar'``) are kept.
+    A year the library does not know is reported in ``unknown`` and left as it is.
+
+    The caller recomputes the running clocks of ``calendar_ids`` in the same transaction."""
+    synced, unknown, changed = [], [], []
     for year in sorted(set(years)):
         try:
             holidays, workdays = cn_holidays.statutory_days(year)
         except cn_holidays.UnknownYearError:
             unknown.append(year)
             continue
-        manual = set(
-            StatutoryDay.objects.filter(date__year=year)
-            .exclude(source="chinesecalendar")
-            .values_list("date", flat=True)
+        wanted = {d: (DayKind.HOLIDAY.value, n) for d, n in holidays.items()}
+        wanted.update({d: (DayKind.WORKDAY.value, n) for d, n in workdays.items()})
+        existing = {row.date: row for row in StatutoryDay.objects.filter(date__year=year)}
+        stale = [
+            row.pk
+            for day, row in existing.items()
+            if row.source == CHINESECALENDAR and wanted.get(day) != (row.kind, row.name)
+        ]
+        missing = [
+            StatutoryDay(date=day, kind=kind, name=name, source=CHINESECALENDAR)
+            for day, (kind, name) in sorted(wanted.items())
+            if day not in existing or existing[day].pk in stale
+        ]
+        StatutoryDay.objects.filter(pk__in=stale).delete()
+        StatutoryDay.objects.bulk_create(missing)
+        _, entered = HolidayYear.objects.get_or_create(
+            year=year, defaults={"source": CHINESECALENDAR}
         )
-        StatutoryDay.objects.filter(date__year=year, source="chinesecalendar").delete()
-        StatutoryDay.objects.bulk_create(
-            [
-                StatutoryDay(date=d, kind=DayKind.HOLIDAY, name=n)
-                for d, n in holidays.items()
-                if d not in manual
-            ]
-            + [
-                StatutoryDay(date=d, kind=DayKind.WORKDAY, name=n)
-                for d, n in workdays.items()
-                if d not in manual
-            ]
-        )
-        HolidayYear.objects.update_or_create(year=year, defaults={"source": "chinesecalendar"})
+        if stale or missing or entered:
+            changed.append(year)
         synced.append(year)
-    if synced:
-        _recompute_clocks(
-            list(Calendar.objects.filter(holidays=HolidayMode.CN).values_list("pk", flat=True))
-        )
-    return SyncResult(synced, unknown)
-
-
-@transaction.atomic
-def holiday_year_enter(*, year: int, source: str = "manual") -> HolidayYear:
-    """Mark a year's statutory days as entered (after an admin typed them in): clocks in it
-    stop being provisional and running ones are recomputed."""
-    row, _ = HolidayYear.objects.update_or_create(year=year, defaults={"source": source})
-    _recompute_clocks(
-        list(Calendar.objects.filter(holidays=HolidayMode.CN).values_list("pk", flat=True))
-    )
-    return row
-
-
-def _recompute_clocks(calendar_ids: list[int]) -> None:
-    from kefu.sla.services import sla_recompute_for_calendars
-
-    _ENGINE_CACHE.clear()
-    sla_recompute_for_calendars(calendar_ids=calendar_ids)
+    if changed:
+        calendar_engine_cache_clear()
+    return SyncResult(synced, unknown, changed, statutory_calendar_ids() if synced else [])
 
 
 def known_years() -> frozenset[int]:
@@ -226,7 +185,7 @@ def known_years() -> frozenset[int]:
 # Built engines by calendar id, with the stamp of the rows they were built from and when
 # that stamp was last checked. A change made in this process clears the cache at once;
 # one made by another process is seen within _RECHECK_SECONDS.
-_ENGINE_CACHE: dict[int, tuple[tuple[Any, ...], float, engine.BusinessCalendar]] = {}
+_ENGINE_CACHE: dict[tuple[int, Any], tuple[tuple[Any, ...], float, engine.BusinessCalendar]] = {}
 _CACHE_LOCK = threading.Lock()
 _RECHECK_SECONDS = 10.0
 
@@ -239,18 +198,28 @@ def _stamp(calendar: Calendar) -> tuple[Any, ...]:
     return (fresh, days["n"], days["t"], years["n"], years["t"], exc["n"], exc["d"])
 
 
+def calendar_engine_cache_clear() -> None:
+    """Forget every built engine: call after writing calendars, exceptions, statutory days
+    or holiday years other than through this module's services (the admin does)."""
+    with _CACHE_LOCK:
+        _ENGINE_CACHE.clear()
+
+
 def calendar_engine(calendar: Calendar) -> engine.BusinessCalendar:
     """The pure engine value for a calendar row, with its statutory days and exceptions."""
     now = time.monotonic()
+    # The row's own stamp is in the key: an edited calendar (or another one given the id of
+    # a deleted one) never gets the engine built for the old row.
+    key = (calendar.pk, calendar.updated_at)
     with _CACHE_LOCK:
-        cached = _ENGINE_CACHE.get(calendar.pk)
+        cached = _ENGINE_CACHE.get(key)
     if cached is not None and now - cached[1] < _RECHECK_SECONDS:
         return cached[2]
     stamp = _stamp(calendar)
     same = cached is not None and cached[0] == stamp
     built = cached[2] if cached is not None and same else build_engine(calendar)
     with _CACHE_LOCK:
-        _ENGINE_CACHE[calendar.pk] = (stamp, now, built)
+        _ENGINE_CACHE[key] = (stamp, now, built)
     return built
 
 

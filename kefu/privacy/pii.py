@@ -8,13 +8,20 @@ Recognised kinds (``Match.kind``):
   the ISO 7064 MOD 11-2 check character (``X`` for 10).
 - ``card``: bank card numbers of 16–19 digits starting 3–6 that pass the Luhn check,
   ungrouped or in groups of four.
-- ``fixed_line``: ``0xx-xxxxxxxx`` / ``(0xxx)xxxxxxx`` (area code with a dash or parentheses,
-  then 7–8 digits).
+- ``fixed_line``: landlines as people write them: a 3-digit area code (``010``, ``02x``)
+  or a 4-digit one (``0xxx``), then 7–8 digits (a space or dash may split off the last
+  four): ``010-62345678``, ``010 6234 5678``, ``(0755)8765432``, ``（010）6234 5678``, and with
+  no separator at all when the length fits (``01062345678``: 3-digit code + 8 digits,
+  4-digit code + 7–8); ``+86``/``0086``/``86-`` forms drop the 0 (``+86 10 6234 5678``,
+  ``+86 (0)755 8765 4321``). An extension (``转801``, ``-801``, ``ext. 801``) stays outside
+  the match: it is not personal.
 - ``email``: e-mail addresses.
 
-Full-width digits and punctuation (``１３８…``, ``＋``, ``－``, ``（）``, ``＠``) count as their
+Full-width digits and punctuation (``１３８…``, ``＋``, ``－``, ``（）``, ``＠``, ``．``, the
+full-width space) and the dashes a Chinese input method types (``—``, ``–``) count as their
 ASCII forms. A number that is part of a longer run of digits or latin letters (an order
-number, a serial) is not a match. Offsets refer to the text as given.
+number, a serial) or of a decimal (an amount) is not a match. Offsets refer to the text as
+given.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ _FULL_WIDTH = str.maketrans(
         "＠": "@",
         "．": ".",
         "\u3000": " ",
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015", "-"),
         "Ｘ": "X",
         "ｘ": "x",
     }
@@ -53,6 +61,18 @@ _FULL_WIDTH = str.maketrans(
 _NOT_BEFORE = r"(?<![0-9A-Za-z])"
 _NOT_AFTER = r"(?![0-9A-Za-z])"
 _SEP = r"[ -]?"
+
+# Area codes: 010 and 02x have 8-digit local numbers, 0[3-9]xx have 7 or 8.
+_BIG_CITY = r"(?:10|2\d)"
+_AREA = r"(?:10|2\d|[3-9]\d\d)"
+_FIXED_AREA = (
+    r"(?:(?:(?:\+|00)86[ -]?|86-)(?:\(0\)[ -]?)?0?" + _AREA + r"[ -]?"  # +86 10 …
+    r"|\(0" + _AREA + r"\)[ -]?"  # (010) …
+    r"|0" + _AREA + r"[ -])"  # 010-… / 010 …
+)
+_FIXED_LOCAL = r"[2-9]\d{2,3}[ -]?\d{4}"
+# Without any separator only the exact lengths count: 010 + 8 digits, 0755 + 7 or 8.
+_FIXED_BARE = r"0" + _BIG_CITY + r"[2-9]\d{7}|0[3-9]\d\d[2-9]\d{6,7}"
 
 _PATTERNS: dict[str, re.Pattern[str]] = {
     MOBILE: re.compile(
@@ -70,9 +90,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         + _NOT_AFTER
     ),
     FIXED_LINE: re.compile(
-        _NOT_BEFORE
-        + r"((?:\((?:010|02\d|0[3-9]\d\d)\)|(?:010|02\d|0[3-9]\d\d)-) ?[2-9]\d{6,7})"
-        + _NOT_AFTER
+        _NOT_BEFORE + r"(?<!\d\.)(" + _FIXED_AREA + _FIXED_LOCAL + r"|" + _FIXED_BARE + r")"
+        r"(?!\.\d)" + _NOT_AFTER
     ),
     EMAIL: re.compile(
         r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
@@ -212,14 +231,18 @@ def mask_mobile(value: str) -> str:
     return f"{prefix}{digits[:3]}****{digits[-4:]}"
 
 
+_FIXED_PARTS = re.compile(r"(" + _FIXED_AREA + r"|0" + _AREA + r")(" + _FIXED_LOCAL + r")")
+
+
 def mask_fixed_line(value: str) -> str:
-    """``010-12345678`` → ``010-****5678``, ``(0755)8765432`` → ``(0755)****432``: the area code
-    as written, the last four digits of an 8-digit number and three of a 7-digit one."""
+    """``010-62345678`` → ``010-****5678``, ``(0755)8765432`` → ``(0755)****432``,
+    ``（010）6234 5678`` → ``(010)****5678``: the area code as written (ASCII), the last four
+    digits of an 8-digit number and three of a 7-digit one."""
     norm = normalise(value).strip()
-    m = re.match(r"(\(0\d{2,3}\) ?|0\d{2,3}- ?)(\d{7,8})$", norm)
+    m = _FIXED_PARTS.fullmatch(norm)
     if m is None:
         return mask_phone(value)
-    local = m.group(2)
+    local = _digits(m.group(2))
     keep = 4 if len(local) == 8 else 3
     return f"{m.group(1)}{'*' * (len(local) - keep)}{local[-keep:]}"
 

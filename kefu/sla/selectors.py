@@ -15,7 +15,7 @@ def ticket_clocks(*, user: User, ticket: Ticket) -> list[SlaClock]:
         SlaClock.objects.visible_to(user)
         .filter(ticket=ticket)
         .exclude(status=ClockStatus.CANCELLED)
-        .select_related("target__calendar")
+        .select_related("target__calendar", "ticket")
         .order_by("started_at", "id")
     )
 

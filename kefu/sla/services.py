@@ -29,6 +29,10 @@ Rules (what a client auditing the figures needs to know):
   clocks breaching together do not jump a ticket from normal to urgent. The raise is the
   tickets app's task (registered in :mod:`kefu.sla.hooks`), committed with the breach and
   run by the task worker a moment later.
+- A breached clock stays overdue until the event that would have met it happens (its
+  instant is kept as ``met_at``; the verdict stays breached): the ticket's ``sla_due_at``
+  is the earliest due instant of its running clocks and of those overdue ones, so the
+  queue shows it overdue and sorts it first. A resolved or closed ticket has none.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from datetime import datetime
 from typing import Protocol
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kefu.calendars.services import calendar_engine
@@ -171,13 +176,34 @@ def _active(ticket: Ticket, metrics: Iterable[str] | None = None) -> list[SlaClo
     return list(qs.select_for_update(of=("self",)))
 
 
-def _refresh_ticket_due(ticket: Ticket) -> None:
-    due = (
-        SlaClock.objects.filter(ticket=ticket, status=ClockStatus.RUNNING)
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
+# A breached clock whose event has not happened yet: the ticket is overdue on it.
+_OVERDUE = Q(status=ClockStatus.BREACHED, met_at__isnull=True)
+
+
+def _due_or_late(ticket: Ticket, metrics: Iterable[str]) -> list[SlaClock]:
+    """The clocks an event fulfilling ``metrics`` ends: running or paused ones (met), and
+    breached ones still overdue (they keep their verdict and get the instant, see
+    :func:`_meet`)."""
+    qs = (
+        SlaClock.objects.filter(ticket=ticket, metric__in=list(metrics))
+        .filter(Q(status__in=ACTIVE) | _OVERDUE)
+        .select_related("target__calendar")
     )
+    return list(qs.select_for_update(of=("self",)))
+
+
+def _refresh_ticket_due(ticket: Ticket) -> None:
+    """Keep ``ticket.sla_due_at``: the earliest due instant of its running clocks and of
+    its breached clocks still overdue (the queue shows those as overdue, first)."""
+    due = None
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        due = (
+            SlaClock.objects.filter(ticket=ticket)
+            .filter(Q(status=ClockStatus.RUNNING) | _OVERDUE)
+            .order_by("due_at")
+            .values_list("due_at", flat=True)
+            .first()
+        )
     if ticket.sla_due_at != due:
         ticket.sla_due_at = due
         Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
@@ -278,7 +304,7 @@ def sla_on_reply(*, ticket: Ticket, at: datetime) -> None:
     """A public agent reply: meets acknowledge, first response and progress update, then
     starts the next progress-update clock while the ticket is unresolved."""
     metrics = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
-    for clock in _active(ticket, metrics):
+    for clock in _due_or_late(ticket, metrics):
         _meet(clock, at)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         target = _targets(ticket).get(Metric.NEXT_RESPONSE)
@@ -291,14 +317,14 @@ def sla_on_reply(*, ticket: Ticket, at: datetime) -> None:
 def sla_on_acknowledged(*, ticket: Ticket, at: datetime) -> None:
     """An acknowledgement (确认登记) reached the customer: meets the acknowledge clock only;
     first response still waits for an agent's reply."""
-    for clock in _active(ticket, [Metric.ACKNOWLEDGE]):
+    for clock in _due_or_late(ticket, [Metric.ACKNOWLEDGE]):
         _meet(clock, at)
     _refresh_ticket_due(ticket)
 
 
 @transaction.atomic(savepoint=False)
 def sla_on_escalated(*, ticket: Ticket, at: datetime) -> None:
-    for clock in _active(ticket, [Metric.ESCALATION]):
+    for clock in _due_or_late(ticket, [Metric.ESCALATION]):
         _meet(clock, at)
     _refresh_ticket_due(ticket)
 
@@ -306,7 +332,7 @@ def sla_on_escalated(*, ticket: Ticket, at: datetime) -> None:
 @transaction.atomic(savepoint=False)
 def sla_on_status(*, ticket: Ticket, old: str, new: str, at: datetime) -> None:
     if old == Status.NEW and new != Status.NEW:
-        for clock in _active(ticket, [Metric.ACKNOWLEDGE]):
+        for clock in _due_or_late(ticket, [Metric.ACKNOWLEDGE]):
             _meet(clock, at)
     if new == Status.PENDING:
         for clock in _active(ticket):
@@ -322,6 +348,8 @@ def sla_on_status(*, ticket: Ticket, old: str, new: str, at: datetime) -> None:
                 _meet(clock, at)
             else:
                 _cancel(clock, at, f"ticket {new}")
+        for clock in _due_or_late(ticket, [Metric.RESOLUTION]):
+            _meet(clock, at)  # resolved late: the instant is kept with the breach
     elif old in (Status.RESOLVED, Status.CLOSED):
         target = _targets(ticket).get(Metric.RESOLUTION)
         if target is not None:

@@ -342,8 +342,17 @@ class EventType(models.TextChoices):
     CUSTOMER_MESSAGE = "customer_message", _("客户来信")
     ESCALATED = "escalated", _("升级至甲方部门")
     ESCALATION_ANSWERED = "escalation_answered", _("甲方部门已答复")
+    ESCALATION_WARNED = "escalation_warned", _("升级即将逾期")
+    ESCALATION_OVERDUE = "escalation_overdue", _("升级已逾期")
     REOPENED = "reopened", _("重新打开")
     SLA_BREACHED = "sla_breached", _("时效超时")
+
+
+_DEPARTMENT_EVENTS = (
+    EventType.ESCALATED,
+    EventType.ESCALATION_WARNED,
+    EventType.ESCALATION_OVERDUE,
+)
 
 
 class TicketEvent(ClientOwned):
@@ -387,7 +396,7 @@ class TicketEvent(ClientOwned):
             names = {value: str(label) for value, label in choices.choices}
             before = f"{names.get(old, old)} → " if old else ""
             return f"{self.get_type_display()}：{before}{names.get(new, new)}"
-        if self.type == EventType.ESCALATED and self.data.get("department"):
+        if self.type in _DEPARTMENT_EVENTS and self.data.get("department"):
             return f"{self.get_type_display()}：{self.data['department']}"
         return str(self.get_type_display())
 
@@ -398,6 +407,12 @@ class EscalationStatus(models.TextChoices):
 
 
 class Escalation(ClientOwned):
+    """A ticket handed to a client department, with the completion time (``expected_by``)
+    kefu promised the customer. The promise is watched by wall-clock time (see
+    kefu/tickets/promises.py): ``warn_at`` is when the department and the agent are warned,
+    ``warned_at`` / ``overdue_at`` record that the warning and the overdue were recorded, and
+    ``next_check_at`` is the next instant the sweeper must look (null once answered)."""
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
     department = models.ForeignKey(
         "contracts.Department",
@@ -423,11 +438,22 @@ class Escalation(ClientOwned):
     )
     created_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(_("逾期时间"), null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
 
     objects = EscalationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["department", "status"], name="escalation_dept_status")]
+        indexes = [
+            models.Index(fields=["department", "status"], name="escalation_dept_status"),
+            models.Index(
+                fields=["next_check_at"],
+                name="escalation_next_check",
+                condition=Q(next_check_at__isnull=False),
+            ),
+        ]
         verbose_name = _("升级")
         verbose_name_plural = _("升级")

@@ -154,6 +154,12 @@ class EscalationRead(ReadSchema):
     answer: str
     created_at: datetime
     answered_at: datetime | None
+    warned_at: datetime | None = Field(
+        None, description="when the department and the agent were warned that expected_by is near"
+    )
+    overdue_at: datetime | None = Field(
+        None, description="set (to expected_by) once the promised time passed unanswered"
+    )
 
 
 class TicketRead(ReadSchema):

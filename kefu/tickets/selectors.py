@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,26 +162,57 @@ def keyset_page(qs: QuerySet[R], *, before: int | None, size: int) -> tuple[list
     return rows, (rows[-1].pk if more and rows else None)
 
 
+# The cursor of a "least time left" page that has reached the tickets with no clock.
+_NO_CLOCK = "-"
+
+
 def due_page(qs: QuerySet[Ticket], *, after: str, size: int) -> tuple[list[Ticket], str | None]:
-    """Tickets with a running SLA clock, least time left first, by the keyset
-    ``(sla_due_at, id)``; ``after`` is the cursor a previous page returned."""
-    qs = qs.filter(sla_due_at__isnull=False).order_by("sla_due_at", "id")
-    if after:
-        due_text, _sep, id_text = after.rpartition("|")
-        try:
-            due = datetime.fromisoformat(due_text)
-            last_id = int_param(id_text, name="after") or 0
-        except (ValueError, BadRequest):
-            due, last_id = None, 0
+    """Least time left first: overdue tickets (most overdue first), then the others with a
+    running SLA clock, by the keyset ``(sla_due_at, id)``; then the tickets with no clock,
+    newest first (keyset ``id``). ``after`` is the cursor a previous page returned
+    (``"<due>|<id>"``, or ``"-|<id>"`` once past the clocks); a bad one starts over."""
+    due_text, _sep, id_text = after.rpartition("|")
+    try:
+        last_id = int_param(id_text, name="after")
+    except BadRequest:
+        last_id = None
+    timed = qs.filter(sla_due_at__isnull=False).order_by("sla_due_at", "id")
+    untimed = qs.filter(sla_due_at__isnull=True).order_by("-id")
+    rows: list[Ticket] = []
+    if due_text == _NO_CLOCK and last_id is not None:
+        untimed = untimed.filter(id__lt=last_id)
+    else:
+        due = _parse_instant(due_text) if last_id is not None else None
         if due is not None:
-            qs = qs.filter(Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__gt=last_id))
-    rows = list(qs[: size + 1])
-    more = len(rows) > size
+            timed = timed.filter(Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__gt=last_id))
+        rows = list(timed[: size + 1])
+    if len(rows) <= size:
+        rows += list(untimed[: size + 1 - len(rows)])
+    if len(rows) <= size:
+        return rows, None
     rows = rows[:size]
-    cursor = None
-    if more and rows and rows[-1].sla_due_at is not None:
-        cursor = f"{rows[-1].sla_due_at.isoformat()}|{rows[-1].pk}"
-    return rows, cursor
+    last = rows[-1]
+    due_key = last.sla_due_at.isoformat() if last.sla_due_at is not None else _NO_CLOCK
+    return rows, f"{due_key}|{last.pk}"
+
+
+def _parse_instant(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def with_promise_due(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Each ticket with ``promise_due``: the earliest completion time promised on its open
+    escalations (None without one), for the queue to show an overdue promise. One
+    subquery in the same statement."""
+    first = (
+        Escalation.objects.filter(ticket=OuterRef("pk"), status=EscalationStatus.OPEN)
+        .order_by("expected_by")
+        .values("expected_by")[:1]
+    )
+    return qs.annotate(promise_due=Subquery(first))
 
 
 def ticket_conversation(*, user: User, ticket: Ticket) -> list[Message]:

@@ -90,6 +90,8 @@ def ticket_detail_data(*, user: User, ticket: Ticket) -> dict[str, Any]:
             "answer": masking.text(x.answer),
             "created_at": x.created_at,
             "answered_at": x.answered_at,
+            "warned_at": x.warned_at,
+            "overdue_at": x.overdue_at,
         }
         for x in selectors.ticket_escalations(user=user, ticket=ticket)
     ]

@@ -27,7 +27,7 @@ from kefu.core.prepared import PreparedInsert, PreparedQuery
 from kefu.privacy.fields import email_index, name_index, phone_index
 from kefu.sla import services as sla
 from kefu.sla.models import SlaClock
-from kefu.tickets import tasks, validation
+from kefu.tickets import promises, tasks, validation
 from kefu.tickets.attachments import CheckedUpload, attachments_check
 from kefu.tickets.models import (
     OPEN_STATUSES,
@@ -604,7 +604,8 @@ def ticket_escalate(
     notice: str | None = None,
 ) -> Escalation:
     """Escalate to a client department. The customer is told the expected completion time
-    in a public message; the department's members are notified."""
+    in a public message; the department's members are notified. The promised time is
+    watched from then on (kefu/tickets/promises.py)."""
     require(actor, Perm.TICKET_ESCALATE)
     if department.client_id != ticket.client_id:
         raise ValidationError({"department": _("部门不属于该甲方")})
@@ -616,6 +617,7 @@ def ticket_escalate(
         raise ValidationError({"expected_by": _("预计完成时间必须是将来的时间")})
     if not ticket.is_open:
         raise ValidationError({"status": _("只能升级未解决的工单")})
+    warn_at = promises.promise_warn_at(created_at=now, expected_by=expected_by)
     escalation = Escalation.objects.create(
         client_id=ticket.client_id,
         ticket=ticket,
@@ -624,6 +626,9 @@ def ticket_escalate(
         reason=reason.strip(),
         expected_by=expected_by,
         created_at=now,
+        # The promise is watched from here (kefu/tickets/promises.py).
+        warn_at=warn_at,
+        next_check_at=warn_at,
     )
     when = timezone.localtime(expected_by).strftime("%Y-%m-%d %H:%M")
     text = notice or _(
@@ -659,7 +664,8 @@ def ticket_escalate(
 
 @transaction.atomic
 def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str) -> Escalation:
-    """The department answers inside kefu; the ticket returns to its agent."""
+    """The department answers inside kefu; the ticket returns to its agent, and the
+    promised time is no longer watched."""
     require(actor, Perm.ESCALATION_ANSWER)
     if (
         actor is not None
@@ -677,7 +683,10 @@ def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str
     escalation.answer = answer.strip()
     escalation.answered_by = actor
     escalation.answered_at = now
-    escalation.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    escalation.next_check_at = None  # answered: the promise is no longer watched
+    escalation.save(
+        update_fields=["status", "answer", "answered_by", "answered_at", "next_check_at"]
+    )
     ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
     _NEW_MESSAGE.create(
         client_id=ticket.client_id,

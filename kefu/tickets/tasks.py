@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
@@ -17,7 +18,7 @@ from django_tasks import task
 from kefu.accounts.models import User
 from kefu.sla.hooks import Breach
 from kefu.tickets import services
-from kefu.tickets.models import Escalation, Ticket
+from kefu.tickets.models import Escalation, EscalationStatus, Ticket
 
 _SUBJECTS = {
     "assigned": "工单已分派给你 / Ticket assigned to you: {number}",
@@ -90,3 +91,52 @@ def raise_priority_on_breach(ticket_id: int, reason: str, at: str) -> str:
             ticket=ticket, reason=reason, at=datetime.fromisoformat(at)
         )
     return str(raised.priority)
+
+
+_PROMISE_SUBJECTS = {
+    "warned": "升级即将逾期 / Escalation due soon: {number} {dept}",
+    "overdue": "升级已逾期 / Escalation overdue: {number} {dept}",
+}
+
+
+@task()
+def notify_escalation_promise(escalation_id: int, kind: str) -> int:
+    """Warn (``kind`` "warned") or tell (``kind`` "overdue") the department (members and
+    shared address) and the ticket's agent (the assignee and whoever escalated) that the
+    completion time promised to the customer is near or has passed. Nothing is sent once
+    the escalation is answered. Returns the number of recipients."""
+    escalation = (
+        Escalation.objects.select_related("ticket", "department")
+        .filter(pk=escalation_id, status=EscalationStatus.OPEN)
+        .first()
+    )
+    if escalation is None:
+        return 0
+    ticket = escalation.ticket
+    members = escalation.department.members.filter(is_active=True).exclude(email="")
+    agents = (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(pk=ticket.assignee_id) | Q(pk=escalation.requested_by_id))
+    )
+    recipients = sorted(
+        {u.email for u in [*members, *agents]} | {escalation.department.email} - {""}
+    )
+    if not recipients:
+        return 0
+    body = render_to_string(
+        "tickets/mail/escalation_promise.txt",
+        {
+            "escalation": escalation,
+            "ticket": ticket,
+            "kind": kind,
+            "base_url": settings.KEFU_BASE_URL,
+        },
+    )
+    send_mail(
+        _PROMISE_SUBJECTS[kind].format(number=ticket.number, dept=escalation.department.name),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+    )
+    return len(recipients)

@@ -69,7 +69,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     sort = request.GET.get("sort", "")
     params = request.GET.copy()
-    qs = selectors.ticket_list(user=user, filters=filters)
+    qs = selectors.with_promise_due(selectors.ticket_list(user=user, filters=filters))
     if sort == "due":
         after = request.GET.get("after", "")
         rows, cursor = selectors.due_page(qs, after=after, size=50)

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from kefu.calendars.models import Calendar, HolidayYear
-from kefu.calendars.services import calendar_load, holiday_year_enter, statutory_sync
+from kefu.calendars.models import Calendar, HolidayYear, StatutoryDay
 from kefu.conftest import Tenant
 from kefu.sla.models import SlaClock
 from kefu.sla.tests.conftest import EXAMPLES, frozen, sh
@@ -30,8 +29,16 @@ def _run(*args: str, stdin: str = "") -> str:
     return out.getvalue().strip()
 
 
+def forget_years_from(year: int) -> None:
+    """As if ``year`` and later were not published yet, whatever the installed
+    chinesecalendar knows (``kefu migrate`` fills every year it knows)."""
+    StatutoryDay.objects.filter(date__year__gte=year).delete()
+    HolidayYear.objects.filter(year__gte=year).delete()
+
+
 @pytest.fixture
 def cn(db: None) -> Calendar:
+    forget_years_from(2027)
     _run("load", str(CN))
     _run("sync", "--year", "2026")
     return Calendar.objects.get(name="cn-standard")
@@ -95,39 +102,62 @@ def test_unknown_year_is_reported_not_assumed(cn: Calendar) -> None:
     assert day["provisional"] is True
 
 
-def test_entering_a_year_recomputes_running_clocks(tenant_a: Tenant) -> None:
+def test_due_and_elapsed_say_when_they_are_provisional(cn: Calendar) -> None:
+    err = io.StringIO()
+    out = io.StringIO()
+    args = ["due", "--calendar", "cn-standard", "--start", "2026-12-30T17:00:00+08:00"]
+    call_command("calendar", *args, "--minutes", "600", stdout=out, stderr=err)
+    # 30 Dec 17:00-18:00, 31 Dec is the calendar's own closed day, Friday 1 Jan 2027 gives
+    # 7.5 h (nothing says it is New Year's Day: 2027 is not entered), Monday 4 Jan 1.5 h.
+    assert out.getvalue().strip() == "2027-01-04T10:30:00+08:00 provisional"
+    assert "2027" in err.getvalue() and "暂定" in err.getvalue()
+    err, out = io.StringIO(), io.StringIO()
+    call_command("calendar", *args, "--minutes", "60", stdout=out, stderr=err)
+    assert out.getvalue().strip() == "2026-12-30T18:00:00+08:00"
+    assert err.getvalue() == ""
+    out = io.StringIO()
+    call_command(
+        "calendar",
+        "elapsed",
+        "--calendar",
+        "cn-standard",
+        "--start",
+        "2026-12-30T09:00:00+08:00",
+        "--end",
+        "2027-01-01T10:00:00+08:00",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert out.getvalue().strip() == f"{7 * 3600 + 1800 + 3600} provisional"
+
+
+def test_load_recomputes_running_clocks_on_the_calendar(tenant_a: Tenant, tmp_path: Path) -> None:
     from kefu.sla.policies import sla_policy_load
 
-    calendar_load(text=CN.read_text(encoding="utf-8"))
-    statutory_sync(years=[2026])
+    office = tmp_path / "office.yaml"
+    office.write_text("name: office\nweekly: {mon: ['09:00-18:00']}\nholidays: none\n")
+    _run("load", str(office))
     sla_policy_load(
-        text="client: ACME\ntargets:\n"
-        "  - {metric: resolution, minutes: 4500, calendar: cn-standard}\n"
+        text="client: ACME\ntargets:\n  - {metric: resolution, minutes: 600, calendar: office}\n"
     )
-    start = sh(2026, 12, 28, 9, 0)  # runs into 2027, whose holidays are not entered
+    start = sh(2026, 11, 23, 9, 0)  # a Monday
     with frozen(start):
         ticket = services.ticket_create(
-            client=tenant_a.client, subject="跨年", body="x", channel="email", created_at=start
+            client=tenant_a.client, subject="周一", body="x", channel="email", created_at=start
         )
     clock = SlaClock.objects.get(ticket=ticket)
-    assert clock.provisional
-    before = clock.due_at
-    # The admin enters 2027's New Year holiday (Jan 1) and marks the year as known.
-    from kefu.calendars.models import StatutoryDay
-
-    StatutoryDay.objects.create(
-        date=sh(2027, 1, 1).date(), kind="holiday", name="元旦", source="manual"
-    )
-    holiday_year_enter(year=2027)
+    assert clock.due_at == sh(2026, 11, 30, 10, 0)
+    office.write_text("name: office\nweekly: {mon: ['09:00-19:00']}\nholidays: none\n")
+    assert "recomputed 1 running SLA clock" in _run("load", str(office))
     clock.refresh_from_db()
-    assert not clock.provisional
-    assert clock.due_at is not None and before is not None and clock.due_at > before
+    assert clock.due_at == sh(2026, 11, 23, 19, 0)
     assert clock.events.filter(type="recomputed").exists()
 
 
 def test_admins_are_warned_from_november_when_next_year_is_missing(tenant_a: Tenant) -> None:
     from kefu.conftest import login
 
+    forget_years_from(2027)
     with frozen(sh(2026, 11, 2, 10, 0)):
         page = login(tenant_a.supervisor).get("/tickets/").content.decode()
         assert "holiday-warning" in page and "2027" in page

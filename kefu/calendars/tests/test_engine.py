@@ -345,3 +345,80 @@ def test_batch_form_matches_the_scalar_form() -> None:
     assert CN.add_many(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).size == 0
     with pytest.raises(ValueError, match=">= 0"):
         CN.add_many(epochs, -seconds)
+
+
+def _epochs(*instants: datetime) -> np.ndarray:
+    return np.array([int(t.timestamp()) for t in instants], dtype=np.int64)
+
+
+def test_batch_zero_business_time_is_the_start_itself_open_or_not() -> None:
+    starts = _epochs(sh(2026, 11, 21, 20, 0), sh(2026, 11, 23, 12, 0), sh(2026, 11, 23, 9, 30))
+    assert CN.add_many(starts, 0).tolist() == starts.tolist()
+    assert CN.add_many(starts.astype(float), 0.0).tolist() == starts.tolist()
+    assert CN.elapsed_many(starts, starts).tolist() == [0, 0, 0]
+    assert CN.elapsed_many(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).size == 0
+    # Open only on one date: after it, nothing can be added, but zero still can.
+    once = BusinessCalendar.from_spec(
+        tz="Asia/Shanghai", weekly={}, extra={date(2026, 11, 23): ["09:00-12:00"]}
+    )
+    later = _epochs(sh(2026, 12, 1, 9, 0))
+    assert once.add_many(later, 0).tolist() == later.tolist()
+    with pytest.raises(ValueError, match="no opening hours after"):
+        once.add_many(later, 60)
+    # Element by element as add_seconds: a zero past the last opening does not stop the rest.
+    both = _epochs(sh(2026, 11, 23, 9, 0), sh(2026, 12, 1, 9, 0))
+    assert once.add_many(both, np.array([60, 0])).tolist() == [both[0] + 60, both[1]]
+    assert once.add_seconds(sh(2026, 12, 1, 9, 0), 0) == sh(2026, 12, 1, 9, 0)
+    # Years with no opening at all: nothing elapses.
+    far = BusinessCalendar.from_spec(
+        tz="Asia/Shanghai", weekly={}, extra={date(2026, 11, 23): ["09:00-12:00"]}
+    )
+    y2040 = _epochs(sh(2040, 3, 1, 9, 0))
+    assert far.elapsed_many(y2040, y2040 + 7200).tolist() == [0]
+    # Float starts that no binary fraction holds come back unchanged, not rounded.
+    messy = sh(2026, 11, 23, 9, 0).timestamp() + np.arange(1, 2000) * 0.1
+    assert (CN.add_many(messy, 0.0) == messy).all()
+    still = np.arange(1, 2000) % 2 == 1
+    mixed = CN.add_many(messy, np.where(still, 0.0, 0.3))
+    assert (mixed[still] == messy[still]).all()
+
+
+def test_batch_fractional_seconds_are_kept_and_elapsed_rounds_to_nearest() -> None:
+    start = sh(2026, 11, 23, 11, 59).timestamp() + 59.25  # 11:59:59.25, Monday
+    due = CN.add_many(np.array([start, start]), np.array([0.5, 1.5]))
+    assert due.dtype == np.float64
+    # 0.75 s are left before lunch; the rest counts from 13:30.
+    assert due.tolist() == [start + 0.5, sh(2026, 11, 23, 13, 30).timestamp() + 0.75]
+    lunch = sh(2026, 11, 23, 12, 0).timestamp() + 0.5  # inside the lunch break
+    after_lunch = sh(2026, 11, 23, 13, 30).timestamp()
+    assert CN.add_many(np.array([lunch]), 1.0).tolist() == [after_lunch + 1]
+    nine = sh(2026, 11, 23, 9, 0).timestamp()
+    ends = nine + np.array([0.4, 0.6, 2.5, 3.5])
+    assert CN.elapsed_many(np.full(4, nine), ends).tolist() == [0, 1, 2, 4]
+    assert [
+        CN.elapsed(sh(2026, 11, 23, 9), datetime.fromtimestamp(e, SH)) for e in ends
+    ] == [0, 1, 2, 4]
+    # From inside the lunch break to 13:30:00.6: the break does not count.
+    assert CN.elapsed_many(np.array([lunch]), np.array([lunch + 5400.1])).tolist() == [1]
+    with pytest.raises(ValueError, match="finite"):
+        CN.add_many(np.array([nine]), np.array([np.nan]))
+    with pytest.raises(ValueError, match="finite"):
+        CN.elapsed_many(np.array([nine]), np.array([np.inf]))
+
+
+def test_batch_reversed_inputs() -> None:
+    starts = _epochs(
+        sh(2026, 11, 20, 20, 0), sh(2026, 11, 23, 9, 0), sh(2026, 11, 23, 11, 0), sh(2027, 1, 4)
+    )
+    seconds = np.array([240, 180, 90, 30], dtype=np.int64) * 60
+    forward = CN.add_many(starts, seconds)
+    # The same pairs in the opposite order give the same answers in the opposite order.
+    assert CN.add_many(starts[::-1], seconds[::-1]).tolist() == forward[::-1].tolist()
+    assert CN.elapsed_many(starts[::-1], forward[::-1]).tolist() == seconds[::-1].tolist()
+    # An end before its start is refused, even when only one pair is reversed.
+    ends = forward.copy()
+    ends[2] = starts[2] - 1
+    with pytest.raises(ValueError, match="before its start"):
+        CN.elapsed_many(starts, ends)
+    with pytest.raises(ValueError, match=">= 0"):
+        CN.add_many(starts, np.array([60, 60, -1, 60]))

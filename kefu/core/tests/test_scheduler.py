@@ -44,6 +44,7 @@ def test_the_apps_register_their_jobs() -> None:
     names = {job.name for job in jobs.jobs_registered()}
     assert {
         "sla.sweep",
+        "tickets.escalation_promises",
         "contracts.renewal_reminders",
         "reports.issue_due",
         "privacy.retention",

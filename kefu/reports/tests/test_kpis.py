@@ -176,3 +176,50 @@ def test_contract_evaluation_and_service_credit(imported: Tenant) -> None:
     assert [r["passed"] for r in data["targets"]] == [False, True, False, False, None]
     assert [r["credit"] for r in data["targets"]] == [2000, 0, 1500, 1000, 0]
     assert data["credit_before_cap"] == 4500 and data["credit"] == 4000
+
+
+def _call(n: int, wait: int, answered: bool) -> str:
+    offered = f"2026-10-12T09:{n:02d}:00+08:00"
+    at = f"2026-10-12T09:{n:02d}:{wait:02d}+08:00"
+    end = f"2026-10-12T09:{n:02d}:59+08:00"
+    return json.dumps(
+        {
+            "type": "call",
+            "id": f"EDGE{n}",
+            "offered_at": offered,
+            "answered_at": at if answered else None,
+            "ended_at": end if answered else at,
+            "hold_s": 0,
+            "acw_s": 0,
+            "agent": None,
+            "ticket": None,
+        }
+    )
+
+
+def test_service_level_cut_offs_are_inclusive_at_exactly_20_s_and_5_s(
+    tenant_a: Tenant, tmp_path: Path
+) -> None:
+    # Answered after 19, 20 and 21 s; abandoned after 4, 5 and 6 s.
+    calls = [_call(1, 19, True), _call(2, 20, True), _call(3, 21, True)]
+    calls += [_call(4, 4, False), _call(5, 5, False), _call(6, 6, False)]
+    path = tmp_path / "edges.jsonl"
+    path.write_text("\n".join(calls) + "\n", encoding="utf-8")
+    call_command("import", "--client", "ACME", str(path), stdout=io.StringIO())
+    october = month("2026-10", "Asia/Shanghai")
+    data = client_kpis(tenant_a.client, october)
+    # Within T = 20 s: the 19 s and the 20 s call. Left out of the denominator: the calls
+    # abandoned after 4 s and after exactly 5 s; the 6 s one counts against the target.
+    assert _k(data, "service_level") == (0.5, 2, 4)
+    assert _k(data, "abandon_rate") == (0.5, 3, 6)
+    # The contract's own T moves only the numerator's cut-off.
+    assert _k(client_kpis(tenant_a.client, october, service_level_s=21), "service_level") == (
+        0.75,
+        3,
+        4,
+    )
+    assert _k(client_kpis(tenant_a.client, october, service_level_s=19), "service_level") == (
+        0.25,
+        1,
+        4,
+    )

@@ -1,20 +1,29 @@
 // Live SLA countdowns: every element with data-due (ISO 8601) shows the time left, or how
-// long ago it passed. Loaded as a file (no inline script), so a strict CSP allows it.
+// long ago it passed, in the words and units the server renders first
+// (kefu/core/templatetags/duetime.py). Loaded as a file (no inline script), so a strict
+// CSP allows it.
 (function () {
   "use strict";
   var lang = document.documentElement.lang || "zh-hans";
   var en = lang.indexOf("en") === 0;
 
-  function format(ms) {
-    var late = ms < 0;
-    var s = Math.floor(Math.abs(ms) / 1000);
+  function two(big, bigUnit, small, smallUnit) {
+    if (en) { return big + " " + bigUnit + (small ? " " + small + " " + smallUnit : ""); }
+    return big + bigUnit + (small ? small + smallUnit : "");
+  }
+
+  function duration(s) {
     var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
     var m = Math.floor((s % 3600) / 60), sec = s % 60;
-    var text;
-    if (d > 0) { text = en ? d + "d " + h + "h" : d + "天" + h + "小时"; }
-    else if (h > 0) { text = en ? h + "h " + m + "m" : h + "小时" + m + "分"; }
-    else { text = en ? m + "m " + sec + "s" : m + "分" + sec + "秒"; }
-    if (late) { return en ? "overdue " + text : "已超 " + text; }
+    if (d > 0) { return two(d, en ? "d" : "天", h, en ? "h" : "小时"); }
+    if (h > 0) { return two(h, en ? "h" : "小时", m, en ? "min" : "分"); }
+    if (m > 0) { return two(m, en ? "min" : "分", sec, en ? "s" : "秒"); }
+    return en ? sec + " s" : sec + "秒";
+  }
+
+  function format(ms) {
+    var text = duration(Math.floor(Math.abs(ms) / 1000));
+    if (ms < 0) { return en ? "overdue " + text : "已超时 " + text; }
     return en ? text + " left" : "剩 " + text;
   }
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0003_contract_payment_milestones_and_more'),
-        ('tickets', '0008_child_rows_client_unchecked'),
+        ('tickets', '0009_escalation_promise'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
