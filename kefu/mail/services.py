@@ -45,8 +45,10 @@ from kefu.mail.models import (
 from kefu.mail.parse import MailAttachment, MailParseError, ParsedMail, parse_message
 from kefu.sla.models import Metric
 from kefu.sla.services import sla_targets_for
-from kefu.tickets.models import Attachment, Channel, Message, Ticket
-from kefu.tickets.uploads import HEAD_BYTES, Verdict, check_upload
+from kefu.tickets.intake import Incoming, ticket_intake
+from kefu.tickets.models import Channel, Ticket
+from kefu.tickets.services import CustomerData
+from kefu.tickets.uploads import HEAD_BYTES, check_upload
 
 logger = logging.getLogger(__name__)
 
@@ -202,8 +204,6 @@ def _process(inbound: InboundMail, mailbox: Mailbox | None) -> IngestResult:
 
 
 def _apply(inbound: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail) -> IngestResult:
-    from kefu.tickets.services import CustomerData, ticket_add_customer_message, ticket_create
-
     assert inbound.client_id is not None
     client = inbound.client
     assert client is not None
@@ -226,31 +226,36 @@ def _apply(inbound: InboundMail, mailbox: Mailbox | None, parsed: ParsedMail) ->
     author = parsed.from_name or parsed.from_address
     kept, skipped = _sort_attachments(parsed)
     body, oversize = _body(parsed, skipped)
-    if ticket is not None:
-        message = ticket_add_customer_message(
-            ticket=ticket,
-            body=body,
-            body_html=parsed.html,
+    taken = ticket_intake(
+        client=client,
+        channel=Channel.EMAIL,
+        ticket=ticket,
+        message=Incoming(
+            text=body,
+            html=parsed.html,
+            attachments=kept,
             author_name=author[:200],
             external_id=parsed.message_id[:200],
-        )
-        _attach(message, kept)
-        return _finish(inbound, Result.APPENDED, oversize, ticket=ticket, ticket_message=message)
-    ticket = ticket_create(
-        client=client,
+            channel_ids=_channel_ids(inbound),
+        ),
         subject=parsed.subject.strip() or _("（无主题）"),
-        body=body,
-        body_html=parsed.html,
-        channel=Channel.EMAIL,
         customer=CustomerData(name=parsed.from_name[:200], email=parsed.from_address),
-        author_name=author[:200],
     )
-    first = Message.objects.filter(ticket=ticket).order_by("id").first()
-    if first is not None:
-        Message.objects.filter(pk=first.pk).update(external_id=parsed.message_id[:200])
-        _attach(first, kept)
-    _acknowledge(ticket=ticket, mailbox=mailbox, parsed=parsed)
-    return _finish(inbound, Result.CREATED, oversize, ticket=ticket, ticket_message=first)
+    links = {"ticket": taken.ticket, "ticket_message": taken.message}
+    if taken.duplicate:
+        return _finish(inbound, Result.IGNORED, _("工单中已有这封邮件"), **links)
+    if not taken.created:
+        return _finish(inbound, Result.APPENDED, oversize, **links)
+    _acknowledge(ticket=taken.ticket, mailbox=mailbox, parsed=parsed)
+    return _finish(inbound, Result.CREATED, oversize, **links)
+
+
+def _channel_ids(inbound: InboundMail) -> dict[str, str]:
+    """The ids a ticket message from this mail is recognised by: its Message-ID, or the
+    digest of its bytes when it has none (as the mail itself is: ``headers.dedup_key``)."""
+    if inbound.message_id:
+        return {"message_id": inbound.message_id[:500]}
+    return {"sha256": inbound.dedup_key.removeprefix("sha256:")}
 
 
 def thread_ticket(*, client: Client, parsed: ParsedMail) -> Ticket | None:
@@ -290,54 +295,39 @@ def _body(parsed: ParsedMail, skipped: Sequence[MailAttachment]) -> tuple[str, s
     return (f"{text}\n\n[{note}]" if note else text), note
 
 
-def _verdict(part: MailAttachment) -> Verdict | None:
+def _keepable(part: MailAttachment) -> bool:
+    """Within the size limit and of a type uploads may have (sniffed from its bytes)."""
     if part.oversize or part.content is None:
-        return None
+        return False
     verdict = check_upload(
         head=part.content[:HEAD_BYTES],
         filename=_safe_filename(part.filename),
         size=len(part.content),
         max_bytes=settings.KEFU_MAX_ATTACHMENT_BYTES,
     )
-    return verdict if verdict.problem is None else None
+    return verdict.problem is None
 
 
-Kept = list[tuple[MailAttachment, Verdict]]
-
-
-def _sort_attachments(parsed: ParsedMail) -> tuple[Kept, list[MailAttachment]]:
-    """Each part judged once (its type sniffed from its bytes): what kefu keeps, with the
-    verdict, and what it leaves in the raw mail only."""
-    kept: Kept = []
+def _sort_attachments(parsed: ParsedMail) -> tuple[list[ContentFile[bytes]], list[MailAttachment]]:
+    """The files kefu keeps on the message (at most ``KEFU_MAX_ATTACHMENTS``: the intake
+    checks them as uploads), and the parts it leaves in the raw mail only."""
+    kept: list[ContentFile[bytes]] = []
     skipped: list[MailAttachment] = []
     for part in parsed.attachments:
-        verdict = _verdict(part)
-        if verdict is None:
-            skipped.append(part)
+        if (
+            part.content is not None
+            and len(kept) < settings.KEFU_MAX_ATTACHMENTS
+            and _keepable(part)
+        ):
+            kept.append(ContentFile(part.content, name=_safe_filename(part.filename)))
         else:
-            kept.append((part, verdict))
+            skipped.append(part)
     return kept, skipped
 
 
 def _safe_filename(name: str) -> str:
     base = os.path.basename(name.replace("\\", "/")).strip().lstrip(".")
     return (base or "attachment")[:200]
-
-
-def _attach(message: Message, kept: Kept) -> None:
-    for part, verdict in kept:
-        if part.content is None:
-            continue
-        filename = _safe_filename(part.filename)
-        Attachment.objects.create(
-            client_id=message.client_id,
-            ticket_id=message.ticket_id,
-            message=message,
-            file=ContentFile(part.content, name=filename),
-            filename=filename[:255],
-            content_type=verdict.content_type[:100],
-            size=len(part.content),
-        )
 
 
 def _mark_failing(client: Client, addresses: Sequence[str]) -> int:

@@ -31,3 +31,13 @@ def clocks_at_risk(*, user: User, client_code: str = "", days: int = 7) -> Query
     if client_code:
         qs = qs.filter(client__code=client_code)
     return qs.select_related("ticket", "ticket__assignee", "client").order_by("status", "due_at")
+
+
+def ticket_clocks_active(*, ticket_id: int) -> list[SlaClock]:
+    """The ticket's running and paused clocks, oldest first (no tenant scoping: for
+    services that hold the ticket already)."""
+    return list(
+        SlaClock.objects.filter(
+            ticket_id=ticket_id, status__in=[ClockStatus.RUNNING, ClockStatus.PAUSED]
+        ).order_by("started_at", "id")
+    )

@@ -31,6 +31,9 @@ Rules (what a client auditing the figures needs to know):
   verdict.
 - The hooks run inside the ticket service's transaction (no savepoint of their own): a clock
   changes exactly when the ticket change that moved it commits.
+- A recorded history (the history import, the demo) is replayed through the same hooks
+  (:func:`sla_replay`); a reply in it counts as accepted at its own instant, and what breached
+  in it is recorded at the due instant without notifying anyone.
 - A breach is recorded once, at the due instant, by whichever sweeper gets there first. It
   notifies the assignee and the client's supervisors; the ticket's first breach also raises
   its priority one step (when the target says so), later breaches only notify — so two
@@ -45,9 +48,12 @@ Rules (what a client auditing the figures needs to know):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Q
@@ -70,6 +76,10 @@ from kefu.tickets.models import Delivery, DeliveryStatus, Status, Ticket
 START_ON_CREATE = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.ESCALATION, Metric.RESOLUTION)
 ACTIVE = (ClockStatus.RUNNING, ClockStatus.PAUSED)
 MET_BY_REPLY = (Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
+
+# True while a ticket's history is replayed (:func:`sla_replay`): a breach found then
+# happened long ago and is stored, but nobody is told about it now.
+_REPLAYING: ContextVar[bool] = ContextVar("sla_replaying", default=False)
 
 
 def _event(clock: SlaClock, type_: str, at: datetime, **data: object) -> None:
@@ -470,6 +480,8 @@ def _breach(clock: SlaClock, now: datetime, act: bool = True) -> bool:
     clock.status = ClockStatus.BREACHED
     clock.breached_at = clock.due_at
     _event(clock, SlaEventType.BREACHED, clock.due_at)
+    if _REPLAYING.get():
+        return True
     tasks.sla_notify.enqueue(clock.pk, "breached")
     first_on_ticket = not (
         SlaClock.objects.filter(ticket_id=clock.ticket_id, status=ClockStatus.BREACHED)
@@ -528,3 +540,70 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
             elif clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
                 warned += _warn(clock, now)
     return SweepResult(warned, breached)
+
+
+class ReplayStep(Protocol):
+    """One recorded step of a ticket's history (``kefu.tickets.workflow.Step`` is one):
+    ``kind`` ``reply`` (a public agent reply), ``status`` or ``reopened`` (to ``new``), or
+    ``escalated``."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def new(self) -> str: ...
+
+
+@contextmanager
+def _replaying() -> Iterator[None]:
+    token = _REPLAYING.set(True)
+    try:
+        yield
+    finally:
+        _REPLAYING.reset(token)
+
+
+@transaction.atomic(savepoint=False)
+def sla_replay(
+    *,
+    ticket: Ticket,
+    steps: Iterable[ReplayStep],
+    now: datetime | None = None,
+    targets: Mapping[str, SlaTarget] | None = None,
+) -> None:
+    """Give a ticket with a recorded history (imported, or the demo's) the SLA clocks the
+    live hooks would have given it: clocks start at its creation and go through its steps
+    (time-ordered) as they would have then. A reply counts as accepted by its transport at
+    its own instant (imported history was delivered by its source system).
+
+    A clock whose due instant passed unmet before ``now`` is recorded breached at that
+    instant, and whatever breaches during the replay is recorded alike — without notifying
+    anyone or raising a priority: it is history. Clocks still running after ``now`` are
+    left to the sweeper. ``ticket.status`` is its final status (kept); the ticket must have
+    no clocks yet. ``targets``: :func:`sla_targets_for` the ticket, when already read."""
+    targets = _targets(ticket) if targets is None else targets
+    if not targets:
+        return
+    now = now or timezone.now()
+    final = ticket.status
+    ticket.status = Status.NEW
+    try:
+        with _replaying():
+            sla_ticket_created(ticket=ticket, at=ticket.created_at, targets=targets)
+            for step in steps:
+                if step.kind == "reply":
+                    sla_on_reply(ticket=ticket, at=step.at)
+                elif step.kind == "escalated":
+                    sla_on_escalated(ticket=ticket, at=step.at)
+                else:
+                    sla_on_status(ticket=ticket, old=ticket.status, new=step.new, at=step.at)
+                    ticket.status = step.new
+            overdue = [c for c in _active(ticket) if c.status == ClockStatus.RUNNING and c.due_at]
+            for clock in overdue:
+                if clock.due_at is not None and clock.due_at <= now:
+                    _breach(clock, now, act=False)
+            if overdue:
+                _refresh_ticket_due(ticket)
+    finally:
+        ticket.status = final

@@ -13,8 +13,8 @@ from kefu.accounts.roles import Perm
 from kefu.contracts.selectors import client_visible_by_code
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
-from kefu.tickets import customers, selectors, services
-from kefu.tickets.models import Customer, Message
+from kefu.tickets import customers, intake, selectors, services
+from kefu.tickets.models import Channel, Customer, Message
 from kefu.tickets.schemas import (
     ChannelName,
     CustomerCreate,
@@ -93,7 +93,7 @@ def _client_for(user: User, code: str) -> Any:
     return client
 
 
-@router.post("/tickets", response={201: TicketCreated, 409: Error, **ERRORS})
+@router.post("/tickets", response={200: TicketCreated, 201: TicketCreated, 409: Error, **ERRORS})
 def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
     user = _user(request)
     services.require(user, Perm.TICKET_CREATE)
@@ -103,11 +103,11 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
         customer = get_visible_or_404(Customer, user, pk=payload.customer_id)
     elif payload.customer is not None:
         customer = services.CustomerData(**payload.customer.dict())
-    ticket = services.ticket_create(
+    taken = intake.ticket_intake(
         client=client,
-        subject=payload.subject,
-        body=payload.body,
         channel=payload.channel,
+        message=intake.Incoming(text=payload.body, channel_ids=payload.channel_ids),
+        subject=payload.subject,
         kind=payload.kind,
         priority=payload.priority,
         customer=customer,
@@ -115,9 +115,10 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
         tags=payload.tags,
         external_id=payload.external_id,
     )
-    data = ticket_data(ticket, tags=sorted(set(payload.tags)))
+    ticket = taken.ticket
+    data = ticket_data(ticket, tags=None if taken.duplicate else sorted(set(payload.tags)))
     data["open_tickets"] = [ticket_brief(t) for t in selectors.ticket_open_siblings(ticket=ticket)]
-    return Status(201, data)
+    return Status(200 if taken.duplicate else 201, data)
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, **ERRORS})
@@ -163,7 +164,9 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketUpdate) -
     return ticket_data(selectors.access_ticket(user, ticket_id))
 
 
-@router.post("/tickets/{ticket_id}/messages", response={201: MessageRead, **ERRORS})
+@router.post(
+    "/tickets/{ticket_id}/messages", response={200: MessageRead, 201: MessageRead, **ERRORS}
+)
 def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) -> Any:
     user = _user(request)
     ticket = selectors.access_ticket(user, ticket_id)
@@ -179,8 +182,17 @@ def add_message(request: HttpRequest, ticket_id: int, payload: MessageCreate) ->
         message = services.ticket_add_note(ticket=ticket, actor=user, body=payload.body)
     else:
         # An integration relaying the customer's words (e.g. a CRM form): agents' rights.
-        services.require(user, Perm.TICKET_CREATE)
-        message = services.ticket_add_customer_message(ticket=ticket, body=payload.body)
+        taken = intake.ticket_intake(
+            client=ticket.client,
+            channel=Channel.API,
+            ticket=ticket,
+            message=intake.Incoming(text=payload.body, channel_ids=payload.channel_ids),
+            actor=user,
+        )
+        assert taken.message is not None
+        if taken.duplicate:
+            return Status(200, message_data(taken.message))
+        message = taken.message
     return Status(201, message_data(message))
 
 

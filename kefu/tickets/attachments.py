@@ -9,7 +9,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import File
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from kefu.tickets.models import Attachment
 
 @dataclass(frozen=True)
 class CheckedUpload:
-    file: UploadedFile
+    file: File
     filename: str
     content_type: str
     size: int
@@ -39,14 +39,14 @@ def _problem_text(problem: uploads.Problem, name: str, limit: int) -> str:
     return texts[problem] % {"name": name, "limit": filesizeformat(limit)}
 
 
-def _head(f: UploadedFile) -> bytes:
+def _head(f: File) -> bytes:
     f.seek(0)
     head = f.read(uploads.HEAD_BYTES)
     f.seek(0)
     return bytes(head)
 
 
-def attachments_check(files: Sequence[UploadedFile]) -> list[CheckedUpload]:
+def attachments_check(files: Sequence[File]) -> list[CheckedUpload]:
     """Each file with its safe name (no path) and the content type found by sniffing, or a
     ValidationError on ``attachments`` naming the first refused file and why (too large,
     empty, a program or script, HTML/SVG/XML, a type not allowed). The browser's claimed

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
@@ -351,12 +354,24 @@ class Message(ClientOwned):
     body_text = models.TextField(_("正文"))
     body_html = models.TextField(_("HTML 正文（已净化）"), blank=True)
     external_id = models.CharField(max_length=200, blank=True)
+    # The ids the delivering channel gave the message (e.g. {"channel": "email",
+    # "message_id": "<…>"}), and their digest (:func:`channel_key`): a delivery retried with
+    # the same ids is recognised and never makes a second message.
+    channel_ids = models.JSONField(default=dict, blank=True)
+    channel_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("时间"))
 
     objects = TicketChildQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "channel_key"],
+                condition=~Q(channel_key=""),
+                name="message_unique_channel_key",
+            )
+        ]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_ticket_time"),
             # A ticket's replies (FCR contacts, first response) without reading the rows.
@@ -366,6 +381,15 @@ class Message(ClientOwned):
         ]
         verbose_name = _("消息")
         verbose_name_plural = _("消息")
+
+
+def channel_key(ids: Mapping[str, str]) -> str:
+    """The digest a message's channel ids are recognised by: the same ids in any order give
+    the same key; no ids, no key."""
+    if not ids:
+        return ""
+    canonical = json.dumps(sorted((str(k), str(v)) for k, v in ids.items()), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

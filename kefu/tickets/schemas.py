@@ -32,6 +32,19 @@ def _no_nul(value: str) -> str:
 # condition themselves.
 Text = Annotated[str, AfterValidator(_no_nul)]
 
+# The sending system's own ids of one message (e.g. {"msg_id": "…"}): a retried request with
+# the same ids gets back what the first one made (kefu.tickets.intake).
+ChannelIds = Annotated[
+    dict[
+        Annotated[Text, Field(min_length=1, max_length=64)], Annotated[Text, Field(max_length=200)]
+    ],
+    Field(max_length=8),
+]
+_CHANNEL_IDS = (
+    "the sending system's ids of this customer message (never the person's): a request "
+    "repeated with the same ids returns what the first one made, with status 200"
+)
+
 
 class ReadSchema(BaseModel):
     """A response body, validated from the plain data kefu.tickets.serialize builds: a
@@ -106,6 +119,7 @@ class TicketCreate(InputSchema):
     customer: CustomerIn | None = None
     tags: list[Text] = Field(default_factory=list, max_length=MAX_TAGS)
     external_id: Text = Field("", max_length=100)
+    channel_ids: ChannelIds = Field(default_factory=dict, description=_CHANNEL_IDS)
 
 
 class TicketUpdate(InputSchema):
@@ -125,6 +139,9 @@ class MessageCreate(InputSchema):
         default_factory=dict,
         description="a reply's fields of the ticket's channel, e.g. on a phone ticket the "
         'call logged: {"reached": true, "talk_seconds": 95}',
+    )
+    channel_ids: ChannelIds = Field(
+        default_factory=dict, description=_CHANNEL_IDS + " (direction in only)"
     )
 
 

@@ -4,7 +4,6 @@ ticket event in the same transaction and schedules side effects on commit."""
 from __future__ import annotations
 
 import operator
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -14,8 +13,9 @@ from typing import Any
 
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +34,9 @@ from kefu.privacy.fields import (
     wechat_unionid_index,
 )
 from kefu.sla import services as sla
+from kefu.sla.models import SlaClock
 from kefu.tickets import events, promises, tasks, validation
-from kefu.tickets.attachments import attachments_check
+from kefu.tickets.attachments import CheckedUpload, attachments_check
 from kefu.tickets.channels import transport_problem
 from kefu.tickets.delivery import delivery_queue
 from kefu.tickets.models import (
@@ -56,18 +57,10 @@ from kefu.tickets.models import (
     Tag,
     Ticket,
     TicketEvent,
-    TicketSequence,
+    channel_key,
 )
-
-# Which status an agent may move a ticket to from each status. Reopening is its own
-# transition (resolved/closed -> open) and is recorded as a ``reopened`` event.
-STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
-    Status.OPEN: frozenset({Status.PENDING, Status.RESOLVED, Status.CLOSED}),
-    Status.PENDING: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
-    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
-    Status.CLOSED: frozenset({Status.OPEN}),
-}
+from kefu.tickets.numbering import ticket_number_assign, ticket_number_placeholder
+from kefu.tickets.workflow import STATUS_TRANSITIONS
 
 
 def require(user: User | None, perm: Perm) -> None:
@@ -93,42 +86,6 @@ def _event(
     return _NEW_EVENT.create(
         client_id=ticket.client_id, ticket=ticket, type=type_, actor=actor, at=at, data=data
     )
-
-
-def _next_number(client: Client, at: datetime) -> str:
-    """Take the client's next number for the year: one UPDATE … RETURNING (SQLite 3.35+ and
-    PostgreSQL), which also locks the sequence row until the ticket's transaction ends."""
-    year = timezone.localtime(at).year
-    table = TicketSequence._meta.db_table
-    sql = f"UPDATE {table} SET last = last + 1 WHERE client_id = %s AND year = %s RETURNING last"  # noqa: S608 - table name from the model
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [client.pk, year])
-        row = cursor.fetchone()
-        if row is None:
-            TicketSequence.objects.get_or_create(client=client, year=year)
-            cursor.execute(sql, [client.pk, year])
-            row = cursor.fetchone()
-    return f"{client.ticket_prefix}-{year}-{row[0]:06d}"
-
-
-def _unnumbered() -> str:
-    """A placeholder that keeps (client, number) unique until :func:`_number` replaces it
-    in the same transaction; never committed, so nobody ever sees it."""
-    return "~" + secrets.token_hex(12)
-
-
-def _number(ticket: Ticket, client: Client) -> None:
-    """Give the ticket its number: the last write of ``ticket_create``. The sequence row
-    stays locked from here to the commit (so numbers have no gaps and no duplicates), and
-    every other new ticket of the client waits on that lock: the less the transaction does
-    after taking the number, the more tickets a client can take in per second."""
-    ticket.number = _next_number(client, ticket.created_at)
-    table = Ticket._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET number = %s WHERE id = %s",  # noqa: S608 - table name from the model
-            [ticket.number, ticket.pk],
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,6 +334,16 @@ def _validate_choice(value: str, choices: type[TextChoices], field: str) -> None
         raise ValidationError({field: _("无效的取值：%(value)s") % {"value": value}})
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What :func:`ticket_open` made: the ticket, its first message (none when the customer
+    sent neither words nor files) and the SLA clocks it started."""
+
+    ticket: Ticket
+    message: Message | None
+    clocks: list[SlaClock]
+
+
 def ticket_create(
     *,
     client: Client,
@@ -393,10 +360,51 @@ def ticket_create(
     external_id: str = "",
     created_at: datetime | None = None,
 ) -> Ticket:
-    """Create a ticket with its first inbound message (the customer's words).
+    """:func:`ticket_open` for a caller that needs only the ticket."""
+    return ticket_open(
+        client=client,
+        subject=subject,
+        body=body,
+        channel=channel,
+        actor=actor,
+        kind=kind,
+        priority=priority,
+        customer=customer,
+        body_html=body_html,
+        author_name=author_name,
+        tags=tags,
+        external_id=external_id,
+        created_at=created_at,
+    ).ticket
+
+
+def ticket_open(
+    *,
+    client: Client,
+    subject: str,
+    body: str,
+    channel: str,
+    actor: User | None = None,
+    kind: str = Kind.INQUIRY,
+    priority: str = Priority.NORMAL,
+    customer: Customer | CustomerData | None = None,
+    body_html: str = "",
+    author_name: str = "",
+    tags: Sequence[str] = (),
+    external_id: str = "",
+    created_at: datetime | None = None,
+    attachments: Sequence[File] = (),
+    channel_ids: Mapping[str, str] | None = None,
+    message_external_id: str = "",
+) -> Opened:
+    """Create a ticket with its first inbound message (the customer's words and files).
+    Channels come in through :func:`kefu.tickets.intake.ticket_intake`.
 
     ``actor`` is the agent or integration that created it (``None`` for a channel).
     ``customer`` is a known customer, or contact details to find or create one with.
+    ``attachments``: the customer's files, checked as uploads are (one refused file refuses
+    the ticket). ``channel_ids``: stored on the first message, which they identify (a
+    second message with the same ids raises IntegrityError).
 
     What only needs reading — the customer by their contact details, the SLA targets that
     will apply — is read before the write transaction: the embedded database has one
@@ -414,6 +422,7 @@ def ticket_create(
     subject = subject.strip()
     if not subject:
         raise ValidationError({"subject": _("主题不能为空")})
+    files = attachments_check(attachments) if attachments else []
     contact: CustomerData | None = None
     match: CustomerMatch | None = None
     found: Customer | None
@@ -436,7 +445,7 @@ def ticket_create(
         now = created_at or timezone.now()
         ticket = Ticket(
             client=client,
-            number=_unnumbered(),
+            number=ticket_number_placeholder(),
             subject=subject[:300],
             kind=kind,
             priority=priority,
@@ -454,19 +463,24 @@ def ticket_create(
             ticket.tags.set(_tags(client, tags))
         _event(ticket, EventType.CREATED, actor, now, channel=channel)
         sla.sla_clocks_start(clocks, at=now)
-        if body.strip() or body_html:
-            _NEW_MESSAGE.create(
+        message = None
+        if body.strip() or body_html or files:
+            message = _NEW_MESSAGE.create(
                 client=client,
                 ticket=ticket,
                 direction=Direction.INBOUND,
                 author_name=author_name or (found.name if found else ""),
                 body_text=body,
                 body_html=sanitize_html(body_html),
+                external_id=message_external_id,
+                channel_ids=dict(channel_ids or {}),
+                channel_key=channel_key(channel_ids or {}),
                 created_at=now,
             )
-        _number(ticket, client)
+            _store(message, files)
+        ticket_number_assign(ticket, client)
         events.ticket_changed(ticket, "created")
-        return ticket
+        return Opened(ticket, message, clocks)
 
 
 def _tags(client: Client, names: Sequence[str]) -> list[Tag]:
@@ -484,16 +498,21 @@ def _touch(ticket: Ticket, at: datetime, *fields: str) -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
 
 
-def _attach(message: Message, files: Sequence[UploadedFile]) -> None:
+def _attach(message: Message, files: Sequence[File]) -> None:
     """Store the files on the message. Each is checked first (see
     :func:`kefu.tickets.attachments.attachments_check`); one refused file refuses them all,
     before any is written."""
-    for upload in attachments_check(files):
+    _store(message, attachments_check(files))
+
+
+def _store(message: Message, files: Sequence[CheckedUpload]) -> None:
+    """Store checked files, each under its checked name (never a path the sender gave)."""
+    for upload in files:
         Attachment.objects.create(
             client_id=message.client_id,
             ticket_id=message.ticket_id,
             message=message,
-            file=upload.file,
+            file=File(upload.file, name=upload.filename),
             filename=upload.filename,
             content_type=upload.content_type,
             size=upload.size,
@@ -591,10 +610,14 @@ def ticket_add_customer_message(
     author_name: str = "",
     external_id: str = "",
     at: datetime | None = None,
+    attachments: Sequence[File] = (),
+    channel_ids: Mapping[str, str] | None = None,
 ) -> Message:
     """The customer wrote again. Pending resumes to open; a resolved or closed ticket is
-    reopened (the customer's matter is not settled)."""
+    reopened (the customer's matter is not settled). ``attachments`` and ``channel_ids`` as
+    for :func:`ticket_open`."""
     validation.text_check(body)
+    files = attachments_check(attachments) if attachments else []
     now = at or timezone.now()
     message = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
@@ -604,8 +627,11 @@ def ticket_add_customer_message(
         body_text=body,
         body_html=sanitize_html(body_html),
         external_id=external_id,
+        channel_ids=dict(channel_ids or {}),
+        channel_key=channel_key(channel_ids or {}),
         created_at=now,
     )
+    _store(message, files)
     _event(ticket, EventType.CUSTOMER_MESSAGE, None, now, message=message.pk)
     if ticket.status != Status.OPEN and ticket.status != Status.NEW:
         _change_status(ticket, None, Status.OPEN, now)

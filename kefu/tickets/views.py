@@ -27,7 +27,7 @@ from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
-from kefu.tickets import customers, delivery, forms, selectors, services
+from kefu.tickets import customers, delivery, forms, intake, selectors, services
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.channels import channel_adapter, transport_problem
 from kefu.tickets.models import (
@@ -464,16 +464,16 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                         verified=False,
                     ),
                 )
-            ticket = services.ticket_create(
+            ticket = intake.ticket_intake(
                 client=d["client"],
-                subject=d["subject"],
-                body=d["body"],
                 channel=d["channel"],
+                message=intake.Incoming(text=d["body"]),
+                subject=d["subject"],
                 kind=d["kind"],
                 priority=d["priority"],
                 customer=customer,
                 actor=user,
-            )
+            ).ticket
             if customer is not None:
                 _warn_open_tickets(request, user, customer, exclude=ticket.pk)
             return redirect(reverse("tickets:detail", args=[ticket.pk]))

@@ -310,6 +310,39 @@ def test_attachments_are_kept_and_programs_refused(mailbox: Mailbox) -> None:
     assert "setup.exe" in message.body_text  # named as not kept
 
 
+def _with_pictures(n: int, subject: str, message_id: str) -> bytes:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"] = "zhang.san@example.cn"
+    mail["To"] = "kefu@acme.example"
+    mail["Subject"] = subject
+    mail["Message-ID"] = message_id
+    mail.set_content("照片见附件")
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
+    for i in range(n):
+        mail.add_attachment(png, maintype="image", subtype="png", filename=f"照片{i + 1}.png")
+    return mail.as_bytes()
+
+
+def test_the_ticket_message_carries_the_mails_id_and_its_files(
+    mailbox: Mailbox, settings: object
+) -> None:
+    first = mail_ingest(raw=eml(), source="imap", mailbox=mailbox)
+    message = Ticket.objects.get(number=first.ticket).messages.get()
+    assert message.channel_ids == {"channel": "email", "message_id": "m1@example.cn"}
+    # A reply with more pictures than a message may hold: the first ones are kept, the
+    # rest named in the text (the raw mail keeps them all).
+    settings.KEFU_MAX_ATTACHMENTS = 3  # type: ignore[attr-defined]
+    reply = _with_pictures(5, f"回复：[{first.ticket}]", "<m2@example.cn>")
+    result = mail_ingest(raw=reply, source="imap", mailbox=mailbox)
+    assert result.result == "appended"
+    added = Message.objects.get(channel_ids__message_id="m2@example.cn")
+    names = sorted(a.filename for a in added.attachments.all())
+    assert names == ["照片1.png", "照片2.png", "照片3.png"]
+    assert "照片4.png" in added.body_text and "照片5.png" in added.body_text
+
+
 def test_cli_ingest_prints_one_json_line_per_file(mailbox: Mailbox, tmp_path: Path) -> None:
     first = tmp_path / "a.eml"
     first.write_bytes(eml())

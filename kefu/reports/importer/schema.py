@@ -13,6 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic import ValidationError as PydanticError
 from pydantic_core import ErrorDetails
 
+from kefu.tickets.workflow import HistoryError, Step, history_walk
+
 # An instant with its UTC offset: a local time without one is ambiguous (checked in
 # pydantic's core, so a million timestamps cost no Python call each).
 Instant = AwareDatetime
@@ -99,7 +101,8 @@ class ImportFileError(ValueError):
 def parse_lines(lines: Iterable[str]) -> list[tuple[int, Record]]:
     """Every non-blank line validated, with its line number (1-based). ImportFileError
     on the first bad line: not JSON, an unknown ``type``, a field that does not validate,
-    an id that appears twice, call times out of order."""
+    an id that appears twice, call times out of order, a ticket history the ticket state
+    machine does not allow (:func:`ticket_steps`)."""
     records: list[tuple[int, Record]] = []
     validate = _RECORD.validate_json
     for number, line in enumerate(lines, start=1):
@@ -132,10 +135,27 @@ def _check_references(records: list[tuple[int, Record]]) -> None:
         if rec.id in seen:
             raise ImportFileError(number, f"field id: duplicate {rec.type} id {rec.id!r}")
         seen.add(rec.id)
-        if isinstance(rec, CallIn):
+        if isinstance(rec, TicketIn):
+            ticket_steps(number, rec)
+        elif isinstance(rec, CallIn):
             if rec.answered_at and rec.answered_at < rec.offered_at:
                 raise ImportFileError(number, "field answered_at: before offered_at")
             if rec.ended_at < (rec.answered_at or rec.offered_at):
                 raise ImportFileError(
                     number, "field ended_at: before the call was offered/answered"
                 )
+
+
+def ticket_steps(line: int, ticket: TicketIn) -> list[Step]:
+    """The ticket's history as steps of the ticket state machine
+    (:func:`kefu.tickets.workflow.history_walk`: an event before the ticket was created, a
+    move such as closed → pending, ``reopened`` of an open ticket are refused), or
+    ImportFileError naming the line and the field."""
+    try:
+        return history_walk(
+            created_at=ticket.created_at,
+            messages=[(m.at, m.direction) for m in ticket.messages],
+            events=[(e.at, e.type) for e in ticket.events],
+        )
+    except HistoryError as exc:
+        raise ImportFileError(line, str(exc)) from exc

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from kefu.accounts.models import User
@@ -19,7 +18,9 @@ from kefu.contracts.models import Client
 from kefu.phone.models import Call
 from kefu.privacy.fields import EncryptedTextField
 from kefu.reports.importer.rows import ids_by_key, insert_rows, reserve_ids
-from kefu.reports.importer.schema import CallIn, EventIn, Record, SurveyIn, TicketIn
+from kefu.reports.importer.schema import CallIn, Record, SurveyIn, TicketIn, ticket_steps
+from kefu.sla.models import SlaTarget
+from kefu.sla.services import sla_replay, sla_targets_for
 from kefu.surveys.models import Survey
 from kefu.tickets.customers import customer_identifiers_insert_many, customer_identifiers_of
 from kefu.tickets.models import (
@@ -34,9 +35,10 @@ from kefu.tickets.models import (
     Tag,
     Ticket,
     TicketEvent,
-    TicketSequence,
 )
+from kefu.tickets.numbering import ticket_numbers_reserve
 from kefu.tickets.services import CustomerData, customer_build
+from kefu.tickets.workflow import ESCALATED, REOPENED, REPLY, Step, history_status
 
 Tick = Callable[[int], object]
 
@@ -69,18 +71,20 @@ def import_history(
     done after each batch."""
     result = ImportResult()
     tick = progress or (lambda n: None)
-    tickets_in = [r for _, r in records if isinstance(r, TicketIn)]
+    lined = [(line, r) for line, r in records if isinstance(r, TicketIn)]
+    tickets_in = [r for _, r in lined]
     calls_in = [r for _, r in records if isinstance(r, CallIn)]
     surveys_in = [r for _, r in records if isinstance(r, SurveyIn)]
     agents = _agents(client, tickets_in, calls_in, result)
 
     existing = _existing(Ticket, client, [t.id for t in tickets_in])
     result.skipped["ticket"] = len(existing)
-    new_tickets = [t for t in tickets_in if t.id not in existing]
-    customers = _customers(client, new_tickets)
+    new_tickets = [(line, t) for line, t in lined if t.id not in existing]
+    customers = _customers(client, [t for _, t in new_tickets])
+    clocks = _Clocks(client)
     for start in range(0, len(new_tickets), batch):
         chunk = new_tickets[start : start + batch]
-        _write_tickets(client, chunk, customers, agents)
+        _write_tickets(client, chunk, customers, agents, clocks)
         result.created["ticket"] += len(chunk)
         tick(len(chunk))
     tick(len(existing))
@@ -223,30 +227,6 @@ def _customer_row(customer: Customer, now: datetime) -> tuple[Any, ...]:
     )
 
 
-def _numbers(client: Client, years: Iterable[int]) -> dict[int, int]:
-    """Reserve ticket numbers: returns, per year, the last number used before this batch."""
-    counts: dict[int, int] = defaultdict(int)
-    for y in years:
-        counts[y] += 1
-    start: dict[int, int] = {}
-    for year, n in counts.items():
-        seq, _ = TicketSequence.objects.select_for_update().get_or_create(client=client, year=year)
-        TicketSequence.objects.filter(pk=seq.pk).update(last=F("last") + n)
-        start[year] = seq.last
-    return start
-
-
-def _status_after(events: list[EventIn], has_reply: bool) -> str:
-    """The status a ticket ends in after its (time-ordered) events."""
-    status = Status.OPEN if has_reply else Status.NEW
-    for event in events:
-        if event.type in ("open", "reopened"):
-            status = Status.OPEN
-        elif event.type in ("pending", "resolved", "closed"):
-            status = Status(event.type)
-    return status
-
-
 _TICKET_COLUMNS = (
     "client_id",
     "number",
@@ -278,29 +258,28 @@ _DIRECTIONS = {"in": Direction.INBOUND, "out": Direction.OUTBOUND, "note": Direc
 
 def _write_tickets(
     client: Client,
-    chunk: list[TicketIn],
+    lined: list[tuple[int, TicketIn]],
     customers: dict[str, int],
     agents: _Agents,
+    clocks: _Clocks,
 ) -> None:
     cid = client.pk
-    local = timezone.get_current_timezone()
-    years = [t.created_at.astimezone(local).year for t in chunk]
-    next_number = _numbers(client, years)
-    ordered_events = [sorted(t.events, key=lambda e: e.at) for t in chunk]
+    chunk = [t for _, t in lined]
+    histories = [ticket_steps(line, t) for line, t in lined]
+    statuses = [history_status(steps) for steps in histories]
+    numbers = ticket_numbers_reserve(client, [t.created_at for t in chunk])
     rows = []
-    for t, year, events in zip(chunk, years, ordered_events, strict=True):
-        next_number[year] += 1
-        resolved = [e.at for e in events if e.type == "resolved"]
-        has_reply = any(m.direction == "out" for m in t.messages)
+    for t, number, steps, status in zip(chunk, numbers, histories, statuses, strict=True):
+        resolved = [s.at for s in steps if s.new == Status.RESOLVED]
         last = max([t.created_at, *(m.at for m in t.messages), *(e.at for e in t.events)])
         rows.append(
             (
                 cid,
-                f"{client.ticket_prefix}-{year}-{next_number[year]:06d}",
+                number,
                 t.subject,
                 t.kind,
                 t.priority,
-                _status_after(events, has_reply),
+                status,
                 t.channel,
                 customers.get(t.customer.id) if t.customer and t.customer.id else None,
                 agents.ids.get(t.assignee) if t.assignee else None,
@@ -324,7 +303,7 @@ def _write_tickets(
     _tag(client, chunk, ticket_ids)
     messages: list[tuple[Any, ...]] = []
     history: list[tuple[Any, ...]] = []
-    for t, events in zip(chunk, ordered_events, strict=True):
+    for t, steps in zip(chunk, histories, strict=True):
         pk = ticket_ids[t.id]
         customer_name = t.customer.name if t.customer else ""
         history.append((cid, pk, EventType.CREATED, t.created_at, _created_data[t.channel]))
@@ -341,10 +320,42 @@ def _write_tickets(
                     m.at,
                 )
             )
-        history.extend(_event_rows(cid, pk, events, t.messages))
+        history.extend(_event_rows(cid, pk, steps))
     insert_rows(Message, _MESSAGE_COLUMNS, messages)
     _mark_delivered(cid, {ticket_ids[t.id]: t.channel for t in chunk})
     insert_rows(TicketEvent, _EVENT_COLUMNS, history)
+    for t, steps, status in zip(chunk, histories, statuses, strict=True):
+        clocks.replay(ticket_ids[t.id], t, steps, status=status)
+
+
+class _Clocks:
+    """The SLA clocks of imported tickets, replayed from their history
+    (:func:`kefu.sla.services.sla_replay`) when the client's SLA policy has targets for
+    them; nothing is read or written per ticket for a client without a policy."""
+
+    def __init__(self, client: Client) -> None:
+        self.client_id = client.pk
+        self.targets: dict[tuple[str, str, str], dict[str, SlaTarget]] = {}
+
+    def replay(self, pk: int, t: TicketIn, steps: list[Step], *, status: str) -> None:
+        shape = (t.channel, t.priority, t.kind)
+        targets = self.targets.get(shape)
+        if targets is None:
+            targets = self.targets[shape] = sla_targets_for(
+                client_id=self.client_id, channel=t.channel, priority=t.priority, kind=t.kind
+            )
+        if not targets:
+            return
+        ticket = Ticket(
+            pk=pk,
+            client_id=self.client_id,
+            channel=t.channel,
+            priority=t.priority,
+            kind=t.kind,
+            status=status,
+            created_at=t.created_at,
+        )
+        sla_replay(ticket=ticket, steps=steps, targets=targets)
 
 
 _DELIVERY_COLUMNS = (
@@ -385,17 +396,18 @@ _NO_DATA: dict[str, Any] = {}
 
 
 def _event_rows(
-    cid: int, pk: int, events: list[EventIn], messages: Sequence[Any]
+    cid: int, pk: int, steps: list[Step]
 ) -> Iterable[tuple[int, int, str, datetime, dict[str, Any]]]:
-    status = "open" if any(m.direction == "out" for m in messages) else "new"
-    for e in events:
-        if e.type in _EVENT_TYPES:
-            yield (cid, pk, _EVENT_TYPES[e.type], e.at, _NO_DATA)
-            if e.type == "reopened":
-                status = "open"
+    """The recorded steps as history entries (a reply is its message; a new ticket opened
+    by its first reply, as no one recorded it, gets no entry)."""
+    for step in steps:
+        if step.kind == REPLY or step.implied:
             continue
-        yield (cid, pk, EventType.STATUS, e.at, _status_data[status, e.type])
-        status = e.type
+        if step.kind == ESCALATED:
+            yield (cid, pk, EventType.ESCALATED, step.at, _NO_DATA)
+        else:
+            kind = EventType.REOPENED if step.kind == REOPENED else EventType.STATUS
+            yield (cid, pk, kind, step.at, _status_data[step.old, step.new])
 
 
 def _tag(client: Client, chunk: list[TicketIn], ticket_ids: dict[str, int]) -> None:
