@@ -303,6 +303,9 @@ CHANNEL_LAYERS: dict[str, Any] = {
     )
 }
 
+# /readyz reports unready when a task has waited longer than this many seconds to run.
+KEFU_READY_MAX_TASK_AGE = int(os.environ.get("KEFU_READY_MAX_TASK_AGE", "300"))
+
 TASKS = {
     "default": {
         # The task row is written in the caller's transaction: it commits or rolls back

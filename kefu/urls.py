@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_control
 
 from kefu.api import api
+from kefu.core import health_views
 from kefu.tickets import views as ticket_views
 
 
@@ -17,6 +18,8 @@ def no_favicon(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("favicon.ico", no_favicon),
+    path("healthz", health_views.healthz, name="healthz"),
+    path("readyz", health_views.readyz, name="readyz"),
     path("", ticket_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

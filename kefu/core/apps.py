@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "kefu core"
 
     def ready(self) -> None:
+        import kefu.core.health  # noqa: F401  (registers core's readiness checks)
         from kefu.core.jobs import job_prune_results, job_register
 
         job_register(
