@@ -69,18 +69,7 @@ def _anonymise_customer(customer: Customer, tally: Tally, write: bool) -> None:
         customer.phones, customer.emails, customer.external_ids = [], [], {}
         customer.phone_key = customer.email_key = customer.name_key = ""
         customer.external_key = ""
-        customer.save(
-            update_fields=[
-                "name",
-                "phones",
-                "emails",
-                "external_ids",
-                "phone_key",
-                "email_key",
-                "name_key",
-                "external_key",
-            ]
-        )
+        customer.save(update_fields=Customer.PERSONAL_FIELDS)
 
 
 def _delete_files_on_commit(names: Iterable[str]) -> None:

@@ -191,33 +191,11 @@ def _move_contacts(source: Customer, target: Customer) -> None:
     if key and not target.external_key:
         source.external_key = ""
     customer_index(customer=source)
-    source.save(
-        update_fields=[
-            "name",
-            "phones",
-            "emails",
-            "external_ids",
-            "phone_key",
-            "email_key",
-            "name_key",
-            "external_key",
-        ]
-    )
+    source.save(update_fields=Customer.PERSONAL_FIELDS)
     if key and not target.external_key:
         target.external_key = key
     customer_index(customer=target)
-    target.save(
-        update_fields=[
-            "name",
-            "phones",
-            "emails",
-            "external_ids",
-            "phone_key",
-            "email_key",
-            "name_key",
-            "external_key",
-        ]
-    )
+    target.save(update_fields=Customer.PERSONAL_FIELDS)
 
 
 @transaction.atomic

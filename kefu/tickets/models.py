@@ -110,6 +110,19 @@ class Customer(ClientOwned):
     email_key = models.CharField(max_length=64, blank=True)
     name_key = models.CharField(max_length=64, blank=True)
     external_key = models.CharField(max_length=100, blank=True)
+
+    # What identifies the person (values and their blind indexes): cleared together when a
+    # record is anonymised or merged away.
+    PERSONAL_FIELDS = (
+        "name",
+        "phones",
+        "emails",
+        "external_ids",
+        "phone_key",
+        "email_key",
+        "name_key",
+        "external_key",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # A customer merged into another (kefu.tickets.customers.customer_merge) stays as a
     # tombstone, so links and audit records naming it still resolve: its tickets and

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from kefu.conftest import Tenant, api_client, login
 from kefu.reports.models import ServiceReport
+from kefu.routing import websocket_urlpatterns
 from kefu.tickets.models import Escalation, Message, Ticket, TicketEvent
 
 # Which of tenant B's objects each path parameter names. "token" rows are per user, not per
@@ -284,8 +285,6 @@ def test_admin_is_closed_to_client_users(tenant_a: Tenant) -> None:
 
 
 def all_socket_routes() -> list[tuple[str, str]]:
-    from kefu.routing import websocket_urlpatterns
-
     return [(str(p.pattern), p.name or str(p.pattern)) for p in websocket_urlpatterns]
 
 
