@@ -51,7 +51,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.db import connections
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
-from django.urls import set_script_prefix
+from django.urls import re_path, set_script_prefix
 
 from kefu.core import realtime
 
@@ -195,13 +195,15 @@ async def _batches(parts: Iterator[bytes], limit: int) -> AsyncIterator[bytes]:
 
 
 def websocket_application() -> Any:
-    """WebSockets from an allowed origin (``ALLOWED_HOSTS``: no other site's page may open
-    one with the user's cookie), with the user of the session cookie, routed to the
-    consumers of ``kefu/routing.py``."""
+    """The public routes of ``kefu/routing.py`` (the chat widget, opened from clients'
+    websites, which checks its own key and origin) as they are; every other route only from
+    an allowed origin (``ALLOWED_HOSTS``: no other site's page may open one with the user's
+    cookie), with the user of the session cookie."""
     # The routes import the apps' consumers and models: only once Django is set up.
-    from kefu.routing import websocket_urlpatterns
+    from kefu.routing import public_websocket_urlpatterns, websocket_urlpatterns
 
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    logged_in = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    return URLRouter([*public_websocket_urlpatterns, re_path(r"", logged_in)])
 
 
 def build_application(http: KefuASGIHandler) -> ProtocolTypeRouter:

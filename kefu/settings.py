@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "kefu.calendars",
     "kefu.sla",
     "kefu.phone",
+    "kefu.chat",
     "kefu.surveys",
     "kefu.reports",
     "kefu.privacy",

@@ -188,3 +188,37 @@ class Notification(ClientOwned):
 
     def __str__(self) -> str:
         return self.text
+
+
+class PresenceState(models.TextChoices):
+    ONLINE = "online", _("在线")
+    AWAY = "away", _("离开")
+    OFFLINE = "offline", _("离线")
+    ON_CALL = "on_call", _("通话中")
+    AFTER_CALL = "acw", _("话后处理")
+
+
+class Presence(models.Model):
+    """One agent's availability, shared by chat and phone: whether work may be offered to
+    them now, and how many chats at once. ``sockets`` counts the agent's open console
+    pages; the last one closing (or logging out) makes them offline."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="presence"
+    )
+    state = models.CharField(
+        _("状态"), max_length=8, choices=PresenceState.choices, default=PresenceState.OFFLINE
+    )
+    max_chats = models.PositiveSmallIntegerField(_("最大同时会话数"), default=3)
+    sockets = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(_("状态变更时间"))
+    # When the agent was last offered work: ties on load go to whoever waited longest.
+    last_offered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("坐席状态")
+        verbose_name_plural = _("坐席状态")
+        indexes = [models.Index(fields=["state"], name="presence_state")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_state_display()}"

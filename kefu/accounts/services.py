@@ -12,6 +12,8 @@ from kefu.accounts.models import (
     ApiToken,
     Notification,
     NotificationKind,
+    Presence,
+    PresenceState,
     TokenScope,
     User,
 )
@@ -154,3 +156,80 @@ def notification_mark_read(*, user: User, ids: Sequence[int] | None = None) -> i
         left = notifications_unread_count(user=user)
         send_on_commit([notification_group(user.pk)], "notification.read", unread=left)
     return count
+
+
+MAX_CHATS_LIMIT = 20
+
+
+def _presence_locked(user: User, at: datetime) -> Presence:
+    Presence.objects.get_or_create(user=user, defaults={"changed_at": at})
+    return Presence.objects.select_for_update().get(user=user)
+
+
+@transaction.atomic
+def presence_set(
+    *,
+    user: User,
+    state: str | None = None,
+    max_chats: int | None = None,
+    at: datetime | None = None,
+) -> Presence:
+    """The agent sets their availability (online, away, offline; on call and after-call
+    work come from the phone) and how many chats they take at once (1–20)."""
+    if not user.is_provider:
+        raise ValidationError(_("只有乙方坐席有在线状态 / Only provider staff have a presence"))
+    if state is not None and state not in PresenceState.values:
+        raise ValidationError({"state": _("未知的状态 / Unknown state: %(s)s") % {"s": state}})
+    if max_chats is not None and (
+        isinstance(max_chats, bool)
+        or not isinstance(max_chats, int)
+        or not 1 <= max_chats <= MAX_CHATS_LIMIT
+    ):
+        raise ValidationError({"max_chats": _("同时会话数应为 1–20 / Concurrent chats: 1 to 20")})
+    at = at or timezone.now()
+    presence = _presence_locked(user, at)
+    fields = []
+    if state is not None and state != presence.state:
+        presence.state, presence.changed_at = state, at
+        fields += ["state", "changed_at"]
+    if max_chats is not None and max_chats != presence.max_chats:
+        presence.max_chats = max_chats
+        fields.append("max_chats")
+    if fields:
+        presence.save(update_fields=fields)
+        send_on_commit([presence_group()], "presence", user=user.pk, state=presence.state)
+    return presence
+
+
+def presence_group() -> str:
+    """Every live view of agents' presence (the supervisors' chat and phone views)."""
+    return group_name("presence", "all")
+
+
+@transaction.atomic
+def presence_socket_opened(*, user: User, at: datetime | None = None) -> Presence:
+    """One more console page of the agent is open."""
+    presence = _presence_locked(user, at or timezone.now())
+    presence.sockets += 1
+    presence.save(update_fields=["sockets"])
+    return presence
+
+
+@transaction.atomic
+def presence_socket_closed(*, user: User, at: datetime | None = None) -> Presence:
+    """A console page closed; with the last one the agent is offline."""
+    at = at or timezone.now()
+    presence = _presence_locked(user, at)
+    presence.sockets = max(presence.sockets - 1, 0)
+    presence.save(update_fields=["sockets"])
+    if presence.sockets == 0 and presence.state != PresenceState.OFFLINE:
+        return presence_set(user=user, state=PresenceState.OFFLINE, at=at)
+    return presence
+
+
+@transaction.atomic
+def presence_logged_out(*, user: User, at: datetime | None = None) -> None:
+    """Logging out makes the agent offline, whatever pages are still open."""
+    if user.is_provider and Presence.objects.filter(user=user).exists():
+        presence = presence_set(user=user, state=PresenceState.OFFLINE, at=at)
+        Presence.objects.filter(pk=presence.pk).update(sockets=0)

@@ -28,7 +28,7 @@ from kefu.accounts.roles import Perm
 from kefu.sla import services as sla
 from kefu.tickets import events, tasks
 from kefu.tickets.channels import Accepted, DeliveryFailed, channel_adapter, transport_problem
-from kefu.tickets.models import Delivery, DeliveryStatus, Message, Ticket
+from kefu.tickets.models import ACCEPTED, Delivery, DeliveryStatus, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,11 @@ def delivery_queue(
     if accepted is not None:
         _accept(delivery, accepted, ticket)
     else:
-        tasks.send_delivery.enqueue(delivery.pk)
+        wait = getattr(adapter, "confirm_within", None)
+        task = (
+            tasks.send_delivery if wait is None else tasks.send_delivery.using(run_after=at + wait)
+        )
+        task.enqueue(delivery.pk)
     return delivery
 
 
@@ -103,7 +107,9 @@ def _record_failure(delivery: Delivery, failure: DeliveryFailed, now: datetime) 
     attempts = delivery.attempts + 1
     final = not failure.retryable or attempts >= Delivery.MAX_ATTEMPTS
     status = DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED
-    Delivery.objects.filter(pk=delivery.pk).update(
+    # Only a delivery still on its way: the transport may have confirmed it meanwhile
+    # (a chat widget's acknowledgement arrives on another thread).
+    Delivery.objects.filter(pk=delivery.pk, status__in=_ON_ITS_WAY).update(
         status=status,
         attempts=attempts,
         reason=failure.reason[:2000],
@@ -112,6 +118,9 @@ def _record_failure(delivery: Delivery, failure: DeliveryFailed, now: datetime) 
     delivery.status, delivery.attempts, delivery.reason = status, attempts, failure.reason
     events.ticket_changed(delivery.ticket, "delivery")
     return status
+
+
+_ON_ITS_WAY = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
 
 
 def _claim(delivery_id: int, now: datetime) -> Delivery | None:
@@ -152,10 +161,23 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         return _record_failure(
             delivery, DeliveryFailed(f"{type(exc).__name__}: {exc}", retryable=True), now
         )
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=delivery.ticket_id)
-        _accept(delivery, accepted, ticket)
+    delivery_accept(delivery=delivery, accepted=accepted)
     return DeliveryStatus.SENT
+
+
+@transaction.atomic
+def delivery_accept(*, delivery: Delivery, accepted: Accepted) -> bool:
+    """The transport took the delivery (its adapter's :meth:`send` returned, or the
+    transport confirmed it by itself later: a chat widget acknowledging a message it
+    showed). Meets the response clocks at ``accepted.at``. A delivery that had failed is
+    accepted too (the customer's chat window came back and showed it); one already accepted
+    keeps its first instant. Returns whether this call accepted it."""
+    ticket = Ticket.objects.select_for_update().get(pk=delivery.ticket_id)
+    status = Delivery.objects.filter(pk=delivery.pk).values_list("status", flat=True).first()
+    if status is None or status in ACCEPTED:
+        return False
+    _accept(delivery, accepted, ticket)
+    return True
 
 
 def delivery_retry_due(*, now: datetime | None = None, limit: int = 100) -> int:
