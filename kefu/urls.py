@@ -28,6 +28,7 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("reports/", include("kefu.reports.urls")),
     path("mail/", include("kefu.mail.urls")),
+    path("chat/", include("kefu.chat.urls")),
     path("privacy/", include("kefu.privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
