@@ -33,6 +33,8 @@ class Perm(StrEnum):
     # Merging two records of one customer moves tickets between them: supervisors decide.
     CUSTOMER_MERGE = "customer.merge"
     OVERVIEW_VIEW = "overview.view"
+    # Listen in on any chat, take it over, end or transfer another agent's chat.
+    CHAT_SUPERVISE = "chat.supervise"
     # Personal data shows masked (138****8000, 王*) for every role, in pages, API, exports
     # and reports alike; these permit an explicit reveal of one field, with a reason, that
     # the audit log records (kefu.privacy.reveal).
@@ -66,7 +68,9 @@ _REVEAL_ALL = {Perm.REVEAL_NAME, Perm.REVEAL_PHONE, Perm.REVEAL_EMAIL, Perm.REVE
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.SUPERVISOR: frozenset(
-        _AGENT | _REVEAL_ALL | {Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW, Perm.CUSTOMER_MERGE}
+        _AGENT
+        | _REVEAL_ALL
+        | {Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW, Perm.CUSTOMER_MERGE, Perm.CHAT_SUPERVISE}
     ),
     Role.AGENT: frozenset(_AGENT | {Perm.REVEAL_PHONE}),
     Role.AUDITOR: frozenset({Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW}),

@@ -543,7 +543,7 @@ class AgentConsumer(GroupConsumer):
         conversation = await self._conversation(content)
         if conversation.agent_id == self.user.pk:
             await self._open(conversation.pk, handling=True)
-        elif self.user.has_kefu_perm(Perm.TICKET_ASSIGN):
+        elif self.user.has_kefu_perm(Perm.CHAT_SUPERVISE):
             self.watching.add(conversation.pk)
             await self._open(conversation.pk, handling=False)
         else:

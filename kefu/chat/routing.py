@@ -227,7 +227,7 @@ def conversation_transfer(
         .select_related("ticket", "widget")
         .get(pk=conversation.pk)
     )
-    if locked.agent_id != actor.pk and not actor.has_kefu_perm(Perm.TICKET_ASSIGN):
+    if locked.agent_id != actor.pk and not actor.has_kefu_perm(Perm.CHAT_SUPERVISE):
         raise PermissionDenied(_("这个会话不由你接待 / You are not the agent of this chat"))
     if locked.status != ConversationStatus.ACTIVE:
         raise ValidationError(
@@ -286,7 +286,7 @@ def conversation_take_over(
     *, conversation: Conversation, supervisor: User, at: datetime | None = None
 ) -> Conversation:
     """A supervisor takes the chat over from its agent (or from the queue)."""
-    if not supervisor.has_kefu_perm(Perm.TICKET_ASSIGN):
+    if not supervisor.has_kefu_perm(Perm.CHAT_SUPERVISE):
         raise PermissionDenied(_("只有主管可以接管会话 / Only a supervisor can take a chat over"))
     at = at or timezone.now()
     locked = (

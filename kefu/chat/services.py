@@ -403,7 +403,7 @@ def conversation_end(
         by == EndedBy.AGENT
         and actor is not None
         and conversation.agent_id != actor.pk
-        and not actor.has_kefu_perm(Perm.TICKET_ASSIGN)
+        and not actor.has_kefu_perm(Perm.CHAT_SUPERVISE)
     ):
         raise PermissionDenied(_("这个会话不由你接待 / You are not the agent of this chat"))
     offered = conversation.offered_to_id
@@ -474,7 +474,7 @@ def conversation_wrap_up(
 ) -> Ticket:
     """The agent's wrap-up after the chat: the ticket's kind and tags, an optional internal
     note, and resolved unless the matter goes on as a ticket."""
-    if conversation.agent_id != actor.pk and not actor.has_kefu_perm(Perm.TICKET_ASSIGN):
+    if conversation.agent_id != actor.pk and not actor.has_kefu_perm(Perm.CHAT_SUPERVISE):
         raise PermissionDenied(_("这个会话不由你接待 / You are not the agent of this chat"))
     if kind not in Kind.values:
         raise ValidationError({"kind": _("请选择工单类型 / Choose the kind")})
