@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -24,6 +25,7 @@ from django.utils import timezone
 from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Role
 from kefu.calendars.services import calendar_load, statutory_sync
+from kefu.chat.services import widget_create
 from kefu.contracts.documents import contract_load
 from kefu.contracts.models import Client, Department
 from kefu.core.tenancy import ClientOwned
@@ -197,6 +199,13 @@ def build(
                 )
             )
             demo_mail.demo_mailbox(client=client)
+            # The widget of the client's website; kefu's own origin may host it too, so
+            # that the demo's "try the chat" page works on a fresh machine.
+            widget_create(
+                client=client,
+                name=f"{spec.name}官网",
+                origins=[settings.KEFU_BASE_URL, f"https://www.{spec.code.lower()}.example"],
+            )
             agents = [u for u in people["agents"] if client in u.clients.all()]
             records = _history(rng, spec, n, agents, now)
             result = import_history(client=client, records=[(0, r) for r in records], progress=tick)
