@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Self
 
 from django.contrib.auth.models import AbstractUser
@@ -198,10 +199,16 @@ class PresenceState(models.TextChoices):
     AFTER_CALL = "acw", _("话后处理")
 
 
+PRESENCE_HEARTBEAT = timedelta(seconds=30)
+PRESENCE_STALE_AFTER = timedelta(seconds=120)
+
+
 class Presence(models.Model):
     """One agent's availability, shared by chat and phone: whether work may be offered to
     them now, and how many chats at once. ``sockets`` counts the agent's open console
-    pages; the last one closing (or logging out) makes them offline."""
+    pages; the last one closing (or logging out) makes them offline. ``seen_at`` is renewed
+    by every open console page (:data:`HEARTBEAT`); a presence not renewed for
+    :data:`STALE_AFTER` belongs to pages whose server went away, and is not offered work."""
 
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, primary_key=True, related_name="presence"
@@ -214,6 +221,7 @@ class Presence(models.Model):
     changed_at = models.DateTimeField(_("状态变更时间"))
     # When the agent was last offered work: ties on load go to whoever waited longest.
     last_offered_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("坐席状态")

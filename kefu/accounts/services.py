@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import (
+    PRESENCE_STALE_AFTER,
     ApiToken,
     Notification,
     NotificationKind,
@@ -195,8 +196,9 @@ def presence_set(
     if max_chats is not None and max_chats != presence.max_chats:
         presence.max_chats = max_chats
         fields.append("max_chats")
+    presence.seen_at = at
+    presence.save(update_fields=[*fields, "seen_at"])
     if fields:
-        presence.save(update_fields=fields)
         send_on_commit([presence_group()], "presence", user=user.pk, state=presence.state)
     return presence
 
@@ -208,11 +210,20 @@ def presence_group() -> str:
 
 @transaction.atomic
 def presence_socket_opened(*, user: User, at: datetime | None = None) -> Presence:
-    """One more console page of the agent is open."""
-    presence = _presence_locked(user, at or timezone.now())
-    presence.sockets += 1
-    presence.save(update_fields=["sockets"])
+    """One more console page of the agent is open. A count not renewed for
+    ``PRESENCE_STALE_AFTER`` is of pages whose server went away: it starts again."""
+    at = at or timezone.now()
+    presence = _presence_locked(user, at)
+    stale = presence.seen_at is None or presence.seen_at < at - PRESENCE_STALE_AFTER
+    presence.sockets = 1 if stale else presence.sockets + 1
+    presence.seen_at = at
+    presence.save(update_fields=["sockets", "seen_at"])
     return presence
+
+
+def presence_seen(*, user: User, at: datetime | None = None) -> None:
+    """An open console page of the agent is still there (its heartbeat)."""
+    Presence.objects.filter(user=user).update(seen_at=at or timezone.now())
 
 
 @transaction.atomic

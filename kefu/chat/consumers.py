@@ -28,7 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kefu.accounts import services as accounts
-from kefu.accounts.models import PresenceState, User
+from kefu.accounts.models import PRESENCE_HEARTBEAT, PresenceState, User
 from kefu.accounts.roles import Perm
 from kefu.chat import routing, services
 from kefu.chat.events import agent_group, conversation_group
@@ -433,6 +433,7 @@ class AgentConsumer(GroupConsumer):
 
     async def joined(self) -> None:
         presence = await database_sync_to_async(accounts.presence_socket_opened)(user=self.user)
+        self.heartbeat = asyncio.get_running_loop().create_task(self._beat())
         snapshot = await database_sync_to_async(_console_state)(self.user)
         await self.send_json(
             {
@@ -443,7 +444,15 @@ class AgentConsumer(GroupConsumer):
             }
         )
 
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_HEARTBEAT.total_seconds())
+            await database_sync_to_async(accounts.presence_seen)(user=self.user)
+
     async def disconnect(self, code: int) -> None:
+        beat = getattr(self, "heartbeat", None)
+        if beat is not None:
+            beat.cancel()
         for timer in getattr(self, "offer_timers", {}).values():
             timer.cancel()
         if self.groups_joined:

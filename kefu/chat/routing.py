@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.models import Presence, PresenceState, Team, User
+from kefu.accounts.models import PRESENCE_STALE_AFTER, Presence, PresenceState, Team, User
 from kefu.accounts.roles import Perm
 from kefu.chat import events
 from kefu.chat.models import Conversation, ConversationStatus
@@ -52,14 +52,16 @@ def chat_route(
     return [pk for pk in ids if _offer(pk, at) is not None]
 
 
-def _candidates(conversation: Conversation) -> list[tuple[int, int, datetime | None, int]]:
+def _candidates(
+    conversation: Conversation, at: datetime
+) -> list[tuple[int, int, datetime | None, int]]:
     """(load, user id, last offered, max) of every online agent who could take the chat
     and has a free slot, best first."""
     users = agents_for(conversation.client_id, team_id=conversation.team_id)
     online = list(
-        Presence.objects.filter(state=PresenceState.ONLINE, user__in=users).values_list(
-            "user_id", "max_chats", "last_offered_at"
-        )
+        Presence.objects.filter(
+            state=PresenceState.ONLINE, user__in=users, seen_at__gte=at - PRESENCE_STALE_AFTER
+        ).values_list("user_id", "max_chats", "last_offered_at")
     )
     loads = agent_loads([uid for uid, _, _ in online])
     free = [(loads[uid], uid, last, cap) for uid, cap, last in online if loads[uid] < cap]
@@ -78,7 +80,7 @@ def _offer(conversation_id: int, at: datetime) -> int | None:
     )
     if conversation is None:
         return None
-    candidates = _candidates(conversation)
+    candidates = _candidates(conversation, at)
     passed = set(conversation.passed)
     fresh = [c for c in candidates if c[1] not in passed]
     for _load, user_id, _last, cap in fresh or candidates:

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
 
-from kefu.accounts.models import Presence, PresenceState, User
+from kefu.accounts.models import PRESENCE_STALE_AFTER, Presence, PresenceState, User
 from kefu.accounts.roles import PROVIDER_ROLES, Role
 from kefu.calendars.models import Calendar
 from kefu.calendars.services import calendar_engine
@@ -133,6 +133,7 @@ def service_state(widget: ChatWidget, at: datetime | None = None) -> ServiceStat
         Presence.objects.filter(
             state=PresenceState.ONLINE,
             user__in=agents_for(widget.client_id, team_id=team_id),
+            seen_at__gte=at - PRESENCE_STALE_AFTER,
         ).values_list("user_id", "max_chats")
     )
     loads = agent_loads([uid for uid, _ in online])

@@ -1,4 +1,3 @@
-
 from kefu.chat import views, views_widget
 
 app_name = "chat"
