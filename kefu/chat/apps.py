@@ -9,7 +9,10 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         from kefu.chat.delivery import ChatAdapter
         from kefu.chat.jobs import register_jobs
+        from kefu.chat.privacy import PART
+        from kefu.privacy.parts import part_register
         from kefu.tickets.channels import channel_register
 
         channel_register(ChatAdapter())
+        part_register(PART)
         register_jobs()
