@@ -143,9 +143,13 @@ INSTALLED_APPS = [
     "kefu.privacy",
     "kefu.mail",
     "kefu.demo",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request with the status and time the client gets (kefu/core/log.py).
+    "kefu.core.log.RequestLogMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,6 +162,8 @@ MIDDLEWARE = [
     "kefu.core.middleware.ContentSecurityPolicyMiddleware",
     "kefu.core.middleware.BadRequestMiddleware",
     "kefu.core.middleware.NoStoreMiddleware",
+    # Latency by view for /metrics; inside axes, which django-axes wants last.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -369,11 +375,39 @@ KEFU_MAX_ATTACHMENTS = 10
 KEFU_MAX_ATTACHMENT_BYTES = int(os.environ.get("KEFU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))
 KEFU_PAGE_SIZE = 50
 
+# Logs (README "Logs"): KEFU_LOG_FORMAT=text (default) or json, one object per line. Every
+# line goes through the privacy app's filter, which masks personal data as pages do, and
+# carries the request's or task's id (kefu/core/log.py).
+KEFU_LOG_FORMAT = os.environ.get("KEFU_LOG_FORMAT", "text").strip().lower() or "text"
+if KEFU_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(
+        f"KEFU_LOG_FORMAT 只能是 text 或 json / must be text or json, not {KEFU_LOG_FORMAT!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "filters": {"sender_mistake": {"()": "kefu.core.log.SenderMistakeFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "kefu.core.log.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+            "json_ensure_ascii": False,
+        },
+    },
+    "filters": {
+        "sender_mistake": {"()": "kefu.core.log.SenderMistakeFilter"},
+        "context": {"()": "kefu.core.log.LogContextFilter"},
+        "personal_data": {"()": "kefu.privacy.logfilter.PersonalDataFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": KEFU_LOG_FORMAT,
+            "filters": ["context", "personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KEFU_LOG_LEVEL", "INFO")},
     "loggers": {
         # Bodies over the limit, too many fields or files: 400, a warning line, no trace.
@@ -381,12 +415,24 @@ LOGGING = {
             f"django.security.{name}": {"filters": ["sender_mistake"]}
             for name in ("RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent")
         },
+        # One line per request and per task run, written by kefu itself (kefu/core/log.py).
+        "kefu.request": {"level": "INFO"},
+        "kefu.task": {"level": "INFO"},
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# /metrics (README "Metrics"): answered to a bearer token or from the allowed addresses only.
+KEFU_METRICS_TOKEN = os.environ.get("KEFU_METRICS_TOKEN", "").strip()
+try:
+    KEFU_METRICS_ALLOW = trusted_proxies(os.environ.get("KEFU_METRICS_ALLOW", "127.0.0.1,::1"))
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"KEFU_METRICS_ALLOW 应为逗号分隔的地址或网段 / addresses or networks: {exc}"
+    ) from exc
 
 KEFU_BASE_URL = os.environ.get("KEFU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kefu@localhost")

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_control
 
 from kefu.api import api
-from kefu.core import health_views
+from kefu.core import health_views, metrics
 from kefu.tickets import views as ticket_views
 
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("favicon.ico", no_favicon),
     path("healthz", health_views.healthz, name="healthz"),
     path("readyz", health_views.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("", ticket_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -40,6 +40,7 @@ from kefu.chat.selectors import (
     service_state,
     widget_by_key,
 )
+from kefu.core.metrics import websocket_closed, websocket_opened
 from kefu.core.realtime import EVENT, GroupConsumer, bind_loop
 
 MAX_FRAME = 16 * 1024  # bytes of one text frame
@@ -113,6 +114,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         widget = await database_sync_to_async(widget_by_key)(key)
         # Accepted first so that the page is told why (a refused handshake says nothing).
         await self.accept()
+        websocket_opened(self)
         if widget is None:
             await self._refuse(
                 "bad_key",
@@ -146,6 +148,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         await self.close(code=close)
 
     async def disconnect(self, code: int) -> None:
+        websocket_closed(self)
         if self.give_up is not None:
             self.give_up.cancel()
         if self.conversation_id is not None:

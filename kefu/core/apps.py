@@ -9,9 +9,17 @@ class CoreConfig(AppConfig):
     verbose_name = "kefu core"
 
     def ready(self) -> None:
+        from django_tasks.signals import task_finished, task_started
+
         import kefu.core.health  # noqa: F401  (registers core's readiness checks)
+        from kefu.core import doctor_checks, log, metrics, task_metrics
         from kefu.core.jobs import job_prune_results, job_register
 
         job_register(
             name="core.prune_job_results", every=timedelta(hours=1), func=job_prune_results
         )
+        metrics.metrics_register(name="tasks", collect=task_metrics.task_queue_metrics)
+        metrics.metrics_install()
+        doctor_checks.register()
+        task_started.connect(log.task_log_started, dispatch_uid="kefu.core.log.task_started")
+        task_finished.connect(log.task_log_finished, dispatch_uid="kefu.core.log.task_finished")

@@ -1,8 +1,71 @@
-"""Logging pieces named in ``settings.LOGGING``."""
+"""Logging pieces named in ``settings.LOGGING``: the request line, task outcomes, the JSON
+formatter and the context (request id, task id) every line of a request or task carries.
+
+Format: ``KEFU_LOG_FORMAT=text`` (the default) writes ``time level logger message``;
+``json`` writes one JSON object per line (python-json-logger) with the same fields plus
+whatever the line carries (``request_id``, ``route``, ``status`` …). Personal data in lines
+is masked by the privacy app's filter, wired in ``settings.LOGGING`` (core names no app)."""
 
 from __future__ import annotations
 
 import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar, Token
+from datetime import datetime
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import SimpleLazyObject, empty
+from django_tasks.base import TaskResult, TaskResultStatus
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
+
+from kefu.core.net import address_in, client_ip
+
+request_logger = logging.getLogger("kefu.request")
+task_logger = logging.getLogger("kefu.task")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a proxy's request id may look like (nginx's $request_id is 32 hex digits; UUIDs too):
+# anything else is replaced, so a line never carries a forged quote, newline or essay.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_CLIENT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+# URL parameters that name a client (reports use ``code``), then ``?client=``.
+_CLIENT_KWARGS = ("client", "client_code", "code")
+
+_context: ContextVar[dict[str, Any] | None] = ContextVar("kefu_log_context", default=None)
+
+
+def log_context() -> dict[str, Any]:
+    """The fields every log line of the current request or task carries."""
+    return dict(_context.get() or {})
+
+
+@contextmanager
+def log_context_bind(**fields: Any) -> Iterator[None]:
+    """Add ``fields`` to every log line written inside the block (this thread or task)."""
+    token = _context.set({**(_context.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class LogContextFilter(logging.Filter):
+    """Puts the current request's or task's fields (:func:`log_context`) on each record, so
+    a warning deep in a service names the request it happened in."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_context.get() or {}).items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
 
 
 class SenderMistakeFilter(logging.Filter):
@@ -20,3 +83,196 @@ class SenderMistakeFilter(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
+
+
+class JsonFormatter(_JsonFormatter):
+    """python-json-logger's formatter, except that a traceback already formatted onto the
+    record (``exc_text``: the masking filter leaves the masked one there) is used as it is
+    instead of being formatted again from the exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and record.exc_text:
+            exc_info, record.exc_info = record.exc_info, None
+            try:
+                return super().format(record)
+            finally:
+                record.exc_info = exc_info
+        return super().format(record)
+
+
+def _from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the request came through a proxy of ``KEFU_TRUSTED_PROXIES``. Under ``kefu
+    serve`` uvicorn has already replaced the proxy's address with the client's when the
+    peer was one of them, so a forwarded request is recognised by its ``X-Forwarded-For``;
+    the servers' ports must then be reachable by the proxies alone (README "Logs")."""
+    proxies: list[str] = settings.KEFU_TRUSTED_PROXIES
+    if not proxies:
+        return False
+    return "HTTP_X_FORWARDED_FOR" in request.META or address_in(client_ip(request), proxies)
+
+
+def request_id_for(request: HttpRequest) -> str:
+    """The proxy's ``X-Request-ID`` when a trusted proxy sent a well-formed one, else new."""
+    sent = request.META.get("HTTP_X_REQUEST_ID", "")
+    if sent and _REQUEST_ID.fullmatch(sent) and _from_trusted_proxy(request):
+        return str(sent)
+    return uuid.uuid4().hex
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    """The signed-in user's id, if something in the request already looked the user up
+    (the log never loads a session itself)."""
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = user._wrapped  # type: ignore[attr-defined]
+        if user is empty:
+            return None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    pk = getattr(user, "pk", None)
+    return pk if isinstance(pk, int) else None
+
+
+def _client_code(request: HttpRequest) -> str | None:
+    match = request.resolver_match
+    kwargs = match.kwargs if match is not None else {}
+    value: object = next((kwargs[k] for k in _CLIENT_KWARGS if kwargs.get(k)), None)
+    if value is None:
+        try:
+            value = request.GET.get("client")
+        except (SuspiciousOperation, ValueError):
+            return None
+    return value if isinstance(value, str) and _CLIENT_CODE.fullmatch(value) else None
+
+
+def request_log(request: HttpRequest, response: HttpResponseBase, *, started: float) -> None:
+    match = request.resolver_match
+    route = f"/{match.route}" if match is not None and match.route is not None else None
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    request_logger.info(
+        "%s %s %s %.1f ms",
+        request.method,
+        route or "-",
+        response.status_code,
+        duration_ms,
+        extra={
+            "user_id": _user_id(request),
+            "client": _client_code(request),
+            "route": route,
+            "view": match.view_name if match is not None else None,
+            "method": request.method,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+        },
+    )
+
+
+class RequestLogMiddleware:
+    """One log line per request (``kefu.request``): request id, user id, client, route (the
+    URL pattern, never the path with its ids), method, status and duration in ms. The
+    request id is echoed in the ``X-Request-ID`` response header and carried by every other
+    line the request writes. First in ``MIDDLEWARE``, so the duration and status are the
+    ones the client gets. The duration ends when the response is ready: a streamed body
+    (an export, a file) is still being sent."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.is_async:
+            return self._acall(request)
+        started = time.perf_counter()
+        request_id = request_id_for(request)
+        with log_context_bind(request_id=request_id):
+            response: HttpResponseBase = self.get_response(request)
+            response.headers[REQUEST_ID_HEADER] = request_id
+            request_log(request, response, started=started)
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        request_id = request_id_for(request)
+        with log_context_bind(request_id=request_id):
+            response: HttpResponseBase = await self.get_response(request)
+            response.headers[REQUEST_ID_HEADER] = request_id
+            request_log(request, response, started=started)
+        return response
+
+
+_task_contexts: dict[str, Token[dict[str, Any] | None]] = {}
+
+
+def _task_name(task_result: TaskResult[Any]) -> str:
+    return str(task_result.task.module_path)
+
+
+def task_log_started(sender: object, task_result: TaskResult[Any], **kwargs: Any) -> None:
+    """``task_started``: lines the task writes carry its id and name."""
+    token = _context.set(
+        {**(_context.get() or {}), "task_id": task_result.id, "task": _task_name(task_result)}
+    )
+    _task_contexts[task_result.id] = token
+
+
+JOB_TASK = "kefu.core.tasks.job_run"
+
+
+def _job_name(task_result: TaskResult[Any]) -> str | None:
+    """The job a ``job_run`` task ran (its first argument, ``name``)."""
+    name = task_result.kwargs.get("name") or (task_result.args[0] if task_result.args else None)
+    return name if isinstance(name, str) else None
+
+
+def _ms(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000, 1)
+
+
+def task_log_finished(sender: object, task_result: TaskResult[Any], **kwargs: Any) -> None:
+    """``task_finished``: one line per task run (``kefu.task``) with its name, id, status
+    and duration; a periodic job's run also names the job and its outcome."""
+    token = _task_contexts.pop(task_result.id, None)
+    if token is not None:
+        try:
+            _context.reset(token)
+        except ValueError:  # finished in another context than it started in
+            _context.set(None)
+    status = str(task_result.status)
+    failed = task_result.status == TaskResultStatus.FAILED
+    fields: dict[str, Any] = {
+        "task": _task_name(task_result),
+        "task_id": task_result.id,
+        "status": status.lower(),
+        "duration_ms": _ms(task_result.started_at, task_result.finished_at),
+    }
+    if failed and task_result.errors:
+        fields["error"] = task_result.errors[-1].exception_class_path
+    job = _job_name(task_result) if fields["task"] == JOB_TASK else None
+    if job:
+        fields["job"] = job
+        if not failed:
+            with suppress(ValueError):
+                fields["outcome"] = str(task_result.return_value)
+    task_logger.log(
+        logging.WARNING if failed else logging.INFO,
+        "task %s%s %s %s ms",
+        fields["task"],
+        f" ({fields['job']})" if job else "",
+        fields["status"],
+        fields["duration_ms"],
+        extra=fields,
+    )
+
+
+def uvicorn_log_options() -> dict[str, Any]:
+    """What ``kefu serve`` passes to uvicorn: its loggers go through ``settings.LOGGING``
+    (JSON like the rest when ``KEFU_LOG_FORMAT=json``), and its access line is left out:
+    :class:`RequestLogMiddleware` writes one per request with more in it."""
+    return {"log_config": None, "access_log": False}

@@ -30,3 +30,15 @@ def trusted_proxies(text: str) -> list[str]:
 
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+def address_in(address: str | None, networks: list[str]) -> bool:
+    """Whether ``address`` lies in one of ``networks`` (as :func:`trusted_proxies` returns
+    them). An empty or unparsable address is in none."""
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)

@@ -37,6 +37,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
+from kefu.core.metrics import websocket_closed, websocket_opened
+
 log = logging.getLogger(__name__)
 
 EVENT = "kefu.event"  # the layer message type every group event has (GroupConsumer.kefu_event)
@@ -174,12 +176,14 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
         await self.accept()
+        websocket_opened(self)
         await self.joined()
 
     async def joined(self) -> None:
         """Called once the socket is accepted and in its groups."""
 
     async def disconnect(self, code: int) -> None:
+        websocket_closed(self)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 

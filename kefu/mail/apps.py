@@ -9,10 +9,12 @@ class MailConfig(AppConfig):
     verbose_name = "邮件渠道 / email"
 
     def ready(self) -> None:
+        from kefu.core.doctor import doctor_register
         from kefu.core.health import readiness_register
         from kefu.core.jobs import job_register
         from kefu.mail import jobs
         from kefu.mail.delivery import EmailAdapter
+        from kefu.mail.doctor import mailboxes
         from kefu.mail.health import check_mail
         from kefu.mail.privacy import PART
         from kefu.privacy.parts import part_register
@@ -22,4 +24,5 @@ class MailConfig(AppConfig):
         channel_register(EmailAdapter())
         job_register(name="mail.outbound_retry", every=timedelta(seconds=30), func=jobs.retry)
         readiness_register(name="mail", func=check_mail, required=False)
+        doctor_register(name="mail", func=mailboxes)
         job_register(name="mail.poll", every=timedelta(seconds=30), func=jobs.poll)

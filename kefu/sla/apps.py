@@ -10,9 +10,12 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.core.jobs import job_register
+        from kefu.core.metrics import metrics_register
         from kefu.sla import jobs, statutory
+        from kefu.sla.metrics import sla_metrics
 
         job_register(name="sla.sweep", every=timedelta(seconds=30), func=jobs.sweep)
+        metrics_register(name="sla", collect=sla_metrics)
         # The statutory days' sync is the calendars app's service; the recompute after it
         # is ours, so the job is registered here (calendars knows nothing of clocks).
         job_register(

@@ -9,17 +9,20 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.core.jobs import job_register
+        from kefu.core.metrics import metrics_register
         from kefu.privacy.parts import part_register
         from kefu.privacy.rotation import blind_index_register
         from kefu.sla.hooks import breach_action_register
         from kefu.tickets import jobs
         from kefu.tickets.customers import customer_identifier_index
+        from kefu.tickets.metrics import ticket_metrics
         from kefu.tickets.models import Customer, CustomerIdentifier
         from kefu.tickets.privacy import PART
         from kefu.tickets.services import customer_index
         from kefu.tickets.tasks import on_sla_breach
 
         breach_action_register("tickets", on_sla_breach)
+        metrics_register(name="tickets", collect=ticket_metrics)
         job_register(
             name="tickets.escalation_promises",
             every=timedelta(seconds=30),

@@ -10,6 +10,7 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks.utils import get_random_id
 from django_tasks_db.management.commands.db_worker import Worker
 
+from kefu.core.log import uvicorn_log_options
 from kefu.core.scheduler import run_forever
 
 
@@ -78,6 +79,7 @@ class Command(BaseCommand):
                 port=port,
                 workers=workers,
                 log_level="info",
+                **uvicorn_log_options(),
                 proxy_headers=bool(trusted),
                 forwarded_allow_ips=trusted,
                 # Live events are a few dozen bytes of JSON: compressing each frame costs
