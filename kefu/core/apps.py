@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "kefu core"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
         from django_tasks.signals import task_finished, task_started
 
         import kefu.core.health  # noqa: F401  (registers core's readiness checks)
@@ -23,3 +24,4 @@ class CoreConfig(AppConfig):
         doctor_checks.register()
         task_started.connect(log.task_log_started, dispatch_uid="kefu.core.log.task_started")
         task_finished.connect(log.task_log_finished, dispatch_uid="kefu.core.log.task_finished")
+        request_finished.connect(log.request_context_end, dispatch_uid="kefu.core.log.request_end")

@@ -12,8 +12,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from contextvars import ContextVar, Token
 from datetime import datetime
 from typing import Any
@@ -45,16 +45,6 @@ _context: ContextVar[dict[str, Any] | None] = ContextVar("kefu_log_context", def
 def log_context() -> dict[str, Any]:
     """The fields every log line of the current request or task carries."""
     return dict(_context.get() or {})
-
-
-@contextmanager
-def log_context_bind(**fields: Any) -> Iterator[None]:
-    """Add ``fields`` to every log line written inside the block (this thread or task)."""
-    token = _context.set({**(_context.get() or {}), **fields})
-    try:
-        yield
-    finally:
-        _context.reset(token)
 
 
 class LogContextFilter(logging.Filter):
@@ -171,9 +161,9 @@ class RequestLogMiddleware:
     """One log line per request (``kefu.request``): request id, user id, client, route (the
     URL pattern, never the path with its ids), method, status and duration in ms. The
     request id is echoed in the ``X-Request-ID`` response header and carried by every other
-    line the request writes. First in ``MIDDLEWARE``, so the duration and status are the
-    ones the client gets. The duration ends when the response is ready: a streamed body
-    (an export, a file) is still being sent."""
+    line written while the request is handled. First in ``MIDDLEWARE``, so the duration and
+    status are the ones the client gets. The duration ends when the response is ready: a
+    streamed body (an export, a file) is still being sent."""
 
     sync_capable = True
     async_capable = True
@@ -188,21 +178,33 @@ class RequestLogMiddleware:
         if self.is_async:
             return self._acall(request)
         started = time.perf_counter()
-        request_id = request_id_for(request)
-        with log_context_bind(request_id=request_id):
-            response: HttpResponseBase = self.get_response(request)
-            response.headers[REQUEST_ID_HEADER] = request_id
-            request_log(request, response, started=started)
+        request_id = _request_context(request)
+        response: HttpResponseBase = self.get_response(request)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        request_log(request, response, started=started)
         return response
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
-        request_id = request_id_for(request)
-        with log_context_bind(request_id=request_id):
-            response: HttpResponseBase = await self.get_response(request)
-            response.headers[REQUEST_ID_HEADER] = request_id
-            request_log(request, response, started=started)
+        request_id = _request_context(request)
+        response: HttpResponseBase = await self.get_response(request)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        request_log(request, response, started=started)
         return response
+
+
+def _request_context(request: HttpRequest) -> str:
+    """Start the request's log context; it lasts until the request is finished
+    (:func:`request_context_end`), past this middleware, so that the lines Django writes
+    after the middleware chain (``django.request``'s "Not Found" …) carry the id too."""
+    request_id = request_id_for(request)
+    _context.set({"request_id": request_id})
+    return request_id
+
+
+def request_context_end(sender: object, **kwargs: Any) -> None:
+    """``request_finished``: lines after the request no longer carry its id."""
+    _context.set(None)
 
 
 _task_contexts: dict[str, Token[dict[str, Any] | None]] = {}

@@ -118,7 +118,11 @@ def test_tickets_and_replies_by_channel_and_delivery_state(
     tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
     services.ticket_create(
-        client=tenant_a.client, subject="电话咨询", body="发票", channel="phone", actor=tenant_a.agent
+        client=tenant_a.client,
+        subject="电话咨询",
+        body="发票",
+        channel="phone",
+        actor=tenant_a.agent,
     )
     page = _scrape()
     assert _value(page, "kefu_tickets_created_total", client="ACME", channel="email") == 1
