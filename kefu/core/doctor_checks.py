@@ -150,8 +150,9 @@ def scheduler() -> Iterator[Finding]:
 
 
 def clock() -> Iterator[Finding]:
-    """kefu's clock against the database server's (PostgreSQL ``now()``); the round trip is
-    allowed for. SQLite has no server clock: skipped."""
+    """kefu's clock against the database server's; the round trip is allowed for.
+    PostgreSQL's ``clock_timestamp()`` (``now()`` is the start of the transaction); SQLite
+    has no server clock: skipped."""
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         yield note(
@@ -162,7 +163,7 @@ def clock() -> Iterator[Finding]:
         return
     with connection.cursor() as cursor:
         before = time.time()
-        cursor.execute("SELECT now()")
+        cursor.execute("SELECT clock_timestamp()")
         db_now = cursor.fetchone()[0]
         after = time.time()
     ours = (before + after) / 2

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from kefu.core.doctor import Finding, problem
 from kefu.privacy.crypto import VERSION, DecryptionError
-from kefu.privacy.fields import Sealed, key_ring
+from kefu.privacy.fields import key_ring
 from kefu.privacy.rotation import _indexed, encrypted_models
 
 SAMPLE = 20
@@ -30,7 +30,9 @@ def _unknown_key_values() -> int:
         for f in fields:
             known = Q(**{f.attname: ""})
             for prefix in prefixes:
-                known |= Q(**{f"{f.attname}__startswith": Sealed(prefix)})
+                # A pattern lookup takes its value as it is (no field preparation): the
+                # token's text, not a Sealed.
+                known |= Q(**{f"{f.attname}__startswith": prefix})
             unreadable |= ~known
         total += model._base_manager.filter(unreadable).count()
     return total
@@ -64,6 +66,7 @@ def keys() -> Iterator[Finding]:
             "缺少哪个 / add the old key back to KEFU_FIELD_KEYS (after the current one); kefu "
             "encryption status names it",
         )
+        return  # the sample below would only fail on the same rows
     undecryptable, stale = _sample_mismatches()
     if undecryptable:
         yield problem(

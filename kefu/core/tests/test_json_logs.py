@@ -31,7 +31,9 @@ def console(fmt: str = "json") -> Iterator[list[str]]:
     """What kefu's console handler (settings.LOGGING) writes inside the block, in ``fmt``
     as KEFU_LOG_FORMAT would choose it; the lines are there once the block ends."""
     handler = next(h for h in logging.getLogger().handlers if h.name == "console")
-    spec = dict(settings.LOGGING["formatters"][fmt])
+    assert isinstance(handler, logging.StreamHandler)
+    formatters: dict[str, dict[str, Any]] = settings.LOGGING["formatters"]
+    spec = dict(formatters[fmt])
     factory = spec.pop("()", None)
     formatter = import_string(factory)(**spec) if factory else logging.Formatter(spec["format"])
     stream = io.StringIO()
