@@ -32,7 +32,7 @@ def console(fmt: str = "json") -> Iterator[list[str]]:
     as KEFU_LOG_FORMAT would choose it; the lines are there once the block ends."""
     handler = next(h for h in logging.getLogger().handlers if h.name == "console")
     assert isinstance(handler, logging.StreamHandler)
-    formatters: dict[str, dict[str, Any]] = settings.LOGGING["formatters"]
+    formatters: dict[str, dict[str, Any]] = settings.LOGGING["formatters"]  # type: ignore[assignment]
     spec = dict(formatters[fmt])
     factory = spec.pop("()", None)
     formatter = import_string(factory)(**spec) if factory else logging.Formatter(spec["format"])
