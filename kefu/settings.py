@@ -23,6 +23,10 @@ Environment:
   encrypts, all decrypt; ``kefu encryption generate-key`` prints one). ``KEFU_INDEX_KEY``:
   the blind-index key (base64 of 32 bytes). Both required when ``KEFU_PRODUCTION=1``;
   otherwise generated once and stored in ``KEFU_VAR_DIR`` (``field_keys``, ``index_key``).
+- ``KEFU_LOG_FORMAT``: ``text`` (default) or ``json`` (one object per line; production);
+  ``KEFU_LOG_LEVEL`` (default ``INFO``).
+- ``KEFU_METRICS_TOKEN``: bearer token for ``/metrics``; ``KEFU_METRICS_ALLOW``: addresses or
+  networks that may read it without one (default ``127.0.0.1,::1``).
 """
 
 from __future__ import annotations
