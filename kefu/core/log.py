@@ -24,6 +24,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 from django_tasks.base import TaskResult, TaskResultStatus
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from kefu.core.net import address_in, client_ip
@@ -78,7 +79,12 @@ class SenderMistakeFilter(logging.Filter):
 class JsonFormatter(_JsonFormatter):
     """python-json-logger's formatter, except that a traceback already formatted onto the
     record (``exc_text``: the masking filter leaves the masked one there) is used as it is
-    instead of being formatted again from the exception."""
+    instead of being formatted again from the exception, and uvicorn's terminal-coloured
+    copy of its messages (``color_message``) is left out."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "color_message"])
+        super().__init__(*args, **kwargs)
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info and record.exc_text:

@@ -206,3 +206,14 @@ def test_a_failed_task_logs_its_failure_and_its_lines_carry_its_id(
     assert run["status"] == "failed" and run["level"] == "WARNING"
     assert run["error"] == "builtins.RuntimeError"
     assert run["job"] == failing_job and "outcome" not in run
+
+
+def test_uvicorns_lines_are_json_without_terminal_colours() -> None:
+    """``kefu serve`` hands uvicorn's loggers to settings.LOGGING (kefu/core/log.py)."""
+    with console() as lines:
+        logging.getLogger("uvicorn.error").info(
+            "Uvicorn running on %s", "http://127.0.0.1:8000", extra={"color_message": "\x1b[1m"}
+        )
+    (line,) = _records(lines)
+    assert line["message"] == "Uvicorn running on http://127.0.0.1:8000"
+    assert "color_message" not in line
