@@ -19,7 +19,7 @@ from kefu.chat.models import Conversation, ConversationStatus
 from kefu.chat.selectors import agent_loads, agents_for
 from kefu.contracts.models import Client
 from kefu.contracts.selectors import clients_visible_to
-from kefu.tickets.models import ACCEPTED, Delivery
+from kefu.tickets.models import ACCEPTED, Delivery, Direction, Message
 
 SUPERVISOR_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 WRAP_UP_WITHIN = timedelta(days=2)  # ended chats still shown in the console for wrap-up
@@ -144,6 +144,14 @@ class ClientBoard:
     def in_progress(self) -> int:
         return sum(len(a.chats) for a in self.by_agent)
 
+    @property
+    def agents_present(self) -> list[AgentRow]:
+        return [a for a in self.agents if a.state != PresenceState.OFFLINE]
+
+    @property
+    def agents_offline(self) -> list[AgentRow]:
+        return [a for a in self.agents if a.state == PresenceState.OFFLINE]
+
 
 def _open_chats(client: Client) -> QuerySet[Conversation]:
     return (
@@ -218,3 +226,17 @@ def delivered_ids(conversation: Conversation) -> list[int]:
         .order_by("message_id")
         .values_list("message_id", flat=True)
     )
+
+
+NOTES_SHOWN = 3
+
+
+def chat_notes(*, user: User, conversation: Conversation) -> list[Message]:
+    """The latest internal notes on the chat's ticket, newest first: what a colleague who
+    transferred the chat wrote for whoever takes it."""
+    if conversation.ticket_id is None:
+        return []
+    notes = Message.objects.visible_to(user).filter(
+        ticket_id=conversation.ticket_id, direction=Direction.NOTE
+    )
+    return list(notes.select_related("author").order_by("-created_at", "-pk")[:NOTES_SHOWN])

@@ -77,7 +77,7 @@ def _words() -> dict[str, str]:
         "close": _("关闭 / Close"),
         "take_over": _("接管 / Take over"),
         "listening": _("旁听中（客户和坐席看不到你） / Listening (nobody in the chat is told)"),
-        "placeholder": _("Enter 发送，Shift+Enter 换行 / Enter sends, Shift+Enter: new line"),
+        "placeholder": _("回复（Enter 发送）/ Reply (Enter sends)"),
         "sending": _("发送中 / Sending"),
         "delivered": _("已送达 / Delivered"),
         "read": _("已读 / Read"),
@@ -131,6 +131,7 @@ def _side_context(user: User, conversation: Conversation) -> dict[str, Any]:
         "ticket": ticket,
         "handling": handling,
         "other_tickets": customer_other_tickets(user=user, ticket=ticket) if ticket else [],
+        "notes": board.chat_notes(user=user, conversation=conversation),
         "can_customer_page": user.has_kefu_perm(Perm.PRIVACY_MANAGE),
     }
     if handling and ticket is not None:

@@ -97,6 +97,9 @@ def test_transfer_to_an_agent_offers_them_the_chat_with_the_note(tenant_a: Tenan
     assert conversation.agent is None and conversation.offered_to == colleague
     note = Message.objects.get(ticket=conversation.ticket, direction=Direction.NOTE)
     assert "客户要办理退货，请跟进" in note.body_text and "孙坐席" in note.body_text
+    # Whoever is offered it reads the note beside the chat.
+    side = login(colleague).get(f"/chat/console/conversations/{conversation.pk}/")
+    assert "客户要办理退货，请跟进" in side.content.decode()
 
 
 def test_transfer_to_a_team_routes_the_chat_among_its_members(tenant_a: Tenant) -> None:

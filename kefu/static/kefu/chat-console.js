@@ -38,9 +38,20 @@
 
   function url(attr, id) { return root.getAttribute(attr).replace(/\/0\/$/, "/" + id + "/"); }
 
+  // Times in the page's time zone (as kefu's other pages show them), whatever the browser's.
+  var timeFormat = null;
   function clock(iso) {
     var d = iso ? new Date(iso) : new Date();
     if (isNaN(d.getTime())) { return ""; }
+    if (timeFormat === null) {
+      try {
+        timeFormat = new Intl.DateTimeFormat("en-GB", {
+          hour: "2-digit", minute: "2-digit", hour12: false,
+          timeZone: root.getAttribute("data-time-zone") || undefined,
+        });
+      } catch (e) { timeFormat = false; }
+    }
+    if (timeFormat) { return timeFormat.format(d); }
     return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
   }
 
@@ -104,7 +115,6 @@
 
   function addOffer(o) {
     var id = o.conversation;
-    if (chats[id] && !chats[id].closed && !chats[id].transferred) { return; }
     removeOffer(id);
     var deadline = o.seconds ? Date.now() + o.seconds * 1000 : Date.parse(o.expires_at);
     var card = el("article", { "class": "chat-offer", "data-kefu-console": "offer", "data-conversation": String(id) });
@@ -213,7 +223,7 @@
     tab.appendChild(tabBadge);
 
     var chat = {
-      id: id, panel: panel, list: list, input: input, sendBtn: sendBtn, endBtn: endBtn,
+      id: id, panel: panel, list: list, compose: compose, input: input, sendBtn: sendBtn, endBtn: endBtn,
       takeBtn: takeBtn, closeBtn: closeBtn, side: side, who: who, client: client, ticket: ticket,
       statusEl: status, note: note, typing: typing, tab: tab, tabLabel: tabLabel, tabBadge: tabBadge,
       status: null, messages: {}, pending: {}, customerRead: 0, delivered: {}, lastReadSent: 0,
@@ -321,6 +331,7 @@
     var live = status === "active" && !watching && !chat.transferred && !chat.takenOver;
     chat.input.disabled = !live;
     chat.sendBtn.disabled = !live;
+    chat.compose.hidden = !live;
     chat.endBtn.hidden = watching || chat.transferred || chat.takenOver || status === "ended" || status === "message";
     chat.endBtn.disabled = false;
     chat.takeBtn.hidden = !(watching && root.hasAttribute("data-supervisor") && (status === "active" || status === "waiting"));
@@ -417,7 +428,7 @@
     if (m.from === "agent") { setState(item, stateOf(chat, m.id)); }
     if (m.from === "customer" && !quiet) {
       chat.typing.textContent = "";
-      if (!visible(chat) || String(activeId) !== String(chat.id)) { chat.unread += 1; renderTab(chat); }
+      if (!visible(chat)) { chat.unread += 1; renderTab(chat); }
     }
     scrollDown(chat);
     markRead(chat);
@@ -441,7 +452,7 @@
     if (!text || chat.input.disabled) { return; }
     counter += 1;
     var cid = "a-" + Date.now().toString(36) + "-" + counter;
-    var item = messageItem({ from: "agent", text: text, at: new Date().toISOString() });
+    var item = messageItem({ from: "agent", text: text, at: new Date().toISOString(), author: root.getAttribute("data-me-name") });
     item.setAttribute("data-cid", cid);
     chat.list.appendChild(item);
     chat.pending[cid] = item;
@@ -486,6 +497,10 @@
     var chat = chats[id] || makeChat(id);
     var wasListening = isListening(chat);
     if (chat.takingOver) { delete listening[id]; chat.takingOver = false; }
+    if (!isListening(chat)) {
+      // Ours (again): a chat transferred back, or accepted after a colleague passed it on.
+      chat.transferred = chat.takenOver = false;
+    }
     chat.client.textContent = e.client || "";
     if (e.ticket) {
       chat.ticket.textContent = e.ticket;
@@ -497,7 +512,7 @@
     markAgentMessages(chat);
     setStatus(chat, e.status);
     removeOffer(id);
-    if (!chat.sideLoaded || wasListening !== isListening(chat)) { loadSide(chat); }
+    if (!chat.sideLoaded || wasListening !== isListening(chat) || wanted[id]) { loadSide(chat); }
     if (wanted[id]) { delete wanted[id]; activate(id, true); }
   }
 
@@ -538,8 +553,6 @@
         form.addEventListener("submit", function (e) { e.preventDefault(); post(chat, form, name); });
       }
     });
-    var close = q("close", chat.side);
-    if (close) { close.addEventListener("click", function () { closeChat(chat); }); }
   }
 
   function post(chat, form, name) {
@@ -635,7 +648,10 @@
     var listen = root.getAttribute("data-listen");
     if (listen && !ids[listen]) { listening[listen] = true; ids[listen] = true; }
     root.setAttribute("data-listen", "");
-    Object.keys(chats).forEach(function (id) { ids[id] = true; });
+    // A chat that went to someone else is not opened again (it would open as a listener).
+    Object.keys(chats).forEach(function (id) {
+      if (!chats[id].transferred && !chats[id].takenOver) { ids[id] = true; }
+    });
     Object.keys(ids).forEach(function (id) { send({ type: "open", conversation: Number(id) }); });
   }
 
