@@ -1,8 +1,8 @@
 """Reads of the agent's chat console and the supervisor's live chat view.
 
 Who may do what: an agent's console is for provider staff who may reply to customers; the
-live view of a client's chats, listening in and taking a chat over are for supervisors
-and provider admins (an agent's console never shows a colleague's chats)."""
+live view of a client's chats, listening in and taking a chat over from it are for
+supervisors and provider admins."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from kefu.tickets.models import ACCEPTED, Delivery, Direction, Message
 
 SUPERVISOR_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 WRAP_UP_WITHIN = timedelta(days=2)  # ended chats still shown in the console for wrap-up
-DEFAULT_MAX_CHATS = 3  # Presence.max_chats before an agent first sets it
+# Presence.max_chats of an agent who never opened the console (no presence row yet).
+DEFAULT_MAX_CHATS: int = Presence._meta.get_field("max_chats").default
 
 
 def may_handle_chats(user: User) -> bool:
