@@ -31,6 +31,7 @@ from kefu.accounts import services as accounts
 from kefu.accounts.models import PRESENCE_HEARTBEAT, PresenceState, User
 from kefu.accounts.roles import Perm
 from kefu.chat import routing, services
+from kefu.chat.board import delivered_ids
 from kefu.chat.events import agent_group, conversation_group
 from kefu.chat.models import ChatWidget, Conversation, EndedBy, token_digest
 from kefu.chat.selectors import (
@@ -687,6 +688,7 @@ def _conversation_detail(conversation_id: int) -> dict[str, Any]:
         "customer_id": conversation.customer_id,
         "agent": str(conversation.agent) if conversation.agent else None,
         "customer_read": conversation.customer_read_id,
+        "delivered": delivered_ids(conversation),
         "messages": conversation_messages(conversation),
     }
 

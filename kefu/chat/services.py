@@ -366,6 +366,9 @@ def conversation_ack(
             Conversation.objects.filter(pk=conversation.pk, answered_at__isnull=True).update(
                 answered_at=at, answered_by_id=delivery.message.author_id
             )
+        if accepted:
+            # The agent's console shows the message delivered (the widget ignores this).
+            events.to_conversation(conversation.pk, "delivered", id=message_id)
     return accepted
 
 
