@@ -21,7 +21,7 @@ from kefu.accounts.models import Presence, PresenceState, User
 from kefu.accounts.services import presence_set
 from kefu.chat.models import ChatWidget, Conversation
 from kefu.chat.services import DEFAULT_NOTICE, widget_revoke
-from kefu.chat.services import _origin as origin_check
+from kefu.chat.services import origin_clean as origin_check
 from kefu.core.admin import AuditedAdmin
 from kefu.privacy.masking import customer_label
 
