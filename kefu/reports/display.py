@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kefu.contracts.models import ActionStatus, Comparison
-from kefu.sla.models import Metric
+from kefu.sla.models import Metric, goal_text
 from kefu.tickets.models import Channel, Kind
 
 EMPTY = "—"
@@ -201,6 +201,12 @@ def target_text(key: str, comparison: str, target: float) -> str:
     if target < 60:
         return f"{sign} {seconds}"
     return f"{sign} {seconds}（{duration(target)}）"
+
+
+def response_target_text(seconds: float) -> str:
+    """The SLA target a share within target is counted against, as the SLA screens state
+    it: ``≤ 1 分钟``, ``≤ 90 秒``."""
+    return f"{Comparison.AT_MOST.label} {goal_text(round(seconds))}"
 
 
 def goal_value_text(key: str, value: float | None) -> str:
