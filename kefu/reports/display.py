@@ -112,7 +112,7 @@ VOLUME_NAMES: dict[str, str | Promise] = {
     "calls_offered": _("来电"),
     "calls_answered": _("接通"),
     "calls_abandoned": _("放弃"),
-    "chats_offered": _("在线会话"),
+    "chats_offered": _("在线会话数"),
     "chats_answered": _("在线应答"),
     "chats_abandoned": _("在线放弃"),
     "chats_short_abandoned": _("在线短时放弃（5 秒内）"),
