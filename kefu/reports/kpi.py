@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypedDict
 
 
@@ -68,45 +67,43 @@ def display(figure: Figure, *, percent: bool = True, digits: int = 1) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Chat:
-    """One offered chat as the chat figures see it (aware datetimes, ``None`` for what did
-    not happen). ``answered_at``: the customer's widget acknowledged the first agent
-    message; ``gave_up``: nobody took the chat within the widget's ``max_wait_s`` and it
-    became a left message; ``agent``: who answered it (else who had it), any hashable id."""
+    """One offered chat as the chat figures see it: what happened, in seconds after it
+    joined the queue (``None`` for what did not happen). ``written``: the customer's first
+    message; ``accepted``: an agent took the chat; ``answered``: the customer's widget
+    acknowledged the first agent message; ``ended``: the chat ended, whoever ended it;
+    ``gave_up``: nobody took it within the widget's ``max_wait_s`` and it became a left
+    message; ``agent``: who answered it (else who had it), any hashable id."""
 
-    queued_at: datetime
-    first_customer_at: datetime | None = None
-    accepted_at: datetime | None = None
-    answered_at: datetime | None = None
-    ended_at: datetime | None = None
+    written: float | None = None
+    accepted: float | None = None
+    answered: float | None = None
+    ended: float | None = None
     gave_up: bool = False
     max_wait_s: float = 0
     agent: Hashable | None = None
-
-
-def _seconds(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds()
 
 
 def chat_wait(chat: Chat) -> float | None:
     """Seconds the customer waited for the first answer: from their first message when
     they wrote before the answer, else from joining the queue (the agent spoke first).
     ``None`` for a chat no answer reached."""
-    if chat.answered_at is None:
+    if chat.answered is None:
         return None
-    written = chat.first_customer_at
-    since = written if written is not None and written < chat.answered_at else chat.queued_at
-    return _seconds(since, chat.answered_at)
+    written = chat.written
+    if written is not None and written < chat.answered:
+        return chat.answered - written
+    return chat.answered
 
 
 def chat_left_after(chat: Chat) -> float | None:
-    """Seconds from joining the queue to leaving it unanswered: the chat ended (whoever
-    ended it) or was given up to leave-message before any answer reached the customer.
-    A give-up not stamped with an end counts at the widget's limit, the earliest instant
-    it can have happened. ``None`` for an answered chat or one still open."""
-    if chat.answered_at is not None:
+    """Seconds from joining the queue to leaving it unanswered: the chat ended or was
+    given up to leave-message before any answer reached the customer. A give-up not
+    stamped with an end counts at the widget's limit, the earliest moment it can have
+    happened. ``None`` for an answered chat or one still open."""
+    if chat.answered is not None:
         return None
-    if chat.ended_at is not None:
-        return _seconds(chat.queued_at, chat.ended_at)
+    if chat.ended is not None:
+        return chat.ended
     if chat.gave_up:
         return float(chat.max_wait_s)
     return None
@@ -120,7 +117,7 @@ def asa_chat(chats: Iterable[Chat]) -> Figure:
 
 def chat_queue_wait(chats: Iterable[Chat]) -> Figure:
     """Σ(accepted − queued) ÷ chats an agent accepted (answered or not)."""
-    waits = [_seconds(c.queued_at, c.accepted_at) for c in chats if c.accepted_at is not None]
+    waits = [c.accepted for c in chats if c.accepted is not None]
     return mean(sum(waits), len(waits))
 
 

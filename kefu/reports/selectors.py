@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import (
     Count,
     DurationField,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     Min,
@@ -280,7 +281,13 @@ def chat_first_response_target(client: Client) -> SlaTarget | None:
 
 def _offered_chats(client: Client, period: Period) -> list[kpi.Chat]:
     """The chats started in the period that joined the queue (a message left out of hours
-    was never offered to anyone)."""
+    was never offered to anyone), their instants as intervals after joining it: the
+    database subtracts, which also spares turning five aware datetimes per chat into
+    Python objects (several times slower than the intervals on PostgreSQL)."""
+
+    def since_queued(field: str) -> ExpressionWrapper:
+        return ExpressionWrapper(F(field) - F("queued_at"), output_field=DurationField())
+
     rows = (
         Conversation.objects.filter(
             client=client,
@@ -289,12 +296,17 @@ def _offered_chats(client: Client, period: Period) -> list[kpi.Chat]:
             queued_at__isnull=False,
         )
         .order_by()
+        .annotate(
+            written=since_queued("first_customer_at"),
+            accepted=since_queued("accepted_at"),
+            answered=since_queued("answered_at"),
+            ended=since_queued("ended_at"),
+        )
         .values_list(
-            "queued_at",
-            "first_customer_at",
-            "accepted_at",
-            "answered_at",
-            "ended_at",
+            "written",
+            "accepted",
+            "answered",
+            "ended",
             "status",
             "widget__max_wait_seconds",
             "answered_by_id",
@@ -304,17 +316,20 @@ def _offered_chats(client: Client, period: Period) -> list[kpi.Chat]:
     )
     return [
         kpi.Chat(
-            queued_at=queued,
-            first_customer_at=written,
-            accepted_at=accepted,
-            answered_at=answered,
-            ended_at=ended,
+            written=_seconds(written),
+            accepted=_seconds(accepted),
+            answered=_seconds(answered),
+            ended=_seconds(ended),
             gave_up=status == ConversationStatus.LEFT_MESSAGE,
             max_wait_s=max_wait,
             agent=answered_by or agent,
         )
-        for queued, written, accepted, answered, ended, status, max_wait, answered_by, agent in rows
+        for written, accepted, answered, ended, status, max_wait, answered_by, agent in rows
     ]
+
+
+def _seconds(interval: timedelta | None) -> float | None:
+    return None if interval is None else interval.total_seconds()
 
 
 def _agent_rows(per_agent: dict[Any, kpi.Figure]) -> list[dict[str, Any]]:
