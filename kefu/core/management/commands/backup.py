@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, out: Path, **opts: Any) -> None:
         try:
-            result = backup_create(out=out, progress=opts["verbosity"] > 0)
+            result = backup_create(out=Path(out), progress=opts["verbosity"] > 0)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         backup_audit(result)

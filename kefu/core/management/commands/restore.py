@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 "database: kefu (serve, worker, scheduler) must be stopped while it is restored"
             )
         try:
-            result = backup_restore(path=backup, progress=verbosity > 0, say=say)
+            result = backup_restore(path=Path(backup), progress=verbosity > 0, say=say)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         manifest = result.manifest
