@@ -164,9 +164,9 @@ def test_backup_while_tickets_are_written_restores_every_row(
     assert result.inventory.tables == tables
     # Every attachment's file, byte for byte as the customer sent it.
     assert len(restored["attachments"]) == len(restored["tickets"]) - 1
-    for _id, _message, name, size in restored["attachments"]:
-        file = restored_media / str(name)
-        assert sha256(file) == writer.contents[str(name)]
+    for _id, _message, stored, size in restored["attachments"]:
+        file = restored_media / str(stored)
+        assert sha256(file) == writer.contents[str(stored)]
         assert file.stat().st_size == size
     assert result.files["media"] >= len(restored["attachments"])
 
