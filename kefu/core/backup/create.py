@@ -71,7 +71,9 @@ def backup_create(
         db_entry = FileEntry(
             path=db_file.name, size=db_file.stat().st_size, sha256=file_sha256(db_file)
         )
-        entries, vanished = files_copy(roots=roots, dest=work, skip=[work], progress=progress)
+        # Older backups are not copied into a new one, wherever KEFU_BACKUP_DIR lies.
+        skip = [work, *_scheduled_dir()]
+        entries, vanished = files_copy(roots=roots, dest=work, skip=skip, progress=progress)
         manifest = Manifest(
             kefu_version=kefu_version(),
             kefu_commit=kefu_commit(Path(settings.BASE_DIR).parent),
@@ -110,6 +112,11 @@ def _database_copy(
         )
         return inventory, sqlite_version()
     return pg_snapshot(db=db, dest=dest, while_held=while_held, progress=progress)
+
+
+def _scheduled_dir() -> list[Path]:
+    directory = getattr(settings, "KEFU_BACKUP_DIR", "")
+    return [Path(directory)] if directory else []
 
 
 def _index_fingerprint() -> str:

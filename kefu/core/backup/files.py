@@ -23,6 +23,19 @@ from kefu.core.backup.manifest import FILES_DIR, FileEntry, file_sha256
 _CHUNK = 1024 * 1024
 
 
+def progress_bar(progress: bool, desc: str, unit: str, total: int | None = None) -> tqdm:
+    """A progress bar on stderr when ``progress`` and stderr is a terminal (not in a cron
+    job's log)."""
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        unit_scale=unit == "B",
+        disable=None if progress else True,
+        leave=False,
+    )
+
+
 def file_roots() -> dict[str, Path]:
     """Root name -> directory, from the settings of this installation."""
     roots = {"media": Path(settings.MEDIA_ROOT)}
@@ -75,14 +88,7 @@ def files_copy(
     sources = list(_walk(roots, skip))
     entries: list[FileEntry] = []
     vanished: list[str] = []
-    with tqdm(
-        total=sum(s.size for s in sources),
-        desc="文件 / files",
-        unit="B",
-        unit_scale=True,
-        disable=not progress,
-        leave=False,
-    ) as bar:
+    with progress_bar(progress, "文件 / files", "B", sum(s.size for s in sources)) as bar:
         for source in sources:
             name = f"{FILES_DIR}/{source.root}/{source.relative}"
             try:
@@ -150,14 +156,7 @@ def files_restore(
     returns how many files went into each root. A file already there with the same
     content is kept."""
     counts: dict[str, int] = {}
-    with tqdm(
-        total=sum(e.size for e in entries),
-        desc="文件 / files",
-        unit="B",
-        unit_scale=True,
-        disable=not progress,
-        leave=False,
-    ) as bar:
+    with progress_bar(progress, "文件 / files", "B", sum(e.size for e in entries)) as bar:
         for entry in entries:
             target = restore_target(entry, roots)
             root = PurePosixPath(entry.path).parts[1]

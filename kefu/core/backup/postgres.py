@@ -12,16 +12,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from tqdm import tqdm
 
 from kefu.core.backup import BackupError
 from kefu.core.backup.database import Database, Inventory, inventory_read
+from kefu.core.backup.files import progress_bar
 
 PG_LIB = Path("/usr/lib/postgresql")
 _POLL_S = 0.25
@@ -119,16 +120,17 @@ def _run_with_progress(
 ) -> None:
     """Run pg_dump, showing the dump's size as it grows."""
     with (
-        tqdm(desc="数据库 / database", unit="B", unit_scale=True, disable=not progress,
-             leave=False) as bar,
-        subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as process,  # noqa: S603 (pg_dump, fixed arguments)
+        tempfile.TemporaryFile("w+") as errors,
+        progress_bar(progress, "数据库 / database", "B") as bar,
+        subprocess.Popen(command, env=env, stderr=errors) as process,  # noqa: S603 (pg_dump, fixed arguments)
     ):
         while process.poll() is None:
             time.sleep(_POLL_S)
             if dest.exists():
                 bar.n = dest.stat().st_size
                 bar.refresh()
-        error = process.stderr.read() if process.stderr else ""
+        errors.seek(0)
+        error = errors.read()
     if process.returncode != 0:
         raise BackupError(f"{Path(command[0]).name} 失败 / failed: {_last_lines(error)}")
 

@@ -16,11 +16,15 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
-from tqdm import tqdm
 
 from kefu.core.backup import BackupError
 from kefu.core.backup.database import Database, Inventory, inventory_compare
-from kefu.core.backup.files import file_roots, files_conflicting, files_restore
+from kefu.core.backup.files import (
+    file_roots,
+    files_conflicting,
+    files_restore,
+    progress_bar,
+)
 from kefu.core.backup.manifest import (
     FILES_DIR,
     Manifest,
@@ -41,14 +45,7 @@ def backup_verify(*, path: Path, progress: bool = False) -> Manifest:
     BackupError naming the files missing or changed."""
     manifest = manifest_read(path)
     bad: list[str] = []
-    with tqdm(
-        total=manifest.size,
-        desc="校验 / checking",
-        unit="B",
-        unit_scale=True,
-        disable=not progress,
-        leave=False,
-    ) as bar:
+    with progress_bar(progress, "校验 / checking", "B", manifest.size) as bar:
         for entry in manifest.files:
             file = path / entry.path
             if file.is_symlink() or not file.is_file():

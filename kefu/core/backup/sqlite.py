@@ -16,11 +16,9 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from tqdm import tqdm
-
 from kefu.core.backup import BackupError
 from kefu.core.backup.database import Inventory, inventory_read
-from kefu.core.backup.files import fsync_dir
+from kefu.core.backup.files import fsync_dir, progress_bar
 
 PAGES_PER_STEP = 1024
 _TIMEOUT_S = 30.0
@@ -55,9 +53,7 @@ def sqlite_snapshot(
             if while_held is not None:
                 while_held()
             with closing(sqlite3.connect(dest)) as dst:
-                with tqdm(
-                    desc="数据库 / database", unit="page", disable=not progress, leave=False
-                ) as bar:
+                with progress_bar(progress, "数据库 / database", "page") as bar:
 
                     def step(status: int, remaining: int, total: int) -> None:
                         bar.total = total

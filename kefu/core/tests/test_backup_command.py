@@ -90,7 +90,7 @@ def test_backup_then_restore_into_a_new_installation(
         restored = _kefu(env, "restore", str(tmp_path / "backup"))
         assert restored.returncode == 0, restored.stderr
         assert "every table's row count matches the manifest" in restored.stdout
-        assert "1 files (media 1)" in restored.stdout
+        assert "files: 1 (media 1)" in restored.stdout
         if target.kind == "sqlite":
             assert "kefu (serve, worker, scheduler) must be stopped" in restored.stdout
         assert "warning" not in restored.stdout  # the same keys: nothing to warn of

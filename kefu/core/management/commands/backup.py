@@ -32,7 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"备份完成 / backup written: {result.path}\n"
             f"  {manifest.database_server}: {len(manifest.tables)} tables, "
-            f"{manifest.rows} rows; {files} files; {size_text(manifest.size)} "
+            f"{manifest.rows} rows; files: {files}; {size_text(manifest.size)} "
             f"in {result.seconds:.1f} s"
         )
         for path in result.vanished:

@@ -51,7 +51,7 @@ class Command(BaseCommand):
             f"{manifest.database_server}\n"
             f"  {len(result.inventory.tables)} tables, {manifest.rows} rows: "
             f"每张表的行数与清单一致 / every table's row count matches the manifest\n"
-            f"  {restored} files ({by_root}), "
+            f"  files: {restored} ({by_root}); "
             f"{size_text(manifest.size)} checked in {result.seconds:.1f} s"
         )
         if verbosity > 1:
