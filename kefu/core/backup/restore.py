@@ -121,7 +121,7 @@ def backup_restore(
         sqlite_install(copy=dump, target=db.path)
     else:
         pg_install(dump=dump, db=db)
-    say(f"恢复文件 / restoring {len(file_entries)} files")
+    say(f"恢复文件 / restoring the files: {len(file_entries)}")
     files = files_restore(backup=path, entries=file_entries, roots=roots, progress=progress)
     inventory = sqlite_inventory(db.path) if db.path is not None else pg_inventory(db)
     differs = inventory_compare(manifest.tables, inventory.tables)
