@@ -27,6 +27,8 @@ Environment:
   ``KEFU_LOG_LEVEL`` (default ``INFO``).
 - ``KEFU_METRICS_TOKEN``: bearer token for ``/metrics``; ``KEFU_METRICS_ALLOW``: addresses or
   networks that may read it without one (default ``127.0.0.1,::1``).
+- ``KEFU_BACKUP_DIR``, ``KEFU_BACKUP_KEEP``, ``KEFU_BACKUP_EVERY``: the scheduled backup
+  (default on the embedded database: daily into ``KEFU_VAR_DIR/backups``, 7 kept).
 """
 
 from __future__ import annotations
@@ -278,7 +280,10 @@ TIME_ZONE = os.environ.get("KEFU_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# `kefu collectstatic` writes here. Static files are public (CSS, scripts, the chat widget):
+# a proxy serving them (deploy/nginx/kefu.conf) reads them as its own user, so behind one
+# set KEFU_STATIC_ROOT outside the private var directory; they are written world-readable.
+STATIC_ROOT = Path(os.environ.get("KEFU_STATIC_ROOT", VAR_DIR / "static")).resolve()
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Front-end packages come from npm (package.json), never pasted into the repo.
@@ -288,13 +293,26 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Where a mailbox whose SMTP server is "file" writes its mail (kefu.mail.outbound).
 KEFU_MAIL_OUTBOX = Path(os.environ.get("KEFU_MAIL_OUTBOX", VAR_DIR / "mail" / "outbox"))
+
+# Scheduled backups (kefu/core/backup/, README "Backups"): one every KEFU_BACKUP_EVERY
+# (hourly, daily, weekly or like 6h) into KEFU_BACKUP_DIR, the newest KEFU_BACKUP_KEEP kept.
+# On by default on the embedded database; KEFU_BACKUP_DIR set empty turns them off, and on
+# PostgreSQL they run only where it is set.
+KEFU_BACKUP_DIR = os.environ.get(
+    "KEFU_BACKUP_DIR", str(VAR_DIR / "backups") if EMBEDDED_DATABASE else ""
+).strip()
+KEFU_BACKUP_KEEP = int(os.environ.get("KEFU_BACKUP_KEEP", "7"))
+KEFU_BACKUP_EVERY = os.environ.get("KEFU_BACKUP_EVERY", "daily")
 
 # Live pages (kefu/core/realtime.py): events between the server processes. One process (the
 # embedded default) keeps them in memory; with REDIS_URL every process shares them.
