@@ -64,8 +64,9 @@ def migrations() -> Iterator[Finding]:
 
 def _weak_secret(secret: str) -> bool:
     """Django's own test (``manage.py check --deploy``, security.W009): short, few distinct
-    characters, or the placeholder ``startproject`` writes."""
-    return len(secret) < 50 or len(set(secret)) < 5 or secret.startswith("django-insecure")
+    characters, or a placeholder (``startproject``'s, deploy/systemd/kefu.env's)."""
+    placeholder = secret.startswith("django-insecure") or "change-me" in secret.lower()
+    return len(secret) < 50 or len(set(secret)) < 5 or placeholder
 
 
 def secret_key() -> Iterator[Finding]:

@@ -109,6 +109,9 @@ def test_a_weak_secret_key_in_production(healthy: Tenant, settings: object) -> N
     settings.SECRET_KEY = "django-insecure-" + "k3y" * 20  # type: ignore[attr-defined]
     line = _one_problem("secret_key")
     assert "SECRET_KEY" in line and "secrets.token_urlsafe(50)" in line
+    # The example environment file's value passes the start-up check (32+ characters).
+    settings.SECRET_KEY = "change-me-to-a-long-random-string"  # type: ignore[attr-defined]
+    _one_problem("secret_key")
     settings.SECRET_KEY = GOOD_SECRET  # type: ignore[attr-defined]
     assert doctor()[0] == 0
 
