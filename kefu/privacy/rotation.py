@@ -56,10 +56,12 @@ def encryption_status() -> dict[str, Counter[str]]:
 
 
 def _stale(fields: list[EncryptedTextField], prefix: str) -> Q:
-    """Rows with at least one non-empty value not under the current key."""
+    """Rows with at least one non-empty value not under the current key. The prefix is
+    given as plain text: a pattern lookup passes its value to the database as ``str()``
+    of it, and a Sealed's text is its repr."""
     stale = Q(pk__in=[])
     for f in fields:
-        stale |= ~Q(**{f.attname: ""}) & ~Q(**{f"{f.attname}__startswith": Sealed(prefix)})
+        stale |= ~Q(**{f.attname: ""}) & ~Q(**{f"{f.attname}__startswith": prefix})
     return stale
 
 

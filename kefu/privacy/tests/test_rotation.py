@@ -18,7 +18,7 @@ from django.db import connection
 from kefu.conftest import Tenant, api_client, make_tenant
 from kefu.core.models import AuditAction, AuditEvent
 from kefu.privacy.crypto import KeyRing, generate_index_key, generate_key_line
-from kefu.privacy.rotation import encryption_rotate
+from kefu.privacy.rotation import encryption_pending, encryption_rotate
 from kefu.tickets import services
 from kefu.tickets.models import Customer, CustomerIdentifier
 
@@ -123,7 +123,10 @@ def test_rotation_is_idempotent_and_resumes_after_an_interruption(
     assert any(v.startswith("v1:kb:") for v in stored)
     assert any(v.startswith("v1:ka:") for v in stored)
 
+    assert encryption_pending() == 15 - 2
     assert encryption_rotate(batch_size=2).rows == 15 - 2
+    # Nothing is left to do, and nothing is counted as left (each value under the new key).
+    assert encryption_pending() == 0
     assert encryption_rotate(batch_size=2).rows == 0
     assert all(v.startswith("v1:kb:") for v in _stored_values())
     _assert_everything_readable(tenant, customers)
