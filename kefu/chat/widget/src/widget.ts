@@ -400,7 +400,9 @@ export class Widget {
     this.resetTranscript();
     this.setView("chat");
     this.setFooter("compose");
-    const wait = this.hello ? waitText(this.t, this.hello.wait_seconds) : "";
+    // The expected wait, when there is one (an agent free now goes without saying).
+    const seconds = this.hello?.wait_seconds ?? 0;
+    const wait = seconds > 0 ? waitText(this.t, seconds) : "";
     this.transcript.system(wait ? `${this.t.queued} ${wait}` : this.t.queued);
     this.draw(true);
     this.drawHeader();
@@ -947,8 +949,6 @@ export class Widget {
       if (!form.name.value && this.saved.name) form.name.value = this.saved.name;
       if (!form.phone.value && this.saved.phone) form.phone.value = this.saved.phone;
     }
-    const wait = waitText(this.t, hello.wait_seconds);
-    this.prechat.info.textContent = hello.open ? wait : "";
     this.leave.info.textContent = hello.next_open ? this.t.nextOpen(formatWhen(hello.next_open, this.config.lang)) : "";
     this.queueLeave.info.textContent = this.saved.ticket ? this.t.keptAs(this.saved.ticket) : "";
     if (!this.queueLeave.phone.value && this.saved.phone) this.queueLeave.phone.value = this.saved.phone;
@@ -1116,7 +1116,7 @@ export class Widget {
   private buildForm(kind: "prechat" | "leave" | "queue"): FormParts {
     const t = this.t;
     const error = h("div", { class: "error-text", role: "alert" });
-    const info = h("p", { class: "wait", "data-kefu": kind === "prechat" ? "wait" : "leave-info" });
+    const info = h("p", { class: "wait", "data-kefu": "leave-info" });
     const name = h("input", { type: "text", "data-kefu": "name", maxlength: 100, autocomplete: "name" });
     const phone = h("input", { type: "tel", "data-kefu": "phone", maxlength: 30, autocomplete: "tel" });
     const email = h("input", { type: "email", "data-kefu": "email", maxlength: 200, autocomplete: "email" });
@@ -1141,7 +1141,6 @@ export class Widget {
         "form",
         { class: "form", "data-kefu": "prechat", novalidate: true },
         h("p", { class: "intro", text: t.prechatIntro }),
-        info,
         field(t.name, name),
         field(t.phone, phone),
         ...privacy,
