@@ -14,9 +14,15 @@ from websockets.sync.client import ClientConnection, connect
 
 class AgentSocket:
     """One console socket of a logged-in agent (its session cookie), reading frames into
-    a list so that a test can wait for the one it expects."""
+    a list so that a test can wait for the one it expects.
 
-    def __init__(self, base: str, cookie: bytes) -> None:
+    ``idle`` runs between reads while waiting. A browser test passes a short wait of its
+    page: Playwright's synchronous API only works (runs the page's event handlers, such as
+    a WebSocket route passing frames on) while the test's thread is inside one of its calls,
+    and a blocking read of this socket is not one."""
+
+    def __init__(self, base: str, cookie: bytes, idle: Callable[[], None] | None = None) -> None:
+        self.idle = idle
         url = base.replace("http://", "ws://", 1) + "/ws/chat/agent/"
         self.stack = ExitStack()
         self.socket: ClientConnection = self.stack.enter_context(
@@ -50,9 +56,12 @@ class AgentSocket:
             left = deadline - time.monotonic()
             assert left > 0, f"no {kind} frame within {timeout} s; saw {self.seen}"
             try:
-                self.seen.append(json.loads(self.socket.recv(timeout=left)))
+                read = self.socket.recv(timeout=min(left, 0.05) if self.idle else left)
             except TimeoutError:
+                if self.idle:
+                    self.idle()
                 continue
+            self.seen.append(json.loads(read))
 
     def close(self) -> None:
         self.stack.close()

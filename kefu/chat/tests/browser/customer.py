@@ -10,7 +10,7 @@ import struct
 import zlib
 from typing import Any
 
-from playwright.sync_api import Browser, Locator, WebSocketRoute
+from playwright.sync_api import Browser, Locator, ViewportSize, WebSocketRoute
 
 WIDGET_SOCKET = re.compile(r"/ws/chat/widget/")
 
@@ -26,7 +26,7 @@ class Customer:
         key: str,
         *,
         lang: str = "zh-CN",
-        viewport: dict[str, int] | None = None,
+        viewport: ViewportSize | None = None,
     ) -> None:
         self.context = browser.new_context(
             locale=lang, viewport=viewport or {"width": 1280, "height": 800}
@@ -57,6 +57,10 @@ class Customer:
 
         page_side.on_message(up)
         kefu_side.on_message(down)
+
+    def idle(self) -> None:
+        """Let the page's events run (see AgentSocket's ``idle``)."""
+        self.page.wait_for_timeout(20)
 
     def part(self, name: str) -> Locator:
         """The widget's part ``data-kefu=name`` (inside its open shadow root)."""

@@ -16,23 +16,24 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import ViewportSize, expect
 
 from kefu.chat.models import ChatWidget, Conversation, ConversationStatus
 from kefu.chat.services import widget_create
 from kefu.chat.tests.browser.agent import AgentSocket
-from kefu.chat.tests.browser.customer import Customer, eventually
+from kefu.chat.tests.browser.customer import Customer, eventually, png
 from kefu.chat.tests.browser.host import client_site
 from kefu.conftest import PASSWORD, Tenant
 from kefu.core.tests import test_browser
 from kefu.core.tests.sockets import session_cookie
+from kefu.sla.tests.conftest import sh
 from kefu.tickets.models import Delivery, DeliveryStatus, Direction, Message
 
 pytestmark = test_browser.pytestmark
 browser = test_browser.browser
 kefu_server = test_browser.kefu_server
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -57,8 +58,8 @@ class Agent(Protocol):
 class SocketAgent:
     """The agent over ``ws/chat/agent/`` (the protocol the console page speaks)."""
 
-    def __init__(self, base: str, tenant: Tenant) -> None:
-        self.socket = AgentSocket(base, session_cookie(tenant.agent))
+    def __init__(self, base: str, tenant: Tenant, customer: Customer) -> None:
+        self.socket = AgentSocket(base, session_cookie(tenant.agent), idle=customer.idle)
         self.socket.until("state")
         self.conversation = 0
         self.n = 0
@@ -131,9 +132,10 @@ class ConsoleAgent:
 
 
 def _customer_texts(conversation_id: int) -> list[str]:
-    conversation = Conversation.objects.get(pk=conversation_id)
     return list(
-        Message.objects.filter(ticket_id=conversation.ticket_id, direction=Direction.INBOUND)
+        Message.objects.filter(
+            ticket__conversations__pk=conversation_id, direction=Direction.INBOUND
+        )
         .order_by("created_at", "pk")
         .values_list("body_text", flat=True)
     )
@@ -226,7 +228,7 @@ def test_a_chat_survives_dropped_connections_and_a_reload_and_is_rated(
     browser: Any, kefu_server: str, tenant_a: Tenant, widget: ChatWidget, site: str
 ) -> None:
     customer = Customer(browser, site, widget.key)
-    agent = SocketAgent(kefu_server, tenant_a)
+    agent = SocketAgent(kefu_server, tenant_a, customer)
     try:
         _chat_through_drops_and_rate(customer, agent)
     finally:
@@ -243,4 +245,118 @@ def test_the_same_chat_with_the_agent_console(
         _chat_through_drops_and_rate(customer, agent)
     finally:
         agent.close()
+        customer.close()
+
+
+def test_typing_read_state_and_a_picture_both_ways_on_a_phone(
+    browser: Any, kefu_server: str, tenant_a: Tenant, widget: ChatWidget, site: str
+) -> None:
+    customer = Customer(browser, site, widget.key, viewport=PHONE)
+    agent = SocketAgent(kefu_server, tenant_a, customer)
+    try:
+        agent.online()
+        customer.start("王先生")
+        conversation_id = agent.accept()
+        # On a phone the panel fills the screen.
+        box = customer.page.locator('[data-kefu="messages"]').bounding_box()
+        assert box is not None and box["width"] == PHONE["width"]
+
+        customer.part("input").fill("空调")
+        agent.socket.until("typing", lambda f: f.get("by") == "customer")
+        customer.part("send").click()
+        agent.sees("空调")
+        agent.socket.send(type="typing", conversation=conversation_id)
+        customer.part("typing").wait_for()
+        assert customer.part("typing").inner_text() == "客服正在输入…"
+        agent.reply("请拍一张铭牌的照片")
+        expect(customer.part("typing")).to_be_hidden()
+        # The agent read the customer's message: the widget says so under it.
+        mine = Message.objects.get(body_text="空调")
+        agent.socket.send(type="read", conversation=conversation_id, id=mine.pk)
+        customer.messages("customer").filter(has_text="空调").locator(
+            '[data-kefu="read"]'
+        ).wait_for()
+        # The widget reported the agent's reply read (the panel is open and visible).
+        reply = Message.objects.get(body_text="请拍一张铭牌的照片")
+        agent.socket.until("read", lambda f: f.get("by") == "customer" and f["id"] == reply.pk)
+
+        # A picture from the phone: uploaded to kefu from the client's origin (CORS) and
+        # shown as a picture on both sides.
+        customer.part("file-input").set_input_files(
+            {"name": "铭牌.png", "mimeType": "image/png", "buffer": png()}
+        )
+        frame = agent.socket.until("message", lambda f: bool(f["message"]["attachments"]))
+        (attachment,) = frame["message"]["attachments"]
+        assert attachment["name"] == "铭牌.png" and attachment["type"] == "image/png"
+        picture = customer.messages("customer").locator('img[data-kefu="image"]')
+        picture.wait_for()
+        eventually(lambda: picture.evaluate("img => img.naturalWidth") == 24, customer.page)
+        expect(customer.messages("customer")).to_have_count(2)
+        assert customer.errors == []
+    finally:
+        agent.close()
+        customer.close()
+
+
+def test_out_of_hours_an_english_page_leaves_a_message_and_gets_a_ticket_number(
+    browser: Any,
+    kefu_server: str,
+    sla_tenant: Tenant,
+    site: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    widget = widget_create(client=sla_tenant.client, origins=[site])
+    monkeypatch.setattr("django.utils.timezone.now", lambda: sh(2026, 12, 5, 22, 0))
+    customer = Customer(browser, site, widget.key, lang="en")
+    try:
+        customer.part("launcher").click()
+        customer.part("leave-send").wait_for()
+        assert "Closed now" in customer.part("status").inner_text()
+        assert "Mon" in customer.part("leave-info").inner_text()
+        customer.part("name").fill("Mr Zhao")
+        customer.part("email").fill("zhao@example.com")
+        customer.part("leave-text").fill("Please call me on Monday about the invoice")
+        customer.part("leave-send").click()
+        assert customer.part("leave-send").is_enabled()  # refused: no consent yet
+        customer.part("consent").check()
+        customer.part("leave-send").click()
+        ticket = customer.part("ticket")
+        ticket.wait_for()
+        conversation = Conversation.objects.select_related("ticket").get()
+        assert conversation.ticket is not None
+        assert ticket.inner_text() == f"Ticket number: {conversation.ticket.number}"
+        assert "Mon" in customer.part("next-open").inner_text()
+        assert conversation.status == ConversationStatus.LEFT_MESSAGE
+        assert conversation.ticket.messages.get().body_text == (
+            "Please call me on Monday about the invoice"
+        )
+        assert customer.errors == []
+    finally:
+        customer.close()
+
+
+def test_no_agent_in_time_the_customer_adds_contact_details_to_the_same_ticket(
+    browser: Any, tenant_a: Tenant, site: str
+) -> None:
+    widget = widget_create(client=tenant_a.client, origins=[site])
+    ChatWidget.objects.filter(pk=widget.pk).update(max_wait_seconds=1)
+    customer = Customer(browser, site, widget.key)
+    try:
+        customer.start("刘女士")
+        customer.write("有人吗？")
+        # Nobody is online: after the widget's limit the chat becomes a left message.
+        customer.part("leave-send").wait_for(timeout=15000)
+        conversation = Conversation.objects.select_related("ticket").get()
+        assert conversation.ticket is not None
+        assert conversation.ticket.number in customer.part("leave-info").inner_text()
+        customer.part("phone").fill("13600136000")
+        customer.part("leave-text").fill("请明天上午回电")
+        customer.part("leave-send").click()
+        customer.part("ticket").wait_for()
+        texts = list(
+            conversation.ticket.messages.order_by("pk").values_list("body_text", flat=True)
+        )
+        assert texts == ["有人吗？", "请明天上午回电\n\n联系方式: 13600136000"]
+        assert customer.errors == []
+    finally:
         customer.close()

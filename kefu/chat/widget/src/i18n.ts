@@ -144,18 +144,22 @@ export function texts(lang: Lang): Texts {
   return lang === "en" ? en : zh;
 }
 
-/** A moment in the visitor's own time, e.g. "3月9日 周一 09:00" / "Mon 9 Mar, 09:00". */
+/** A moment in the visitor's own time, e.g. "12月7日 周一 09:00" / "Mon 7 Dec, 09:00". */
 export function formatWhen(iso: string, lang: Lang): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "zh-CN", {
-    month: lang === "en" ? "short" : "numeric",
-    day: "numeric",
-    weekday: "short",
-    hour: "2-digit",
-    minute: "2-digit",
-    hour12: false,
-  }).format(d);
+  if (lang === "en") {
+    return new Intl.DateTimeFormat("en-GB", {
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      hour12: false,
+    }).format(d);
+  }
+  const weekday = "日一二三四五六"[d.getDay()];
+  return `${d.getMonth() + 1}月${d.getDate()}日 周${weekday} ${formatClock(iso, lang)}`;
 }
 
 export function formatClock(iso: string, lang: Lang): string {

@@ -49,6 +49,7 @@ button { cursor: pointer; }
   .panel { inset: 0; width: 100%; height: 100%; border-radius: 0; }
   .launcher { right: 16px; bottom: 16px; }
   input, textarea { font-size: 16px; }
+  .composer, .card { padding-bottom: max(10px, env(safe-area-inset-bottom)); }
 }
 
 header {
@@ -163,6 +164,7 @@ label.check input { margin: 3px 0 0; width: 16px; height: 16px; flex: none; acce
 .emoji-grid button { width: 34px; height: 34px; border: 0; border-radius: 6px; background: transparent; font-size: 20px; }
 .emoji-grid button:hover { background: var(--kefu-soft); }
 
+.footer { flex: none; max-height: 72%; overflow-y: auto; }
 .card { border-top: 1px solid var(--kefu-line); padding: 14px 16px 16px; background: #fff; display: flex; flex-direction: column; gap: 10px; }
 .card h3 { margin: 0; font-size: 15px; text-align: center; }
 .card p { margin: 0; text-align: center; color: var(--kefu-muted); font-size: 13px; }

@@ -291,7 +291,7 @@ export class Widget {
       h("div", { class: "actions" }, this.commentButton, again),
     );
     this.leftCard = h("div", { class: "card", "data-kefu": "left" });
-    this.footerSlot = h("div", {});
+    this.footerSlot = h("div", { class: "footer" });
 
     this.leftPage = h("div", { class: "centre", "data-kefu": "left" });
     this.views = {
@@ -889,6 +889,7 @@ export class Widget {
     this.view = view;
     show(this.body, this.views[view]);
     this.drawForms();
+    this.drawHeader();
     this.focusView();
   }
 
@@ -930,7 +931,10 @@ export class Widget {
     if (hello) {
       const parts = [hello.open ? t.open : t.closed];
       if (this.status === "active" && this.agentName) parts.push(`${t.agent} ${this.agentName}`);
-      else if (!hello.open && hello.next_open) parts.push(t.nextOpen(formatWhen(hello.next_open, this.config.lang)));
+      else if (!hello.open && hello.next_open && this.view !== "leave" && this.view !== "left") {
+        // (The leave-a-message views say it in full themselves.)
+        parts.push(t.nextOpen(formatWhen(hello.next_open, this.config.lang)));
+      }
       else if (hello.open && this.status !== "ended" && this.status !== "message") {
         const wait = waitText(t, hello.wait_seconds);
         if (wait) parts.push(wait);
