@@ -268,7 +268,10 @@ TIME_ZONE = os.environ.get("KEFU_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# `kefu collectstatic` writes here. Static files are public (CSS, scripts, the chat widget):
+# a proxy serving them (deploy/nginx/kefu.conf) reads them as its own user, so behind one
+# set KEFU_STATIC_ROOT outside the private var directory; they are written world-readable.
+STATIC_ROOT = Path(os.environ.get("KEFU_STATIC_ROOT", VAR_DIR / "static")).resolve()
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Front-end packages come from npm (package.json), never pasted into the repo.
@@ -278,7 +281,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION

@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 
+from kefu.accounts.models import User
 from kefu.chat.models import Conversation
 from kefu.chat.services import conversation_customer_message, conversation_start, widget_create
 from kefu.conftest import Tenant
@@ -14,7 +15,7 @@ from kefu.privacy.services import customer_anonymise, customer_export
 
 
 def test_export_shows_the_consent_and_anonymising_clears_the_page(
-    tenant_a: Tenant, admin_user: object
+    tenant_a: Tenant, admin_user: User
 ) -> None:
     widget = widget_create(client=tenant_a.client, origins=["https://shop.example"])
     started = conversation_start(
