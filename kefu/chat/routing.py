@@ -183,7 +183,7 @@ def queue_give_up(*, conversation: Conversation, at: datetime | None = None) -> 
     number and the next opening, and the ticket waits in the queue."""
     at = at or timezone.now()
     locked = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("widget", "ticket")
         .filter(pk=conversation.pk, status=ConversationStatus.WAITING)
         .first()
@@ -225,7 +225,7 @@ def conversation_transfer(
     its members), with an internal note on the ticket for whoever takes it."""
     at = at or timezone.now()
     locked = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("ticket", "widget")
         .get(pk=conversation.pk)
     )
@@ -292,7 +292,9 @@ def conversation_take_over(
         raise PermissionDenied(_("只有主管可以接管会话 / Only a supervisor can take a chat over"))
     at = at or timezone.now()
     locked = (
-        Conversation.objects.select_for_update().select_related("ticket").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .get(pk=conversation.pk)
     )
     if not locked.is_open:
         raise ValidationError(_("会话已结束 / The chat has ended"))
