@@ -137,6 +137,8 @@ label.check input { margin: 3px 0 0; width: 16px; height: 16px; flex: none; acce
 .meta { font-size: 11px; color: #8f959e; margin: 2px 4px 0; }
 .meta .read { color: var(--kefu-primary); }
 .bubble a { color: inherit; }
+.msg .bubble.picture { padding: 0; background: transparent; border: 0; }
+.bubble.picture img { margin: 0; border: 1px solid var(--kefu-line); }
 .bubble img { display: block; max-width: 220px; max-height: 220px; border-radius: 8px; margin: 2px 0; background: #fff; }
 .file { display: inline-flex; gap: 6px; align-items: center; text-decoration: underline; }
 .typing { padding: 2px 16px 6px; font-size: 12px; color: var(--kefu-muted); background: var(--kefu-soft); }
@@ -164,7 +166,8 @@ label.check input { margin: 3px 0 0; width: 16px; height: 16px; flex: none; acce
 .emoji-grid button { width: 34px; height: 34px; border: 0; border-radius: 6px; background: transparent; font-size: 20px; }
 .emoji-grid button:hover { background: var(--kefu-soft); }
 
-.footer { flex: none; max-height: 72%; overflow-y: auto; }
+.footer { flex: none; }
+.footer.scroll { max-height: 72%; overflow-y: auto; }
 .card { border-top: 1px solid var(--kefu-line); padding: 14px 16px 16px; background: #fff; display: flex; flex-direction: column; gap: 10px; }
 .card h3 { margin: 0; font-size: 15px; text-align: center; }
 .card p { margin: 0; text-align: center; color: var(--kefu-muted); font-size: 13px; }

@@ -211,6 +211,11 @@ export class Widget {
       b.addEventListener("click", () => this.insertEmoji(emoji));
       this.emojiGrid.appendChild(b);
     }
+    this.panel.addEventListener("click", (event) => {
+      // A click anywhere else closes the emoji list.
+      const path = event.composedPath();
+      if (!path.includes(this.emojiGrid) && !path.includes(emojiButton)) this.emojiGrid.hidden = true;
+    });
     emojiButton.addEventListener("click", () => {
       this.emojiGrid.hidden = !this.emojiGrid.hidden;
       emojiButton.setAttribute("aria-expanded", String(!this.emojiGrid.hidden));
@@ -905,6 +910,9 @@ export class Widget {
     if (footer === "left") this.drawLeftCard();
     if (footer === "leave") this.drawForms();
     show(this.footerSlot, card);
+    // Forms and cards may be taller than the room left; the composer's emoji list must
+    // not be clipped.
+    this.footerSlot.classList.toggle("scroll", footer !== "compose");
     this.drawHeader();
   }
 
@@ -1020,7 +1028,10 @@ export class Widget {
       "data-cid": entry.cid ?? undefined,
     });
     if (entry.from === "agent") el.appendChild(h("div", { class: "author", text: entry.author || t.agent }));
-    const bubble = h("div", { class: "bubble" });
+    const pictureOnly =
+      !entry.text &&
+      (entry.attachments.length > 0 ? entry.attachments.every((a) => a.type.startsWith("image/")) : !!entry.local?.preview);
+    const bubble = h("div", { class: pictureOnly ? "bubble picture" : "bubble" });
     if (entry.text) bubble.appendChild(document.createTextNode(entry.text));
     for (const file of entry.attachments) bubble.appendChild(this.attachmentElement(file.id, file.name, file.type, file.size));
     if (entry.local) {
