@@ -112,6 +112,14 @@ def _conversation(widget: ChatWidget, conversation: object, token: object) -> Co
     return conversation_for_widget(widget, pk, token_digest(token))
 
 
+def _length(request: HttpRequest) -> int:
+    """The request body's declared length in bytes (0 when missing or not a number)."""
+    try:
+        return int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        return 0
+
+
 @csrf_exempt  # no cookie is read or trusted here: the conversation's token is the proof
 def widget_upload(request: HttpRequest, key: str) -> HttpResponseBase:
     widget = widget_by_key(key)
@@ -136,7 +144,7 @@ def widget_upload(request: HttpRequest, key: str) -> HttpResponseBase:
         response["Allow"] = "POST, OPTIONS"
         return response
     limit = settings.KEFU_MAX_ATTACHMENT_BYTES
-    if int(request.headers.get("Content-Length") or 0) > limit + 64 * 1024:
+    if _length(request) > limit + 64 * 1024:
         # Refused before the body is read.
         return _error(
             "too_large",
