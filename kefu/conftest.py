@@ -201,3 +201,10 @@ def _fast_password_hashing(settings: object) -> None:
     settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
         "django.contrib.auth.hashers.MD5PasswordHasher"
     ]
+
+
+@pytest.fixture(autouse=True)
+def _no_scheduled_backup(settings: object) -> None:
+    # Tests that run every due job must not back up the test database into var/backups;
+    # the backup tests turn it on with a directory of their own.
+    settings.KEFU_BACKUP_DIR = ""  # type: ignore[attr-defined]

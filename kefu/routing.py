@@ -8,6 +8,7 @@ from django.urls import path
 
 from kefu.accounts.consumers import NotificationConsumer
 from kefu.chat.consumers import AgentConsumer, WidgetConsumer
+from kefu.chat.live_consumers import SupervisorConsumer
 from kefu.tickets.consumers import CustomerConsumer, QueueConsumer, TicketConsumer
 
 websocket_urlpatterns = [
@@ -17,6 +18,8 @@ websocket_urlpatterns = [
     path("ws/tickets/<int:ticket_id>/", TicketConsumer.as_asgi(), name="ticket"),
     path("ws/customers/<int:customer_id>/", CustomerConsumer.as_asgi(), name="customer"),
     path("ws/chat/agent/", AgentConsumer.as_asgi(), name="chat_agent"),
+    path("ws/chat/live/", SupervisorConsumer.as_asgi(), name="chat_live"),
+    path("ws/chat/clients/<str:code>/live/", SupervisorConsumer.as_asgi(), name="chat_client_live"),
 ]
 
 public_websocket_urlpatterns = [

@@ -23,6 +23,8 @@ Environment:
   encrypts, all decrypt; ``kefu encryption generate-key`` prints one). ``KEFU_INDEX_KEY``:
   the blind-index key (base64 of 32 bytes). Both required when ``KEFU_PRODUCTION=1``;
   otherwise generated once and stored in ``KEFU_VAR_DIR`` (``field_keys``, ``index_key``).
+- ``KEFU_BACKUP_DIR``, ``KEFU_BACKUP_KEEP``, ``KEFU_BACKUP_EVERY``: the scheduled backup
+  (default on the embedded database: daily into ``KEFU_VAR_DIR/backups``, 7 kept).
 """
 
 from __future__ import annotations
@@ -291,6 +293,16 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Where a mailbox whose SMTP server is "file" writes its mail (kefu.mail.outbound).
 KEFU_MAIL_OUTBOX = Path(os.environ.get("KEFU_MAIL_OUTBOX", VAR_DIR / "mail" / "outbox"))
+
+# Scheduled backups (kefu/core/backup/, README "Backups"): one every KEFU_BACKUP_EVERY
+# (hourly, daily, weekly or like 6h) into KEFU_BACKUP_DIR, the newest KEFU_BACKUP_KEEP kept.
+# On by default on the embedded database; KEFU_BACKUP_DIR set empty turns them off, and on
+# PostgreSQL they run only where it is set.
+KEFU_BACKUP_DIR = os.environ.get(
+    "KEFU_BACKUP_DIR", str(VAR_DIR / "backups") if EMBEDDED_DATABASE else ""
+).strip()
+KEFU_BACKUP_KEEP = int(os.environ.get("KEFU_BACKUP_KEEP", "7"))
+KEFU_BACKUP_EVERY = os.environ.get("KEFU_BACKUP_EVERY", "daily")
 
 # Live pages (kefu/core/realtime.py): events between the server processes. One process (the
 # embedded default) keeps them in memory; with REDIS_URL every process shares them.

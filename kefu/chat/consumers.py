@@ -31,16 +31,20 @@ from kefu.accounts import services as accounts
 from kefu.accounts.models import PRESENCE_HEARTBEAT, PresenceState, User
 from kefu.accounts.roles import Perm
 from kefu.chat import routing, services
+from kefu.chat.board import delivered_ids
 from kefu.chat.events import agent_group, conversation_group
 from kefu.chat.models import ChatWidget, Conversation, EndedBy, token_digest
 from kefu.chat.selectors import (
     conversation_for_widget,
     conversation_messages,
+    customer_names,
     origin_allowed,
+    payload_masked,
     service_state,
     widget_by_key,
 )
 from kefu.core.realtime import EVENT, GroupConsumer, bind_loop
+from kefu.privacy import masking
 
 MAX_FRAME = 16 * 1024  # bytes of one text frame
 TYPING_EVERY = 1.0  # seconds: typing notices passed on at most this often
@@ -427,6 +431,7 @@ class AgentConsumer(GroupConsumer):
         self.offer_timers: dict[int, asyncio.TimerHandle] = {}
         self.last_typing: dict[int, float] = {}
         self.watching: set[int] = set()
+        self.names: dict[int, list[str]] = {}  # per chat: the customer's name, to mask
         own = list(Conversation.objects.open().filter(agent=user).values_list("pk", flat=True))
         self.handling: set[int] = set(own)
         return [agent_group(user.pk), *(conversation_group(pk) for pk in own)]
@@ -544,6 +549,7 @@ class AgentConsumer(GroupConsumer):
         if handling:
             self.handling.add(conversation_id)
         detail = await database_sync_to_async(_conversation_detail)(conversation_id)
+        self.names[conversation_id] = detail.pop("_names")
         await self.send_json({"type": "conversation", **detail})
 
     async def on_open(self, content: dict[str, Any]) -> None:
@@ -666,7 +672,18 @@ class AgentConsumer(GroupConsumer):
             await self._leave(pk)
         elif kind == "typing" and event.get("by") == "agent":
             return None  # the agent's own (or a colleague's) typing
+        elif kind == "message" and isinstance(pk, int):
+            names = self.names.get(pk)
+            if names is None:
+                names = await database_sync_to_async(_names_of)(pk)
+                self.names[pk] = names
+            return {**event, "message": payload_masked(event["message"], names)}
         return event
+
+
+def _names_of(conversation_id: int) -> list[str]:
+    conversation = Conversation.objects.select_related("customer").get(pk=conversation_id)
+    return customer_names(conversation)
 
 
 def _visible_conversation(user: User, pk: int) -> Conversation:
@@ -683,11 +700,14 @@ def _conversation_detail(conversation_id: int) -> dict[str, Any]:
         "client": conversation.widget.client.name,
         "ticket": conversation.ticket.number if conversation.ticket else None,
         "ticket_id": conversation.ticket_id,
-        "customer": conversation.customer.name if conversation.customer else "",
+        "customer": masking.customer_label(conversation.customer),
         "customer_id": conversation.customer_id,
         "agent": str(conversation.agent) if conversation.agent else None,
         "customer_read": conversation.customer_read_id,
-        "messages": conversation_messages(conversation),
+        "delivered": delivered_ids(conversation),
+        "messages": conversation_messages(conversation, masked=True),
+        # Server-side only (popped before sending): what the console's relay masks with.
+        "_names": customer_names(conversation),
     }
 
 

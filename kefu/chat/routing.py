@@ -14,6 +14,9 @@ Rules (the tests in kefu/chat/tests/test_routing.py hold them):
   answered from the queue like any other (the chat becomes a left message).
 - Capacity is checked under a lock on the agent's presence row, so two server processes
   routing at once never give an agent more chats than their maximum.
+
+A locked read joins only relations that cannot be empty (the widget): PostgreSQL refuses to
+lock the nullable side of an outer join (the ticket), so that is read after the lock.
 """
 
 from __future__ import annotations
@@ -183,8 +186,8 @@ def queue_give_up(*, conversation: Conversation, at: datetime | None = None) -> 
     number and the next opening, and the ticket waits in the queue."""
     at = at or timezone.now()
     locked = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("widget", "ticket")
+        Conversation.objects.select_for_update()
+        .select_related("widget")
         .filter(pk=conversation.pk, status=ConversationStatus.WAITING)
         .first()
     )
@@ -225,8 +228,8 @@ def conversation_transfer(
     its members), with an internal note on the ticket for whoever takes it."""
     at = at or timezone.now()
     locked = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("ticket", "widget")
+        Conversation.objects.select_for_update()
+        .select_related("widget")
         .get(pk=conversation.pk)
     )
     if locked.agent_id != actor.pk and not actor.has_kefu_perm(Perm.CHAT_SUPERVISE):
@@ -292,9 +295,7 @@ def conversation_take_over(
         raise PermissionDenied(_("只有主管可以接管会话 / Only a supervisor can take a chat over"))
     at = at or timezone.now()
     locked = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("ticket")
-        .get(pk=conversation.pk)
+        Conversation.objects.select_for_update().get(pk=conversation.pk)
     )
     if not locked.is_open:
         raise ValidationError(_("会话已结束 / The chat has ended"))

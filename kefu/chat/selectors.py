@@ -15,6 +15,7 @@ from kefu.calendars.models import Calendar
 from kefu.calendars.services import calendar_engine
 from kefu.chat.models import ChatWidget, Conversation, ConversationStatus
 from kefu.contracts.models import Contract
+from kefu.privacy import masking
 from kefu.sla.models import Metric, SlaTarget
 from kefu.tickets.models import Channel, Delivery, Direction, Message
 
@@ -189,9 +190,22 @@ def message_payload(message: Message) -> dict[str, Any]:
     return data
 
 
-def conversation_messages(conversation: Conversation) -> list[dict[str, Any]]:
+def payload_masked(payload: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """A message payload as staff see it (pages mask personal data for every role): numbers
+    in the text masked, and the customer's own name (``names``) wherever it occurs."""
+    text = masking.text(payload["text"])
+    for known in names:
+        if len(known) >= 2:
+            text = text.replace(known, masking.name(known))
+    return {**payload, "text": text}
+
+
+def conversation_messages(
+    conversation: Conversation, *, masked: bool = False
+) -> list[dict[str, Any]]:
     """Every public message of the conversation's ticket, oldest first (internal notes
-    never), for a widget resuming or a console opening the chat."""
+    never), for a widget resuming (as written) or a console opening the chat (``masked``:
+    as staff see personal data)."""
     if conversation.ticket_id is None:
         return []
     messages = (
@@ -202,7 +216,17 @@ def conversation_messages(conversation: Conversation) -> list[dict[str, Any]]:
         .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )
-    return [message_payload(m) for m in messages]
+    payloads = [message_payload(m) for m in messages]
+    if masked:
+        names = customer_names(conversation)
+        payloads = [payload_masked(p, names) for p in payloads]
+    return payloads
+
+
+def customer_names(conversation: Conversation) -> list[str]:
+    """The name the customer gave, which staff see masked wherever it occurs."""
+    customer = conversation.customer
+    return [customer.name] if customer is not None and customer.name else []
 
 
 def pending_delivery(message_id: int, ticket_id: int) -> Delivery | None:

@@ -62,7 +62,9 @@ class ChatError(ValidationError):
         super().__init__(message, code=code)
 
 
-def _origin(value: str) -> str:
+def origin_clean(value: str) -> str:
+    """``value`` as a widget origin (``scheme://host[:port]``, lower case); ValidationError
+    for anything else (a path, a query, another scheme)."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(
@@ -89,7 +91,7 @@ def widget_create(
 ) -> ChatWidget:
     """A new chat widget for ``client``'s website(s); raises ValidationError for a bad
     origin or a team of another client."""
-    cleaned = sorted({_origin(o) for o in origins})
+    cleaned = sorted({origin_clean(o) for o in origins})
     if not cleaned:
         raise ValidationError(_("至少需要一个网站来源 / At least one origin is needed"))
     if team is not None and team.client_id != client.pk:
@@ -366,6 +368,9 @@ def conversation_ack(
             Conversation.objects.filter(pk=conversation.pk, answered_at__isnull=True).update(
                 answered_at=at, answered_by_id=delivery.message.author_id
             )
+        if accepted:
+            # The agent's console shows the message delivered (the widget ignores this).
+            events.to_conversation(conversation.pk, "delivered", id=message_id)
     return accepted
 
 

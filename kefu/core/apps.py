@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 class CoreConfig(AppConfig):
@@ -10,8 +12,17 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         import kefu.core.health  # noqa: F401  (registers core's readiness checks)
+        from kefu.core.backup.schedule import LEASE, backup_every_parse, backup_scheduled
         from kefu.core.jobs import job_prune_results, job_register
 
         job_register(
             name="core.prune_job_results", every=timedelta(hours=1), func=job_prune_results
         )
+        if settings.KEFU_BACKUP_DIR:
+            try:
+                every = backup_every_parse(settings.KEFU_BACKUP_EVERY)
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"定时备份 / scheduled backup: {exc}") from exc
+            if settings.KEFU_BACKUP_KEEP < 1:
+                raise ImproperlyConfigured("KEFU_BACKUP_KEEP 至少为 1 / must be at least 1")
+            job_register(name="core.backup", every=every, func=backup_scheduled, lease=LEASE)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kefu.contracts.models import ActionStatus, Comparison
-from kefu.sla.models import Metric
+from kefu.sla.models import Metric, goal_text
 from kefu.tickets.models import Channel, Kind
 
 EMPTY = "—"
@@ -54,6 +54,17 @@ _KPI_NAMES: dict[str, KpiName] = {
     "first_response": KpiName(_("首次响应时长"), "first response"),
     "first_response.median": KpiName(_("首次响应时长（中位数）"), "first response (median)"),
     "first_response.within_target": KpiName(_("首次响应达标率"), "first response within target"),
+    "asa_chat": KpiName(_("在线平均应答速度"), "ASA (chat)"),
+    "chat_queue_wait": KpiName(_("在线平均排队时长"), "chat queue wait"),
+    "chat_first_response": KpiName(_("在线首次响应时长"), "chat first response"),
+    "chat_first_response.median": KpiName(
+        _("在线首次响应时长（中位数）"), "chat first response (median)"
+    ),
+    "chat_first_response.within_target": KpiName(
+        _("在线首次响应达标率"), "chat first response within target"
+    ),
+    "chat_abandon_rate": KpiName(_("在线放弃率"), "chat abandon rate"),
+    "chats_per_agent": KpiName(_("人均应答会话数"), "chats per agent"),
     # The SLA clocks' own labels, so the report says what the SLA screens say.
     **{
         f"sla.{metric.value}": KpiName(metric.label, metric.value.replace("_", " "))
@@ -71,9 +82,29 @@ RATIO_KPIS = (
     "service_level",
     "abandon_rate",
 )
-DURATION_KPIS = ("asa", "aht_call", "aht_chat", "first_response")
+DURATION_KPIS = (
+    "asa",
+    "aht_call",
+    "aht_chat",
+    "first_response",
+    "asa_chat",
+    "chat_queue_wait",
+    "chat_first_response",
+)
+# Figures that are neither a share nor a time: a number of things per someone.
+NUMBER_KPIS = ("chats_per_agent",)
 # The report's KPI table (first response, with its median and share, follows it).
-REPORT_KPIS = (*RATIO_KPIS, "asa", "aht_call", "aht_chat")
+REPORT_KPIS = (*RATIO_KPIS, "asa", "aht_call")
+# The report's live chat table, in reading order; the chat first response shows as its
+# median and share within target (its mean is the chat ASA).
+CHAT_KPIS = (
+    "chat_abandon_rate",
+    "chat_queue_wait",
+    "asa_chat",
+    "chat_first_response",
+    "aht_chat",
+    "chats_per_agent",
+)
 
 VOLUME_NAMES: dict[str, str | Promise] = {
     "tickets": _("新建工单"),
@@ -81,6 +112,10 @@ VOLUME_NAMES: dict[str, str | Promise] = {
     "calls_offered": _("来电"),
     "calls_answered": _("接通"),
     "calls_abandoned": _("放弃"),
+    "chats_offered": _("在线会话数"),
+    "chats_answered": _("在线应答"),
+    "chats_abandoned": _("在线放弃"),
+    "chats_short_abandoned": _("在线短时放弃（5 秒内）"),
     "surveys_sent": _("回访发送"),
     "surveys_answered": _("回访回复"),
     "by_channel": _("按渠道"),
@@ -95,7 +130,18 @@ def kpi_name(key: str) -> KpiName:
 
 
 def is_duration(key: str) -> bool:
-    return key in DURATION_KPIS or key == "first_response.median"
+    return key in DURATION_KPIS or key.endswith(".median")
+
+
+def is_number(key: str) -> bool:
+    return key in NUMBER_KPIS
+
+
+def unit(key: str) -> str:
+    """The unit of a KPI's value in the JSON: seconds, a fraction, or a plain number."""
+    if is_duration(key):
+        return "s"
+    return "n" if is_number(key) else "%"
 
 
 def percent(value: float | None, *, digits: int = 1) -> str:
@@ -124,9 +170,17 @@ def duration(seconds: float | None) -> str:
     return gettext("%(hours)d 小时 %(minutes)d 分") % {"hours": hours, "minutes": minutes}
 
 
+def number(value: float | None) -> str:
+    """``1.5`` → ``"1.5"``, ``12.0`` → ``"12"``."""
+    return EMPTY if value is None else _plain_number(value)
+
+
 def value_text(key: str, value: float | None) -> str:
-    """A KPI value: a duration for the time KPIs, else a percentage."""
-    return duration(value) if is_duration(key) else percent(value)
+    """A KPI value: a duration for the time KPIs, a number for the counts, else a
+    percentage."""
+    if is_duration(key):
+        return duration(value)
+    return number(value) if is_number(key) else percent(value)
 
 
 def _plain_number(value: float) -> str:
@@ -139,6 +193,8 @@ def target_text(key: str, comparison: str, target: float) -> str:
     target from a minute on also in minutes (``≤ 420 秒（7 分）``) to compare with the
     actual value beside it."""
     sign = Comparison(comparison).label
+    if is_number(key):
+        return f"{sign} {_plain_number(target)}"
     if not is_duration(key):
         return f"{sign} {_plain_number(target * 100)}%"
     seconds = gettext("%(seconds)s 秒") % {"seconds": _plain_number(target)}
@@ -147,12 +203,20 @@ def target_text(key: str, comparison: str, target: float) -> str:
     return f"{sign} {seconds}（{duration(target)}）"
 
 
+def response_target_text(seconds: float) -> str:
+    """The SLA target a share within target is counted against, as the SLA screens state
+    it: ``≤ 1 分钟``, ``≤ 90 秒``."""
+    return f"{Comparison.AT_MOST.label} {goal_text(round(seconds))}"
+
+
 def goal_value_text(key: str, value: float | None) -> str:
     """A baseline or goal of an improvement target: like a target, without the sign."""
     if value is None:
         return EMPTY
     if is_duration(key):
         return duration(value)
+    if is_number(key):
+        return _plain_number(value)
     return f"{_plain_number(value * 100)}%"
 
 

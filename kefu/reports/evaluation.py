@@ -11,12 +11,17 @@ from kefu.contracts.models import Comparison, Contract
 
 def kpi_value(kpis: dict[str, Any], key: str) -> float | None:
     """The value of a contract's KPI key in the report's ``kpis`` (``None`` when the
-    figure has none); ``first_response.within_target`` is nested in ``first_response``."""
-    if key == "first_response.within_target":
-        value: float | None = kpis["first_response"]["within_target"]["value"]
-        return value
+    figure has none, or the snapshot predates it). A part of a figure is named after it:
+    ``first_response.within_target`` and ``chat_first_response.median`` are nested in
+    ``first_response`` and ``chat_first_response``; ``sla.<metric>`` is a figure of its own."""
     figure = kpis.get(key)
-    return None if figure is None else figure["value"]
+    if figure is None and "." in key:
+        parent, part = key.split(".", 1)
+        figure = (kpis.get(parent) or {}).get(part)
+    if isinstance(figure, dict):
+        value: float | None = figure["value"]
+        return value
+    return figure
 
 
 def evaluate(contract: Contract, kpis: dict[str, Any]) -> dict[str, Any]:

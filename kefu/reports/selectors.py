@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import (
     Count,
     DurationField,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     Min,
@@ -21,14 +22,16 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
+from kefu.accounts.models import User
 from kefu.calendars.services import calendar_engine
+from kefu.chat.models import Conversation, ConversationStatus
 from kefu.contracts.models import Client, Contract
 from kefu.phone.models import Call, CallDirection
 from kefu.reports import kpi
 from kefu.reports.periods import Period
 from kefu.sla.models import ClockStatus, Metric, SlaClock, SlaTarget
 from kefu.surveys.models import Survey
-from kefu.tickets.models import Channel, Delivery, EventType, Kind, Ticket
+from kefu.tickets.models import Channel, Delivery, EventType, Kind, Priority, Ticket
 
 REOPEN_WINDOW = timedelta(days=7)
 
@@ -104,9 +107,11 @@ def _resolved_counts(client: Client, period: Period) -> dict[str, Any]:
         .order_by()
         .annotate(
             # Replies count once their transport accepted them, at the accepted instant; an
-            # agent's call back (an outbound call) is one of those replies.
+            # agent's call back (an outbound call) is one of those replies. A notice kefu
+            # writes itself (an escalation's expected completion) is no agent's reply.
             replies=FilteredRelation(
-                "deliveries", condition=Q(deliveries__accepted_at__isnull=False)
+                "deliveries",
+                condition=Q(deliveries__accepted_at__isnull=False, deliveries__is_reply=True),
             ),
             answered=FilteredRelation(
                 "calls",
@@ -143,11 +148,13 @@ def _resolved_counts(client: Client, period: Period) -> dict[str, Any]:
 
 
 def first_response_kpi(client: Client, period: Period) -> dict[str, Any]:
-    """Business time from creation to the first outbound message that reached the customer
+    """Business time from creation to the first agent reply that reached the customer
     (accepted by its transport, at the accepted instant), on the calendar of the ticket's
     first-response target (its SLA clock); tickets without one are not counted."""
     first_out = Subquery(
-        Delivery.objects.filter(ticket=OuterRef("ticket_id"), accepted_at__isnull=False)
+        Delivery.objects.filter(
+            ticket=OuterRef("ticket_id"), accepted_at__isnull=False, is_reply=True
+        )
         .order_by("accepted_at")
         .values("accepted_at")[:1]
     )
@@ -257,6 +264,124 @@ def sla_kpis(client: Client, period: Period) -> dict[str, Any]:
     }
 
 
+def chat_first_response_target(client: Client) -> SlaTarget | None:
+    """The chat first-response target of the client's active SLA policy: the
+    first-response target the policy applies to a new chat (channel chat, normal priority,
+    an inquiry: the first matching target in the policy's order, as the SLA clocks choose),
+    provided it names chat among its channels. A target for every channel is a ticket
+    target (hours, not seconds) and gives no chat target."""
+    targets = SlaTarget.objects.filter(
+        policy__client=client, policy__active=True, metric=Metric.FIRST_RESPONSE
+    ).order_by("order", "id")
+    for target in targets:
+        if target.matches(channel=Channel.CHAT, priority=Priority.NORMAL, kind=Kind.INQUIRY):
+            return target if Channel.CHAT in target.channels else None
+    return None
+
+
+def _offered_chats(client: Client, period: Period) -> list[kpi.Chat]:
+    """The chats started in the period that joined the queue (a message left out of hours
+    was never offered to anyone), their instants as intervals after joining it: the
+    database subtracts, which also spares turning five aware datetimes per chat into
+    Python objects (several times slower than the intervals on PostgreSQL)."""
+
+    def since_queued(field: str) -> ExpressionWrapper:
+        return ExpressionWrapper(F(field) - F("queued_at"), output_field=DurationField())
+
+    rows = (
+        Conversation.objects.filter(
+            client=client,
+            started_at__gte=period.start,
+            started_at__lt=period.end,
+            queued_at__isnull=False,
+        )
+        .order_by()
+        .annotate(
+            written=since_queued("first_customer_at"),
+            accepted=since_queued("accepted_at"),
+            answered=since_queued("answered_at"),
+            ended=since_queued("ended_at"),
+        )
+        .values_list(
+            "written",
+            "accepted",
+            "answered",
+            "ended",
+            "status",
+            "widget__max_wait_seconds",
+            "answered_by_id",
+            "agent_id",
+        )
+        .iterator(chunk_size=5000)
+    )
+    return [
+        kpi.Chat(
+            written=_seconds(written),
+            accepted=_seconds(accepted),
+            answered=_seconds(answered),
+            ended=_seconds(ended),
+            gave_up=status == ConversationStatus.LEFT_MESSAGE,
+            max_wait_s=max_wait,
+            agent=answered_by or agent,
+        )
+        for written, accepted, answered, ended, status, max_wait, answered_by, agent in rows
+    ]
+
+
+def _seconds(interval: timedelta | None) -> float | None:
+    return None if interval is None else interval.total_seconds()
+
+
+def _agent_rows(per_agent: dict[Any, kpi.Figure]) -> list[dict[str, Any]]:
+    """The chats-per-agent table: the agent's name as shown in kefu (frozen into an issued
+    report), chats answered and their mean first response; most chats first."""
+    names = {
+        pk: display_name or username
+        for pk, display_name, username in User.objects.filter(pk__in=per_agent).values_list(
+            "pk", "display_name", "username"
+        )
+    }
+    rows = [
+        {
+            "agent": names.get(pk, str(pk)),
+            "agent_id": pk,
+            "answered": int(f["denominator"]),
+            "first_response": f,
+        }
+        for pk, f in per_agent.items()
+    ]
+    rows.sort(key=lambda row: (-row["answered"], row["agent"]))
+    return rows
+
+
+def chat_kpis(client: Client, period: Period) -> dict[str, Any]:
+    """The live chat figures of DESIGN.md (``asa_chat``, ``chat_abandon_rate``) and the
+    issue's (``chat_queue_wait``, ``chat_first_response``, ``chats_per_agent``), with the
+    chat volumes and the chats-per-agent table. ``aht_chat`` comes from the chat tickets
+    (:func:`ticket_kpis`)."""
+    chats = _offered_chats(client, period)
+    target = chat_first_response_target(client)
+    offered, abandoned, short = kpi.chat_abandons(chats)
+    per_agent = kpi.chats_by_agent(chats)
+    first_response = kpi.chat_first_response(chats, target.seconds if target else None)
+    return {
+        "volume": {
+            "chats_offered": offered,
+            "chats_answered": int(first_response["denominator"]),
+            "chats_abandoned": abandoned,
+            "chats_short_abandoned": short,
+        },
+        "kpis": {
+            "asa_chat": kpi.asa_chat(chats),
+            "chat_queue_wait": kpi.chat_queue_wait(chats),
+            "chat_first_response": first_response,
+            "chat_abandon_rate": kpi.chat_abandon_rate(chats),
+            "chats_per_agent": kpi.chats_per_agent(chats),
+        },
+        "agents": _agent_rows(per_agent),
+    }
+
+
 def contract_for(client: Client, period: Period) -> Contract | None:
     """The contract in force during the period (the latest one that started before it
     ended and had not ended before it began)."""
@@ -278,6 +403,7 @@ def client_kpis(
     tickets = ticket_kpis(client, period)
     calls = call_kpis(client, period, service_level_s)
     surveys = survey_kpis(client, period)
+    chats = chat_kpis(client, period)
     return {
         "client": client.code,
         "period": {
@@ -287,12 +413,19 @@ def client_kpis(
             "time_zone": client.time_zone,
         },
         "service_level_threshold_s": service_level_s,
-        "volume": {**tickets["volume"], **calls["volume"], **surveys["volume"]},
+        "volume": {
+            **tickets["volume"],
+            **calls["volume"],
+            **chats["volume"],
+            **surveys["volume"],
+        },
         "kpis": {
             **tickets["kpis"],
             **calls["kpis"],
+            **chats["kpis"],
             **surveys["kpis"],
             "first_response": first_response_kpi(client, period),
             **sla_kpis(client, period),
         },
+        "chat_agents": chats["agents"],
     }

@@ -161,13 +161,15 @@ def _count(n: float) -> str:
     return f"{n:.0f}" if float(n).is_integer() else f"{n:.2f}"
 
 
-def _kpi_row(key: str, figure: Mapping[str, Any]) -> dict[str, Any]:
+def _kpi_row(key: str, figure: Mapping[str, Any], *, detail: str = "") -> dict[str, Any]:
     """One line of the KPI table: name, value, and the numerator and denominator behind it
-    (for a duration the numerator is the total time, shown as a duration too)."""
+    (for a duration the numerator is the total time, shown as a duration too); ``detail``
+    qualifies the name (the target a share is counted against)."""
     numerator = figure["numerator"]
     return {
         "key": key,
         "name": display.kpi_name(key),
+        "detail": detail,
         "figure": figure,
         "text": display.value_text(key, figure["value"]),
         "numerator": display.duration(numerator)
@@ -177,19 +179,43 @@ def _kpi_row(key: str, figure: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _first_response_rows(fr: dict[str, Any]) -> list[dict[str, Any]]:
-    """First response time as three lines: mean, median and share within target."""
+def _first_response_rows(
+    fr: dict[str, Any], *, key: str = "first_response", mean: bool = True
+) -> list[dict[str, Any]]:
+    """A first response time as three lines: mean (unless another line shows it), median
+    and share within target (with the target, when the figure has one of its own)."""
     median = {
-        "key": "first_response.median",
-        "name": display.kpi_name("first_response.median"),
+        "key": f"{key}.median",
+        "name": display.kpi_name(f"{key}.median"),
+        "detail": "",
         "text": display.duration(fr["median"]),
         "numerator": "",
         "denominator": _count(fr["denominator"]),
     }
+    target = fr.get("target_s")
+    detail = display.response_target_text(target) if target is not None else ""
+    within = _kpi_row(f"{key}.within_target", fr["within_target"], detail=detail)
+    return [_kpi_row(key, fr), median, within] if mean else [median, within]
+
+
+def _chat_rows(k: dict[str, Any]) -> list[dict[str, Any]]:
+    """The live chat table: the ``display.CHAT_KPIS`` the data has (an issued snapshot from
+    before live chat has only the chat tickets' ``aht_chat``)."""
+    rows: list[dict[str, Any]] = []
+    for key in display.CHAT_KPIS:
+        if key not in k:
+            continue
+        if key == "chat_first_response":
+            rows += _first_response_rows(k[key], key=key, mean=False)
+        else:
+            rows.append(_kpi_row(key, k[key]))
+    return rows
+
+
+def _chat_agent_rows(agents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        _kpi_row("first_response", fr),
-        median,
-        _kpi_row("first_response.within_target", fr["within_target"]),
+        {**row, "first_response_text": display.duration(row["first_response"]["value"])}
+        for row in agents
     ]
 
 
@@ -216,6 +242,10 @@ def report_context(data: dict[str, Any], *, plan: str = "") -> dict[str, Any]:
         "short_abandon_s": kpi.SHORT_ABANDON_S,
         "kpi_rows": [_kpi_row(key, k[key]) for key in display.REPORT_KPIS if key in k],
         "first_response_rows": _first_response_rows(k["first_response"]),
+        "chat_rows": _chat_rows(k),
+        # Figures from live chats (a snapshot issued before them has the tickets' AHT only).
+        "live_chat": "asa_chat" in k,
+        "chat_agents": _chat_agent_rows(data.get("chat_agents", [])),
         "sla_rows": [_kpi_row(key, f) for key, f in k.items() if key.startswith("sla.")],
         "contract_rows": display.contract_rows(contract) if contract else [],
         "credit": contract
@@ -280,7 +310,15 @@ def quarter_months(label: str) -> list[str]:
     return [f"{year:04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
 
 
-_QUARTER_TREND = (*display.REPORT_KPIS, "first_response", "first_response.within_target")
+_QUARTER_TREND = (
+    *display.REPORT_KPIS,
+    "first_response",
+    "first_response.within_target",
+    "chat_abandon_rate",
+    "asa_chat",
+    "chat_first_response.within_target",
+    "aht_chat",
+)
 
 
 def quarter_build(client: Client, label: str) -> dict[str, Any]:

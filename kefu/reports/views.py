@@ -20,7 +20,7 @@ from kefu.core.params import date_in_range
 from kefu.core.tenancy import get_visible_or_404
 from kefu.phone.models import Call
 from kefu.reports import display, services
-from kefu.reports.evaluation import evaluate
+from kefu.reports.evaluation import evaluate, kpi_value
 from kefu.reports.models import ServiceReport
 from kefu.reports.periods import Period, month
 from kefu.reports.selectors import client_kpis, contract_for
@@ -189,8 +189,13 @@ _DASHBOARD_KPIS = (
     "service_level",
     "asa",
     "aht_call",
-    "aht_chat",
     "abandon_rate",
+    "asa_chat",
+    "chat_queue_wait",
+    "chat_first_response.within_target",
+    "chat_abandon_rate",
+    "aht_chat",
+    "chats_per_agent",
     "resolution_rate",
     "complaint_rate",
     "sla.first_response",
@@ -202,13 +207,13 @@ def _dashboard_row(key: str, columns: list[dict[str, Any]]) -> dict[str, Any]:
     """One KPI across the dashboard's periods, each cell with its contract verdict."""
     cells = []
     for col in columns:
-        figure = col["data"]["kpis"][key]
+        value = kpi_value(col["data"]["kpis"], key)
         verdict = None
         if col["contract"]:
             verdict = next((t for t in col["contract"]["targets"] if t["kpi"] == key), None)
         cells.append(
             {
-                "text": display.value_text(key, figure["value"]),
+                "text": display.value_text(key, value),
                 "passed": verdict["passed"] if verdict else None,
                 "target": verdict
                 and display.target_text(key, verdict["comparison"], verdict["target"]),
@@ -247,8 +252,38 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         )
     rows = [_dashboard_row(key, columns) for key in _DASHBOARD_KPIS]
     return render(
-        request, "reports/dashboard.html", {"client": client, "columns": columns, "rows": rows}
+        request,
+        "reports/dashboard.html",
+        {
+            "client": client,
+            "columns": columns,
+            "rows": rows,
+            "chat_target": _chat_target_text(columns),
+            "agents": _dashboard_agents(columns),
+        },
     )
+
+
+def _chat_target_text(columns: list[dict[str, Any]]) -> str:
+    """The chat first-response target the share is counted against (the same policy for
+    every column), as the contract states it; empty without one."""
+    target = columns[0]["data"]["kpis"]["chat_first_response"]["target_s"]
+    return "" if target is None else display.response_target_text(target)
+
+
+def _dashboard_agents(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answered chats per agent across the dashboard's periods: an agent who answered any
+    chat in one of them has a line, with "—" where they answered none; busiest this month
+    first."""
+    names: dict[int, str] = {}
+    counts: dict[int, list[int | None]] = {}
+    for i, col in enumerate(columns):
+        for row in col["data"]["chat_agents"]:
+            names[row["agent_id"]] = row["agent"]
+            counts.setdefault(row["agent_id"], [None] * len(columns))[i] = row["answered"]
+    this_month = 1  # the columns: today, this month, last month
+    ordered = sorted(counts, key=lambda pk: (-(counts[pk][this_month] or 0), names[pk]))
+    return [{"agent": names[pk], "cells": counts[pk]} for pk in ordered]
 
 
 def _drill_down(

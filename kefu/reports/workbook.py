@@ -19,7 +19,9 @@ from kefu.reports import display
 
 _PERCENT = "0.0%"
 _SECONDS = "0.0"
+_NUMBER = "0.0"
 _COUNT = "0"
+_UNITS = {"s": ("秒", _SECONDS), "n": ("个", _NUMBER), "%": ("%", _PERCENT)}
 
 
 def _header(sheet: Worksheet, titles: list[str], widths: list[int]) -> None:
@@ -32,23 +34,24 @@ def _header(sheet: Worksheet, titles: list[str], widths: list[int]) -> None:
 
 
 def _figure_row(sheet: Worksheet, key: str, figure: Mapping[str, Any]) -> None:
-    """Name, key, value (a percentage or seconds), unit, how it reads, numerator, denominator."""
-    seconds = display.is_duration(key)
+    """Name, key, value (a percentage, seconds or a number), unit, how it reads, numerator,
+    denominator."""
+    unit, value_format = _UNITS[display.unit(key)]
     xlsx_append(
         sheet,
         [
             str(display.kpi_name(key)),
             key,
             figure["value"],
-            "秒" if seconds else "%",
+            unit,
             display.value_text(key, figure["value"]),
             figure["numerator"],
             figure["denominator"],
         ],
     )
     row = sheet.max_row
-    sheet.cell(row, 3).number_format = _SECONDS if seconds else _PERCENT
-    sheet.cell(row, 6).number_format = _SECONDS if seconds else _COUNT
+    sheet.cell(row, 3).number_format = value_format
+    sheet.cell(row, 6).number_format = _SECONDS if display.is_duration(key) else _COUNT
 
 
 def _kpi_sheet(sheet: Worksheet, kpis: Mapping[str, Any]) -> None:
@@ -59,30 +62,55 @@ def _kpi_sheet(sheet: Worksheet, kpis: Mapping[str, Any]) -> None:
         [34, 30, 12, 6, 16, 16, 16],
     )
     # The report's order first; a figure the report does not list yet still gets its line.
-    order = [*display.REPORT_KPIS, "first_response"]
+    order = [*display.REPORT_KPIS, "first_response", *display.CHAT_KPIS]
     order += [key for key in kpis if key not in order and not key.startswith("sla.")]
     for key in order:
         if key not in kpis:
             continue
         _figure_row(sheet, key, kpis[key])
-        if key == "first_response":
-            _first_response_rows(sheet, kpis[key])
+        if key in ("first_response", "chat_first_response"):
+            _first_response_rows(sheet, key, kpis[key])
 
 
-def _first_response_rows(sheet: Worksheet, figure: Mapping[str, Any]) -> None:
-    """The median and the share within target, which the JSON nests in ``first_response``."""
+def _first_response_rows(sheet: Worksheet, key: str, figure: Mapping[str, Any]) -> None:
+    """The median and the share within target, which the JSON nests in the figure (and the
+    chat figure's target, in seconds, beside its share)."""
     xlsx_append(
         sheet,
         [
-            str(display.kpi_name("first_response.median")),
-            "first_response.median",
+            str(display.kpi_name(f"{key}.median")),
+            f"{key}.median",
             figure["median"],
             "秒",
             display.duration(figure["median"]),
         ],
     )
     sheet.cell(sheet.max_row, 3).number_format = _SECONDS
-    _figure_row(sheet, "first_response.within_target", figure["within_target"])
+    _figure_row(sheet, f"{key}.within_target", figure["within_target"])
+    if figure.get("target_s") is not None:
+        xlsx_append(
+            sheet,
+            [
+                "目标（秒）",
+                f"{key}.target_s",
+                figure["target_s"],
+                "秒",
+                display.duration(figure["target_s"]),
+            ],
+        )
+
+
+def _chat_agents_sheet(sheet: Worksheet, agents: list[dict[str, Any]]) -> None:
+    _header(
+        sheet,
+        ["坐席", "应答会话 answered", "平均首次响应（秒）", "首次响应合计（秒）"],
+        [20, 18, 20, 20],
+    )
+    for row in agents:
+        fr = row["first_response"]
+        xlsx_append(sheet, [row["agent"], row["answered"], fr["value"], fr["numerator"]])
+        sheet.cell(sheet.max_row, 3).number_format = _SECONDS
+        sheet.cell(sheet.max_row, 4).number_format = _SECONDS
 
 
 def _sla_sheet(sheet: Worksheet, kpis: Mapping[str, Any]) -> None:
@@ -136,8 +164,7 @@ def _contract_sheet(sheet: Worksheet, contract: Mapping[str, Any]) -> None:
             ],
         )
         last = sheet.max_row
-        seconds = display.is_duration(row["kpi"])
-        sheet.cell(last, 3).number_format = _SECONDS if seconds else _PERCENT
+        sheet.cell(last, 3).number_format = _UNITS[display.unit(row["kpi"])][1]
         sheet.cell(last, 7).number_format = "#,##0.00"
     for label, key in (
         ("服务抵扣合计（封顶后）", "credit"),
@@ -184,6 +211,8 @@ def report_workbook(data: dict[str, Any]) -> bytes:
     _kpi_sheet(sheet, data["kpis"])
     _sla_sheet(book.create_sheet("时效达成率 SLA"), data["kpis"])
     _volume_sheet(book.create_sheet("服务量 Volume"), data["volume"])
+    if data.get("chat_agents"):
+        _chat_agents_sheet(book.create_sheet("坐席应答 Chats per agent"), data["chat_agents"])
     if data.get("contract"):
         _contract_sheet(book.create_sheet("合同考核 Contract"), data["contract"])
     if data.get("improvement_goals"):

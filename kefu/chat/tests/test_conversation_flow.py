@@ -92,6 +92,17 @@ def test_customer_and_agent_chat_and_the_reply_counts_when_the_widget_shows_it(
             shown = await _until(customer, "message")
         assert shown["id"] == reply_ack["id"] and shown["text"] == "您好，我来查一下"
 
+        # Staff see personal data masked, as on every page; the customer sees what they wrote.
+        await _send(customer, type="message", cid="c-2", text="李女士的电话13912345678")
+        heard = await _until(agent, "message")
+        while heard["message"].get("cid") != "c-2":  # the agent's own reply came back first
+            heard = await _until(agent, "message")
+        assert heard["message"]["text"] == "李**的电话139****5678"
+        echoed = await _until(customer, "message")
+        while echoed.get("cid") != "c-2":
+            echoed = await _until(customer, "message")
+        assert echoed["text"] == "李女士的电话13912345678"
+
         delivery = await database_sync_to_async(Delivery.objects.get)(message_id=shown["id"])
         assert delivery.status == DeliveryStatus.QUEUED  # not shown yet as far as kefu knows
         await _send(customer, type="ack", id=shown["id"])
@@ -105,6 +116,7 @@ def test_customer_and_agent_chat_and_the_reply_counts_when_the_widget_shows_it(
         assert [(m["from"], m["text"]) for m in resumed["messages"]] == [
             ("customer", "你好，我的订单还没发货"),
             ("agent", "您好，我来查一下"),
+            ("customer", "李女士的电话13912345678"),
         ]
         await _send(back, type="rate", score=5, comment="很快")
         await _until(back, "rated")
@@ -119,7 +131,7 @@ def test_customer_and_agent_chat_and_the_reply_counts_when_the_widget_shows_it(
     delivery = Delivery.objects.get(message__body_text="您好，我来查一下")
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.accepted_at == conversation.answered_at
-    assert Message.objects.filter(ticket=conversation.ticket).count() == 2
+    assert Message.objects.filter(ticket=conversation.ticket).count() == 3
     assert conversation.survey is not None
     assert (conversation.survey.score, conversation.survey.channel) == (5, "chat")
     clock = SlaClock.objects.filter(ticket=conversation.ticket, metric="first_response").first()

@@ -35,6 +35,7 @@ PARAMS = {
     "inbound_id": "inbound_mail",
     "identifier_id": "identifier",
     "delivery_id": "delivery",
+    "conversation_id": "conversation",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -114,6 +115,16 @@ def _inbound_mail(b: Tenant) -> int:
     return int(row.pk)
 
 
+def _conversation(b: Tenant) -> int:
+    from kefu.chat.services import conversation_start, widget_create
+
+    widget = widget_create(client=b.client, origins=["https://www.b.example"])
+    started = conversation_start(
+        widget=widget, name="孙女士", consent=True, notice_version=widget.notice_version
+    )
+    return int(started.conversation.pk)
+
+
 def _objects(b: Tenant, token_id: int) -> dict[str, object]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -143,6 +154,7 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "inbound_mail": _inbound_mail(b),
         "identifier": b.customer.identifiers.values_list("pk", flat=True)[0],
         "delivery": b.ticket.deliveries.values_list("pk", flat=True)[0],
+        "conversation": _conversation(b),
     }
 
 
@@ -294,6 +306,8 @@ def test_admin_is_closed_to_client_users(tenant_a: Tenant) -> None:
 
 
 PROVIDER_ONLY_SOCKETS = {"chat_agent"}
+# The live chat view: supervisors (and provider admins) only; an agent is refused too.
+SUPERVISOR_ONLY_SOCKETS = {"chat_live", "chat_client_live"}
 
 
 def all_socket_routes() -> list[tuple[str, str]]:
@@ -333,6 +347,9 @@ def test_other_clients_sockets_are_refused_everywhere(
                 assert not accepted and code == CLOSE_REFUSED, (role, foreign)
                 refused += 1
             socket, accepted, code = await open_socket(_fill(route, name, mine), cookie)
+            if name in SUPERVISOR_ONLY_SOCKETS and role != "supervisor":
+                assert not accepted and code == CLOSE_REFUSED, (role, route)
+                continue
             if name in PROVIDER_ONLY_SOCKETS and role in ("auditor", "department_user"):
                 # The client's own users never answer chats: the console is refused them.
                 assert not accepted and code == CLOSE_REFUSED, (role, route)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from kefu.contracts.documents import KPI_KEYS
 from kefu.reports import display
+from kefu.reports.evaluation import kpi_value
 
 
 @pytest.mark.parametrize(
@@ -58,6 +59,10 @@ def test_a_duration_text_is_the_seconds_rounded_to_its_last_unit(seconds: float)
         ("first_response.within_target", ">=", 0.95, "≥ 95%"),
         ("asa", "<=", 20.0, "≤ 20 秒"),
         ("aht_call", "<=", 420.0, "≤ 420 秒（7 分）"),
+        ("asa_chat", "<=", 30.0, "≤ 30 秒"),
+        ("chat_abandon_rate", "<=", 0.05, "≤ 5%"),
+        ("chat_first_response.within_target", ">=", 0.8, "≥ 80%"),
+        ("chats_per_agent", ">=", 30.0, "≥ 30"),
     ],
 )
 def test_contract_targets_read_as_percentages_and_seconds(
@@ -73,6 +78,32 @@ def test_values_are_percentages_or_durations_by_kpi() -> None:
     assert display.money(13020, "CNY") == "13,020.00 元"
     assert display.money(500, "USD") == "500.00 USD"
     assert display.month_title("2026-10") == "2026 年 10 月"
+    # Chats per agent is a number, neither a share nor a time.
+    assert display.value_text("chats_per_agent", 41.666) == "41.7"
+    assert display.value_text("chats_per_agent", 12.0) == "12"
+    assert display.value_text("chat_first_response.median", 42) == "42.0 秒"
+    assert display.value_text("chat_abandon_rate", 0.4) == "40.0%"
+    assert display.response_target_text(60) == "≤ 1 分钟"
+    assert display.response_target_text(90) == "≤ 90 秒"
+
+
+def test_contract_keys_find_their_figure_in_the_report_data() -> None:
+    kpis = {
+        "asa_chat": {"value": 46.7, "numerator": 140, "denominator": 3},
+        "chat_first_response": {
+            "value": 46.7,
+            "median": 40.0,
+            "within_target": {"value": 0.5, "numerator": 1, "denominator": 2},
+        },
+        "sla.resolution": {"value": 0.9, "numerator": 9, "denominator": 10},
+    }
+    assert kpi_value(kpis, "asa_chat") == 46.7
+    assert kpi_value(kpis, "chat_first_response.within_target") == 0.5
+    assert kpi_value(kpis, "chat_first_response.median") == 40.0
+    assert kpi_value(kpis, "sla.resolution") == 0.9
+    # A report issued before the figure existed has no value for it, and no error.
+    assert kpi_value(kpis, "chat_abandon_rate") is None
+    assert kpi_value(kpis, "first_response.within_target") is None
 
 
 def test_every_contract_kpi_has_a_chinese_name_and_an_english_term() -> None:
