@@ -35,9 +35,9 @@ export class Link {
     private readonly url: string,
     private readonly on: LinkEvents,
   ) {
-    window.addEventListener("online", () => this.soon());
+    window.addEventListener("online", () => this.wake());
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.soon();
+      if (document.visibilityState === "visible") this.wake();
     });
   }
 
@@ -138,9 +138,9 @@ export class Link {
     }, delay);
   }
 
-  /** The network came back or the page became visible: try now rather than at the end
-   * of a long back-off. */
-  private soon(): void {
+  /** The network came back, the page became visible or the customer opened the panel:
+   * try now rather than at the end of a long back-off. */
+  wake(): void {
     if (this.stopped || this.ws || this.timer === undefined) return;
     window.clearTimeout(this.timer);
     this.timer = undefined;

@@ -608,6 +608,8 @@ export class Widget {
     if (!this.link.started) {
       this.setConnection("connecting");
       this.link.connect();
+    } else {
+      this.link.wake();
     }
     this.markRead();
     this.drawBadge();
