@@ -22,7 +22,13 @@ $(VENV)/.installed: pyproject.toml $(BIN)/python
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-install: $(VENV)/.installed node_modules/.package-lock.json
+# The chat widget clients embed (kefu/chat/widget/src, TypeScript) bundled by esbuild into
+# one script that /chat/widget.js serves; built here, never committed.
+WIDGET_JS := kefu/chat/static/chat/widget.js
+$(WIDGET_JS): $(wildcard kefu/chat/widget/src/*.ts) kefu/chat/widget/tsconfig.json package.json node_modules/.package-lock.json
+	npm run --silent build:widget
+
+install: $(VENV)/.installed node_modules/.package-lock.json $(WIDGET_JS)
 
 run: install
 	$(KEFU) migrate --noinput
@@ -32,6 +38,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	npm run --silent check:widget
 
 types: install
 	$(BIN)/mypy kefu

@@ -23,6 +23,8 @@ from kefu.tickets.models import Escalation, Message, Ticket, TicketEvent
 # client: they are checked the same way (another user's token is never reachable).
 PARAMS = {
     "pk": "ticket",
+    # A chat widget's public key (/chat/w/<key>/…: the widget's uploads, no login).
+    "key": "widget_key",
     "ticket_id": "ticket",
     "customer_id": "customer",
     "message_id": "message",
@@ -71,6 +73,12 @@ def all_routes() -> list[tuple[str, str]]:
             continue
         routes.append((route, name))
     return routes
+
+
+def _widget_key(b: Tenant) -> str:
+    from kefu.chat.services import widget_create
+
+    return widget_create(client=b.client, origins=["https://www.widget-b.example"]).key
 
 
 def _retention_run(b: Tenant) -> int:
@@ -132,6 +140,7 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
     )
     return {
         "ticket": b.ticket.pk,
+        "widget_key": _widget_key(b),
         "customer": b.customer.pk,
         "message": b.ticket.messages.values_list("pk", flat=True)[0],
         "escalation": b.escalation.pk,
