@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -228,7 +229,7 @@ def conversation_leave_message(
     phone_ = _text(phone, field=_("电话"), limit=30, required=False)
     email_ = _text(email, field=_("邮箱"), limit=200, required=False)
     body = _text(text, field=_("留言"), limit=MAX_TEXT)
-    cid_ = _cid(cid)
+    cid_ = cid_check(cid)
     if consent is not True or notice_version != widget.notice_version:
         raise ChatError(
             _("请先阅读并同意隐私告知 / Please read and accept the privacy notice"), "consent"
@@ -269,7 +270,9 @@ def conversation_leave_message(
     return conversation
 
 
-def _cid(value: object) -> str:
+def cid_check(value: object) -> str:
+    """The widget's client id for a message (letters, digits, ``_.:-``; 1–64), or
+    ChatError."""
     if not isinstance(value, str) or not _CID.match(value):
         raise ChatError(
             _("消息缺少有效的客户端编号 / The message needs a client id (cid)"), "invalid"
@@ -289,7 +292,20 @@ def conversation_customer_message(
     """The customer wrote in the widget. A message the widget sends again (it did not see
     the acknowledgement) is recognised by ``cid`` and gives back the first one."""
     body = _text(text, field=_("消息"), limit=MAX_TEXT)
-    cid_ = _cid(cid)
+    return conversation_customer_input(conversation=conversation, cid=cid, text=body, at=at)
+
+
+def conversation_customer_input(
+    *,
+    conversation: Conversation,
+    cid: object,
+    text: str = "",
+    attachments: Sequence[File] = (),
+    at: datetime | None = None,
+) -> Written:
+    """What the customer sent (checked text, or files already checked), written once per
+    ``cid`` through the tickets intake and told to the chat's sockets."""
+    cid_ = cid_check(cid)
     at = at or timezone.now()
     if conversation.ticket is None:
         raise ChatError(_("会话不存在 / No such conversation"), "not_found")
@@ -299,7 +315,8 @@ def conversation_customer_message(
             channel=Channel.CHAT,
             ticket=conversation.ticket,
             message=Incoming(
-                text=body,
+                text=text,
+                attachments=attachments,
                 author_name=conversation.customer.name if conversation.customer else "",
                 at=at,
                 channel_ids={"conversation": str(conversation.pk), "cid": cid_},
