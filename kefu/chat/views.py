@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -24,8 +24,8 @@ from kefu.accounts.models import Presence, PresenceState, Team, User
 from kefu.accounts.roles import Perm
 from kefu.chat import board, routing, services
 from kefu.chat.forms import TransferForm, WrapUpForm
-from kefu.chat.models import Conversation
-from kefu.chat.selectors import agents_for
+from kefu.chat.models import ChatWidget, Conversation
+from kefu.chat.selectors import agents_for, origin_allowed
 from kefu.contracts.selectors import clients_visible_to
 from kefu.tickets.selectors import customer_other_tickets
 
@@ -305,7 +305,43 @@ def take_over(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return redirect(reverse("chat:console"))
 
 
+@login_required
+@require_GET
+def widgets(request: HttpRequest) -> HttpResponse:
+    """The chat widgets of the clients the supervisor serves: each one's embed line for the
+    client's website, and a page of kefu's own to try it on (when kefu's address is among
+    the widget's origins, as in the demo)."""
+    user = _supervisor(request)
+    here = f"{request.scheme}://{request.get_host()}"
+    rows = [
+        {
+            "widget": w,
+            "embed": f'<script src="{here}/chat/widget.js" data-key="{w.key}" async></script>',
+            "try_here": origin_allowed(w, here),
+        }
+        for w in ChatWidget.objects.visible_to(user)
+        .filter(revoked_at__isnull=True)
+        .select_related("client")
+        .order_by("client__code", "pk")
+    ]
+    return render(request, "chat/widgets.html", {"rows": rows, "here": here})
+
+
+@login_required
+@require_GET
+def widget_try(request: HttpRequest, widget_id: int) -> HttpResponse:
+    """A stand-in for the client's website with the widget embedded, as a customer sees it."""
+    user = _supervisor(request)
+    widget = ChatWidget.objects.visible_to(user).filter(pk=widget_id, revoked_at__isnull=True)
+    found = widget.select_related("client").first()
+    if found is None:
+        raise Http404
+    return render(request, "chat/widget_try.html", {"widget": found})
+
+
 urlpatterns: list[URLPattern] = [
+    path("widgets/", widgets, name="widgets"),
+    path("widgets/<int:widget_id>/try/", widget_try, name="widget_try"),
     path("console/", console, name="console"),
     path(
         "console/conversations/<int:conversation_id>/",

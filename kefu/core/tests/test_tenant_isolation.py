@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -36,6 +37,7 @@ PARAMS = {
     "identifier_id": "identifier",
     "delivery_id": "delivery",
     "conversation_id": "conversation",
+    "widget_id": "widget",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -75,10 +77,10 @@ def all_routes() -> list[tuple[str, str]]:
     return routes
 
 
-def _widget_key(b: Tenant) -> str:
+def _widget(b: Tenant) -> Any:
     from kefu.chat.services import widget_create
 
-    return widget_create(client=b.client, origins=["https://www.widget-b.example"]).key
+    return widget_create(client=b.client, origins=["https://www.widget-b.example"])
 
 
 def _retention_run(b: Tenant) -> int:
@@ -140,7 +142,8 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
     )
     return {
         "ticket": b.ticket.pk,
-        "widget_key": _widget_key(b),
+        "widget_key": (widget := _widget(b)).key,
+        "widget": widget.pk,
         "customer": b.customer.pk,
         "message": b.ticket.messages.values_list("pk", flat=True)[0],
         "escalation": b.escalation.pk,
