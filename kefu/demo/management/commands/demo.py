@@ -36,3 +36,7 @@ class Command(BaseCommand):
         for username, role, sees in build.LOGINS:
             self.stdout.write(f"  {username:<16} {role:<28} {sees}")
         self.stdout.write(f"\n{settings.KEFU_BASE_URL}/login/")
+        self.stdout.write(
+            f"在线客服试用 / Try the chat widget (as a supervisor): "
+            f"{settings.KEFU_BASE_URL}/chat/widgets/"
+        )
