@@ -210,11 +210,16 @@ _IDENTIFIERS_BY_KEYS = PreparedQuery(_identifiers_by_keys)
 def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
     """:func:`customer_find` (adding the identifiers it did not have yet, see
     :func:`customer_identifiers_learn`), else a new customer."""
+    return _customer_find_or_create(client, data)[0]
+
+
+def _customer_find_or_create(client: Client, data: CustomerData) -> tuple[Customer, bool]:
+    """:func:`customer_find_or_create`, and whether the customer was created."""
     match = customer_lookup(client=client, data=data)
     if match.customer is None:
-        return customer_create(client=client, data=data)
+        return customer_create(client=client, data=data), True
     customer_identifiers_learn(match=match)
-    return match.customer
+    return match.customer, False
 
 
 def customer_identifiers_learn(*, match: CustomerMatch) -> None:
@@ -337,11 +342,13 @@ def _validate_choice(value: str, choices: type[TextChoices], field: str) -> None
 @dataclass(frozen=True)
 class Opened:
     """What :func:`ticket_open` made: the ticket, its first message (none when the customer
-    sent neither words nor files) and the SLA clocks it started."""
+    sent neither words nor files) and the SLA clocks it started; ``customer_created``: the
+    ticket's customer was created with it (from the contact details given)."""
 
     ticket: Ticket
     message: Message | None
     clocks: list[SlaClock]
+    customer_created: bool = False
 
 
 def ticket_create(
@@ -435,9 +442,10 @@ def ticket_open(
     targets = sla.sla_targets_for(
         client_id=client.pk, channel=channel, priority=priority, kind=kind
     )
+    customer_created = False
     with transaction.atomic():
         if contact is not None and found is None:
-            found = customer_find_or_create(client=client, data=contact)
+            found, customer_created = _customer_find_or_create(client, contact)
         elif match is not None:
             customer_identifiers_learn(match=match)
         if found is not None and found.client_id != client.pk:
@@ -480,7 +488,7 @@ def ticket_open(
             _store(message, files)
         ticket_number_assign(ticket, client)
         events.ticket_changed(ticket, "created")
-        return Opened(ticket, message, clocks)
+        return Opened(ticket, message, clocks, customer_created)
 
 
 def _tags(client: Client, names: Sequence[str]) -> list[Tag]:
