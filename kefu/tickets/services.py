@@ -486,8 +486,8 @@ def ticket_open(
                 created_at=now,
             )
             _store(message, files)
+        events.ticket_changed(ticket, "created")  # sent on commit; before the number's lock
         ticket_number_assign(ticket, client)
-        events.ticket_changed(ticket, "created")
         return Opened(ticket, message, clocks, customer_created)
 
 
