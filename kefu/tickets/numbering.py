@@ -67,10 +67,8 @@ def ticket_number_assign(ticket: Ticket, client: Client) -> None:
     """Give a saved ticket (written with :func:`ticket_number_placeholder`) its number: to be
     the last write of its transaction (see the module docstring)."""
     if connection.vendor == "postgresql":
-        number = _assign_in_one_statement(ticket, client)
-        if number is not None:
-            ticket.number = number
-            return
+        ticket.number = _assign_in_one_statement(ticket, client)
+        return
     ticket.number = ticket_number_next(client, ticket.created_at)
     table = Ticket._meta.db_table
     with connection.cursor() as cursor:
@@ -96,14 +94,19 @@ _ASSIGN = (
 )
 
 
-def _assign_in_one_statement(ticket: Ticket, client: Client) -> str | None:
-    """The number given to ``ticket``; ``None`` (nothing taken) before the client's first
-    ticket of the year, whose sequence row does not exist yet."""
+def _assign_in_one_statement(ticket: Ticket, client: Client) -> str:
     year = ticket_number_year(ticket.created_at)
+    params: list[int | str] = [client.pk, year, _stem(client.ticket_prefix, year), ticket.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_ASSIGN, [client.pk, year, _stem(client.ticket_prefix, year), ticket.pk])
+        cursor.execute(_ASSIGN, params)
         row = cursor.fetchone()
-    return None if row is None else str(row[0])
+        if row is None:  # the client's first ticket of the year: its sequence row is made
+            TicketSequence.objects.get_or_create(client=client, year=year)
+            cursor.execute(_ASSIGN, params)
+            row = cursor.fetchone()
+    if row is None:  # no such ticket row: its caller's transaction must not go on
+        raise Ticket.DoesNotExist(f"ticket {ticket.pk} is not written")
+    return str(row[0])
 
 
 def ticket_numbers_reserve(client: Client, created: Iterable[datetime]) -> list[str]:
