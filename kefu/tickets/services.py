@@ -78,6 +78,10 @@ def sanitize_html(html: str) -> str:
 _NEW_TICKET = PreparedInsert(Ticket)
 _NEW_MESSAGE = PreparedInsert(Message)
 _NEW_EVENT = PreparedInsert(TicketEvent)
+# A new customer from a channel or the API: the customer, then its identifiers (one INSERT
+# for all, skipping a key another customer took meanwhile).
+_NEW_CUSTOMER = PreparedInsert(Customer)
+_NEW_IDENTIFIERS = PreparedInsert(CustomerIdentifier, ignore_conflicts=True)
 
 
 def _event(
@@ -273,7 +277,7 @@ def customer_identifiers_insert(*, customer: Customer, new: Sequence[NewIdentifi
     if not new:
         return
     now = timezone.now()
-    CustomerIdentifier.objects.bulk_create(
+    _NEW_IDENTIFIERS.insert_many(
         [
             CustomerIdentifier(
                 client_id=customer.client_id,
@@ -285,8 +289,7 @@ def customer_identifiers_insert(*, customer: Customer, new: Sequence[NewIdentifi
                 created_at=now,
             )
             for g in new
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
@@ -324,7 +327,7 @@ def customer_create(*, client: Client, data: CustomerData) -> Customer:
     validation.contact_check(data)
     customer = customer_build(client=client, data=data)
     with transaction.atomic() if customer.external_key else nullcontext():
-        customer.save(force_insert=True)
+        _NEW_CUSTOMER.insert(customer)
     customer_identifiers_insert(customer=customer, new=data.identifiers())
     return customer
 
