@@ -18,8 +18,8 @@ look-up has), pass that as ``shape``: ``build`` receives it as its ``shape`` key
 SQL text is kept per shape.
 
 :class:`PreparedInsert` does the same for the INSERT of a new instance (a ticket, its
-messages, its history): the SQL once per model, the values prepared per call exactly as
-``save()`` prepares them.
+messages, its history, a new customer and its identifiers): the SQL once per model, the
+values prepared per call exactly as ``save()`` prepares them.
 """
 
 from __future__ import annotations
