@@ -18,8 +18,8 @@ look-up has), pass that as ``shape``: ``build`` receives it as its ``shape`` key
 SQL text is kept per shape.
 
 :class:`PreparedInsert` does the same for the INSERT of a new instance (a ticket, its
-messages, its history): the SQL once per model, the values prepared per call exactly as
-``save()`` prepares them.
+messages, its history, a new customer and its identifiers): the SQL once per model, the
+values prepared per call exactly as ``save()`` prepares them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet, signals
+from django.db.models.constants import OnConflict
 from django.db.models.query import (  # type: ignore[attr-defined]  # not in the stubs
     ModelIterable,
     get_related_populators,
@@ -201,12 +202,17 @@ class PreparedInsert(Generic[M]):
     ``post_save`` receivers (for :meth:`insert`), a parent model, an explicit primary key, a
     value that is an SQL expression — ``save()`` or ``bulk_create()`` is simply called
     instead.
+
+    ``ignore_conflicts=True`` is ``bulk_create(objs, ignore_conflicts=True)``: a row that
+    would break a unique constraint is skipped, and, as there, the objects get no ids and
+    keep their unsaved state; for :meth:`insert_many` only.
     """
 
     MAX_ROWS = 16  # one SQL text is kept per number of rows, up to this many
 
-    def __init__(self, model: type[M]) -> None:
+    def __init__(self, model: type[M], *, ignore_conflicts: bool = False) -> None:
         self._model = model
+        self._ignore_conflicts = ignore_conflicts
         # None: this database cannot take it this way (decided once per key).
         self._compiled: dict[tuple[str, int], _CompiledInsert | None] = {}
         self._lock = threading.Lock()
@@ -226,6 +232,8 @@ class PreparedInsert(Generic[M]):
 
     def insert(self, obj: M) -> M:
         """Insert ``obj``, a new instance of the model, as ``obj.save()`` would."""
+        if self._ignore_conflicts:
+            raise TypeError("save() has no ignore_conflicts: use insert_many")
         listened = signals.pre_save.has_listeners(self._model) or signals.post_save.has_listeners(
             self._model
         )
@@ -238,7 +246,7 @@ class PreparedInsert(Generic[M]):
         sends no signals either). Meant for the few rows one request writes (a ticket's
         clocks); more than ``MAX_ROWS`` go to ``bulk_create``."""
         if len(objs) > self.MAX_ROWS or (objs and not self._write(objs)):
-            self._model._default_manager.bulk_create(objs)
+            self._model._default_manager.bulk_create(objs, ignore_conflicts=self._ignore_conflicts)
         return objs
 
     def _write(self, objs: list[M]) -> bool:
@@ -264,6 +272,8 @@ class PreparedInsert(Generic[M]):
         params = [value for row_in in rows_in for value in row_in]
         with transaction.mark_for_rollback_on_error(db), connection.cursor() as cursor:
             cursor.execute(compiled.sql, [*params, *compiled.returning_params])
+            if not compiled.returning_fields:
+                return True  # ignore_conflicts: bulk_create neither sets ids nor marks saved
             rows: Any = cursor.fetchall()
         if compiled.returning_converters:
             rows = compiled.compiler.apply_converters(rows, compiled.returning_converters)
@@ -281,10 +291,15 @@ class PreparedInsert(Generic[M]):
         """The SQL Django writes for ``n`` new rows, from blank instances: the SQL depends
         on the fields and the number of rows, not on the values (and the caller's objects
         are not touched by the ORM's own ``pre_save`` calls)."""
-        if not connections[db].features.can_return_rows_from_bulk_insert:
+        features = connections[db].features
+        if not features.can_return_rows_from_bulk_insert or (
+            self._ignore_conflicts and not features.supports_ignore_conflicts
+        ):
             return None
         meta = self._model._meta
-        query = InsertQuery(self._model)
+        query = InsertQuery(
+            self._model, on_conflict=OnConflict.IGNORE if self._ignore_conflicts else None
+        )
         query.insert_values(self._fields, [self._model() for _ in range(n)])
         compiler = query.get_compiler(using=db)
         # Row after row (VALUES), also on PostgreSQL, whose compiler would write several rows
@@ -292,7 +307,7 @@ class PreparedInsert(Generic[M]):
         # which a prepared statement is spared anyway, and costs psycopg more to send (each
         # array's type is worked out from its values on every call).
         compiler.assemble_as_sql = partial(SQLInsertCompiler.assemble_as_sql, compiler)
-        returning = tuple(meta.db_returning_fields)
+        returning = () if self._ignore_conflicts else tuple(meta.db_returning_fields)
         compiler.returning_fields = returning
         statements = compiler.as_sql()
         if len(statements) != 1:

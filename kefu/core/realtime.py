@@ -80,6 +80,11 @@ def send(group: str, type_: str, data: dict[str, Any]) -> None:
     loop, or in a process without one (``kefu worker``, a command) on a loop of its own —
     unless the layer is in memory, which nobody outside this process can hear. A failure
     of the layer is logged, never raised into the caller, whose change is committed."""
+    _send_groups((group,), type_, data)
+
+
+def _send_groups(groups: tuple[str, ...], type_: str, data: dict[str, Any]) -> None:
+    """:func:`send` to each of ``groups``, in order, with one hand-over to the loop."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -89,7 +94,7 @@ def send(group: str, type_: str, data: dict[str, Any]) -> None:
             return  # no server loop: no socket in this process to hear it
         loop = _own_loop()
     message = {"type": EVENT, "event": {"type": type_, **data}}
-    loop.call_soon_threadsafe(_spawn, layer, group, message)
+    loop.call_soon_threadsafe(_spawn, layer, groups, message)
 
 
 _sender: asyncio.AbstractEventLoop | None = None
@@ -106,10 +111,17 @@ def _own_loop() -> asyncio.AbstractEventLoop:
         return _sender
 
 
-def _spawn(layer: Any, group: str, message: dict[str, Any]) -> None:
-    task = asyncio.get_running_loop().create_task(layer.group_send(group, message))
-    _pending.add(task)
-    task.add_done_callback(_done)
+def _spawn(layer: Any, groups: tuple[str, ...], message: dict[str, Any]) -> None:
+    if isinstance(layer, InMemoryChannelLayer):
+        # The in-memory layer's groups live on this loop: a group no socket is in would
+        # receive nothing, and most changes (a ticket created through the API) have no
+        # page watching, so no send is started for them.
+        groups = tuple(group for group in groups if layer.groups.get(group))
+    loop = asyncio.get_running_loop()
+    for group in groups:
+        task = loop.create_task(layer.group_send(group, message))
+        _pending.add(task)
+        task.add_done_callback(_done)
 
 
 _pending: set[asyncio.Task[None]] = set()  # keeps running sends referenced until they end
@@ -137,8 +149,7 @@ def session_end(session_key: str | None) -> None:
 def send_on_commit(groups: Iterable[str], type_: str, **data: Any) -> None:
     """Send the event to each group once the current transaction commits (at once outside a
     transaction); nothing is sent if it rolls back."""
-    for group in groups:
-        transaction.on_commit(partial(send, group, type_, data))
+    transaction.on_commit(partial(_send_groups, tuple(groups), type_, data))
 
 
 class GroupConsumer(AsyncJsonWebsocketConsumer):

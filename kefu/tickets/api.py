@@ -117,7 +117,9 @@ def create_ticket(request: HttpRequest, payload: TicketCreate) -> Any:
     )
     ticket = taken.ticket
     data = ticket_data(ticket, tags=None if taken.duplicate else sorted(set(payload.tags)))
-    data["open_tickets"] = [ticket_brief(t) for t in selectors.ticket_open_siblings(ticket=ticket)]
+    # A customer created with this ticket had no other ticket when it was committed.
+    siblings = [] if taken.customer_created else selectors.ticket_open_siblings(ticket=ticket)
+    data["open_tickets"] = [ticket_brief(t) for t in siblings]
     return Status(200 if taken.duplicate else 201, data)
 
 

@@ -54,13 +54,15 @@ class IntakeResult:
     """What :func:`ticket_intake` did. ``message`` is None only for a new ticket whose
     first message had neither words nor files; ``clocks`` are the ticket's SLA clocks
     running or paused after the call; ``duplicate``: the channel ids were known, nothing was
-    written and ``ticket``/``message`` are the ones made the first time."""
+    written and ``ticket``/``message`` are the ones made the first time;
+    ``customer_created``: the new ticket's customer was created with it."""
 
     ticket: Ticket
     message: Message | None
     clocks: list[SlaClock]
     created: bool
     duplicate: bool = False
+    customer_created: bool = False
 
 
 def ticket_intake(
@@ -106,7 +108,13 @@ def ticket_intake(
                 channel_ids=ids,
                 message_external_id=message.external_id,
             )
-            return IntakeResult(opened.ticket, opened.message, opened.clocks, created=True)
+            return IntakeResult(
+                opened.ticket,
+                opened.message,
+                opened.clocks,
+                created=True,
+                customer_created=opened.customer_created,
+            )
         return _append(client, ticket, message, ids, actor)
 
     if not ids:

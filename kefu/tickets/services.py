@@ -78,6 +78,10 @@ def sanitize_html(html: str) -> str:
 _NEW_TICKET = PreparedInsert(Ticket)
 _NEW_MESSAGE = PreparedInsert(Message)
 _NEW_EVENT = PreparedInsert(TicketEvent)
+# A new customer from a channel or the API: the customer, then its identifiers (one INSERT
+# for all, skipping a key another customer took meanwhile).
+_NEW_CUSTOMER = PreparedInsert(Customer)
+_NEW_IDENTIFIERS = PreparedInsert(CustomerIdentifier, ignore_conflicts=True)
 
 
 def _event(
@@ -210,11 +214,16 @@ _IDENTIFIERS_BY_KEYS = PreparedQuery(_identifiers_by_keys)
 def customer_find_or_create(*, client: Client, data: CustomerData) -> Customer:
     """:func:`customer_find` (adding the identifiers it did not have yet, see
     :func:`customer_identifiers_learn`), else a new customer."""
+    return _customer_find_or_create(client, data)[0]
+
+
+def _customer_find_or_create(client: Client, data: CustomerData) -> tuple[Customer, bool]:
+    """:func:`customer_find_or_create`, and whether the customer was created."""
     match = customer_lookup(client=client, data=data)
     if match.customer is None:
-        return customer_create(client=client, data=data)
+        return customer_create(client=client, data=data), True
     customer_identifiers_learn(match=match)
-    return match.customer
+    return match.customer, False
 
 
 def customer_identifiers_learn(*, match: CustomerMatch) -> None:
@@ -268,7 +277,7 @@ def customer_identifiers_insert(*, customer: Customer, new: Sequence[NewIdentifi
     if not new:
         return
     now = timezone.now()
-    CustomerIdentifier.objects.bulk_create(
+    _NEW_IDENTIFIERS.insert_many(
         [
             CustomerIdentifier(
                 client_id=customer.client_id,
@@ -280,8 +289,7 @@ def customer_identifiers_insert(*, customer: Customer, new: Sequence[NewIdentifi
                 created_at=now,
             )
             for g in new
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
@@ -319,7 +327,7 @@ def customer_create(*, client: Client, data: CustomerData) -> Customer:
     validation.contact_check(data)
     customer = customer_build(client=client, data=data)
     with transaction.atomic() if customer.external_key else nullcontext():
-        customer.save(force_insert=True)
+        _NEW_CUSTOMER.insert(customer)
     customer_identifiers_insert(customer=customer, new=data.identifiers())
     return customer
 
@@ -337,11 +345,13 @@ def _validate_choice(value: str, choices: type[TextChoices], field: str) -> None
 @dataclass(frozen=True)
 class Opened:
     """What :func:`ticket_open` made: the ticket, its first message (none when the customer
-    sent neither words nor files) and the SLA clocks it started."""
+    sent neither words nor files) and the SLA clocks it started; ``customer_created``: the
+    ticket's customer was created with it (from the contact details given)."""
 
     ticket: Ticket
     message: Message | None
     clocks: list[SlaClock]
+    customer_created: bool = False
 
 
 def ticket_create(
@@ -435,9 +445,10 @@ def ticket_open(
     targets = sla.sla_targets_for(
         client_id=client.pk, channel=channel, priority=priority, kind=kind
     )
+    customer_created = False
     with transaction.atomic():
         if contact is not None and found is None:
-            found = customer_find_or_create(client=client, data=contact)
+            found, customer_created = _customer_find_or_create(client, contact)
         elif match is not None:
             customer_identifiers_learn(match=match)
         if found is not None and found.client_id != client.pk:
@@ -478,9 +489,9 @@ def ticket_open(
                 created_at=now,
             )
             _store(message, files)
+        events.ticket_changed(ticket, "created")  # sent on commit; before the number's lock
         ticket_number_assign(ticket, client)
-        events.ticket_changed(ticket, "created")
-        return Opened(ticket, message, clocks)
+        return Opened(ticket, message, clocks, customer_created)
 
 
 def _tags(client: Client, names: Sequence[str]) -> list[Tag]:

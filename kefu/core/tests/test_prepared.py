@@ -18,7 +18,7 @@ from kefu.contracts.models import Client
 from kefu.contracts.selectors import client_visible_by_code
 from kefu.core.prepared import PreparedInsert, PreparedQuery, PreparedQueryError
 from kefu.tickets import services
-from kefu.tickets.models import Customer, Message, Ticket, TicketEvent
+from kefu.tickets.models import Customer, CustomerIdentifier, Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +279,35 @@ def test_several_rows_are_inserted_as_bulk_create_inserts_them(tenant_a: Tenant,
     assert prepared.insert_many([]) == []
     # SQL is kept for the few rows of one request, not for every batch size ever seen.
     assert len(prepared._compiled) == (1 if n <= PreparedInsert.MAX_ROWS else 0)
+
+
+def test_rows_breaking_a_unique_constraint_are_skipped_as_bulk_create_skips_them(
+    tenant_a: Tenant,
+) -> None:
+    customer = tenant_a.customer
+
+    def identifiers(*keys: str) -> list[CustomerIdentifier]:
+        return [
+            CustomerIdentifier(
+                client_id=customer.client_id,
+                customer=customer,
+                kind="email",
+                key=key,
+                value=f"{key}@example.com",
+                verified=True,
+            )
+            for key in keys
+        ]
+
+    prepared = PreparedInsert(CustomerIdentifier, ignore_conflicts=True)
+    first = prepared.insert_many(identifiers("k1", "k2"))
+    again = prepared.insert_many(identifiers("k2", "k3"))  # k2 is held: skipped, not an error
+    theirs = CustomerIdentifier.objects.bulk_create(identifiers("k3", "k4"), ignore_conflicts=True)
+    held = CustomerIdentifier.objects.filter(customer=customer, key__startswith="k")
+    assert sorted(held.values_list("key", flat=True)) == ["k1", "k2", "k3", "k4"]
+    for batch in (first, again, theirs):  # as bulk_create leaves them: no ids, unsaved
+        assert all(i.pk is None and i._state.adding for i in batch)
+    assert list(prepared._compiled) == [("default", 2)]  # both batches: the SQL for two rows
+    assert None not in prepared._compiled.values()
+    with pytest.raises(TypeError):
+        prepared.create(customer=customer, kind="email", key="k5", value="v")

@@ -40,6 +40,20 @@ def test_integration_creates_ticket_with_customer(tenant_a: Tenant) -> None:
     assert [e["type"] for e in detail["events"]] == ["created"]
 
 
+def test_the_answer_lists_the_customers_other_open_tickets(tenant_a: Tenant) -> None:
+    http = api_client(tenant_a.agent)
+    ticket = {"client": "ACME", "subject": "咨询", "channel": "email"}
+    customer = {"email": "new.customer@example.com"}
+    status, first = _post(http, "/api/v1/tickets", {**ticket, "customer": customer})
+    assert status == 201 and first["open_tickets"] == []  # a customer new with this ticket
+    status, second = _post(http, "/api/v1/tickets", {**ticket, "customer": customer})
+    assert status == 201 and second["customer"]["id"] == first["customer"]["id"]
+    assert [t["number"] for t in second["open_tickets"]] == [first["number"]]
+    Ticket.objects.filter(pk=first["id"]).update(status="resolved")
+    status, third = _post(http, "/api/v1/tickets", {**ticket, "customer": customer})
+    assert [t["number"] for t in third["open_tickets"]] == [second["number"]]
+
+
 def test_list_paginates_with_cursor(tenant_a: Tenant) -> None:
     http = api_client(tenant_a.agent)
     for i in range(4):
