@@ -9,6 +9,15 @@ read, which would end a test's surrounding transaction: tests that open sockets 
 from __future__ import annotations
 
 import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -56,3 +65,52 @@ async def events(socket: WebsocketCommunicator, *, until: str, timeout: float = 
         seen.append(event)
         if event.get("type") == until:
             return seen
+
+
+def servers_env() -> dict[str, str]:
+    """The environment of server processes that share the test's PostgreSQL database and
+    a Redis channel layer (``kefu_serve``), under a Redis prefix of their own: other runs
+    on the same Redis never hear their events. Call inside a ``transaction=True`` test."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": REDIS_URL,
+        "KEFU_REDIS_PREFIX": f"kefu-test-{secrets.token_hex(4)}",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def kefu_serve(env: dict[str, str]) -> Iterator[int]:
+    """One real ``kefu serve`` process (no task worker) on a free port, with ``env``; its
+    port once it answers. Stopped with SIGINT, as an operator's Ctrl-C, on leaving."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kefu", "serve", "--port", str(port), "--worker", "no"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "kefu serve did not start"
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
