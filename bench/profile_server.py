@@ -16,7 +16,12 @@ blocked in C shows the Python frame that called it): the report marks samples wh
 frame is a known wait (a worker thread's idle queue, the event loop's poll) as idle and
 leaves them out of the percentages. Sampling needs the GIL, so a thread holding it for
 long stretches is seen at the points where it lets go; the overhead is a few percent of a
-core at the default interval.
+core at the default interval. Beside the samples, the report gives each thread's time on a
+CPU and its time runnable but waiting for one (``/proc/<pid>/task/<tid>/schedstat``): on a
+shared machine, the second says how much of a slow window was other programs' doing.
+
+``KEFU_SWITCH_INTERVAL`` (seconds) sets the interpreter's GIL switch interval for an
+experiment (``sys.setswitchinterval``; Python's default 0.005).
 """
 
 from __future__ import annotations
@@ -45,15 +50,14 @@ IDLE = {
 }
 
 
-def thread_cpu() -> dict[int, float]:
-    """CPU seconds (user + system) of each thread of this process, by native thread id."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def thread_times() -> dict[int, tuple[float, float]]:
+    """Seconds each thread of this process has run on a CPU, and waited for one while
+    runnable (``/proc/.../schedstat``), by native thread id."""
     out = {}
     for task in Path("/proc/self/task").iterdir():
-        with contextlib.suppress(OSError):
-            stat = (task / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            out[int(task.name)] = (int(fields[11]) + int(fields[12])) / ticks
+        with contextlib.suppress(OSError, ValueError):
+            ran, waited, _slices = (task / "schedstat").read_text().split()
+            out[int(task.name)] = (int(ran) / 1e9, int(waited) / 1e9)
     return out
 
 
@@ -82,14 +86,15 @@ class Sampler:
         self.interval = interval
         self.stacks: Counter[tuple[str, tuple[str, ...]]] = Counter()
         self.idle: Counter[str] = Counter()
-        self.cpu: dict[str, float] = {}  # thread name: share of a core over the window
+        # thread name: (share of the window on a CPU, share runnable but waiting for a CPU)
+        self.cpu: dict[str, tuple[float, float]] = {}
 
     def run(self) -> None:
         start, stop = self.out / "start", self.out / "stop"
         while not start.exists():
             time.sleep(0.05)
         me = threading.get_ident()
-        cpu_before, started = thread_cpu(), time.perf_counter()
+        before, started = thread_times(), time.perf_counter()
         next_at = time.perf_counter()
         while not stop.exists():
             names = {t.ident: t.name for t in threading.enumerate()}
@@ -109,12 +114,11 @@ class Sampler:
                 self.stacks[(name, tuple(reversed(stack)))] += 1
             next_at += self.interval
             time.sleep(max(0.0, next_at - time.perf_counter()))
-        cpu_after, wall = thread_cpu(), time.perf_counter() - started
+        after, wall = thread_times(), time.perf_counter() - started
         native = {t.native_id: t.name for t in threading.enumerate()}
-        self.cpu = {
-            native.get(tid, str(tid)): (cpu - cpu_before.get(tid, 0.0)) / wall
-            for tid, cpu in cpu_after.items()
-        }
+        for tid, (ran, waited) in after.items():
+            ran0, waited0 = before.get(tid, (0.0, 0.0))
+            self.cpu[native.get(tid, str(tid))] = ((ran - ran0) / wall, (waited - waited0) / wall)
         self.write()
 
     def write(self) -> None:
@@ -124,11 +128,14 @@ class Sampler:
         busy: Counter[str] = Counter()
         for (name, _stack), count in self.stacks.items():
             busy[name] += count
-        lines = ["CPU per thread over the window (share of one core, from /proc):\n"]
+        lines = [
+            "per thread over the window: on a CPU / runnable but waiting for a CPU (shares of "
+            "the window's wall time, from /proc schedstat)\n"
+        ]
         lines += [
-            f"  {share:6.1%}  {name}\n"
-            for name, share in sorted(self.cpu.items(), key=lambda item: -item[1])
-            if share >= 0.001
+            f"  {ran:6.1%} / {waited:6.1%}  {name}\n"
+            for name, (ran, waited) in sorted(self.cpu.items(), key=lambda item: -item[1][0])
+            if ran + waited >= 0.001
         ]
         lines.append(f"\nwall-clock samples every {self.interval * 1000:.1f} ms, per thread\n")
         for name, total in busy.most_common():
@@ -157,6 +164,8 @@ def main() -> None:
     module, args = sys.argv[3], sys.argv[4:]
     out.mkdir(parents=True, exist_ok=True)
     sampler = Sampler(out, float(os.environ.get("KEFU_PROFILE_INTERVAL", "0.005")))
+    if "KEFU_SWITCH_INTERVAL" in os.environ:  # an experiment: the GIL's switch interval
+        sys.setswitchinterval(float(os.environ["KEFU_SWITCH_INTERVAL"]))
     threading.Thread(target=sampler.run, name="profiler", daemon=True).start()
     sys.argv = [module, *args]
     sys.path.insert(0, os.getcwd())  # as `python -m MODULE` run from here would
