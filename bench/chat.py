@@ -67,7 +67,7 @@ from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from servers import HOST, Server, cpu_seconds, free_port, log, rss_kib  # noqa: E402
+from servers import HOST, Server, free_port, log, rss_kib, sched_seconds  # noqa: E402
 
 SITE = "https://www.shop-bench.example"  # the widget's allowed origin
 PG_DATABASE = "kefu_bench_chat"
@@ -447,6 +447,7 @@ class Result:
     missing_acks: int
     errors: Counter[str]
     server_cpu: float
+    server_waited: float  # the server's threads runnable but waiting for a CPU, seconds
     client_cpu: float
     window_messages: int
     setup_seconds: float
@@ -580,21 +581,22 @@ async def exercise(
             seq += 1
             t += interval
 
-    async def window_marks() -> tuple[float, float]:
+    async def window_marks() -> tuple[float, float, float]:
         await until(measured_from)
         if profile is not None:
             (profile / "start").touch()
-        cpu0, client0 = cpu_seconds(server.pid), time.process_time()
+        (ran0, waited0), client0 = sched_seconds(server.pid), time.process_time()
         loads.append(os.getloadavg()[0])
         await until(end)
         if profile is not None:
             (profile / "stop").touch()
-        return cpu_seconds(server.pid) - cpu0, time.process_time() - client0
+        ran, waited = sched_seconds(server.pid)
+        return ran - ran0, waited - waited0, time.process_time() - client0
 
     loads: list[float] = []
     marks = loop.create_task(window_marks())
     await asyncio.gather(*(talk(c) for c in customers))
-    server_cpu, client_cpu = await marks
+    server_cpu, server_waited, client_cpu = await marks
     # Drain: wait for the last messages while they still arrive (an overloaded server works
     # through its backlog), at most --drain seconds; what never arrives is lost.
     drained_at = time.perf_counter()
@@ -640,6 +642,7 @@ async def exercise(
         missing_acks=missing,
         errors=run.errors,
         server_cpu=server_cpu,
+        server_waited=server_waited,
         client_cpu=client_cpu,
         window_messages=window,
         setup_seconds=setup_seconds,
@@ -801,7 +804,9 @@ def report(results: dict[str, Result], args: argparse.Namespace, load: float, la
         print(
             f"{name:6} server CPU {r.server_cpu / args.duration:4.0%} of a core in the window "
             f"({per_msg:.2f} ms per message), load generator {client:.2f} ms per message\n"
-            f"       load average {r.load:.2f} as the window began; "
+            f"       runnable but waiting for a CPU {r.server_waited / args.duration:.0%} of the "
+            f"window (its threads summed); load average {r.load:.2f} as the window began\n"
+            f"       "
             f"memory per idle widget socket {r.idle_kib:.1f} KiB; set-up "
             f"{r.setup_seconds:.1f} s; last message {r.drain_seconds:.1f} s after the window"
         )
@@ -856,6 +861,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--only", choices=["kefu", "floor"], help="one system, no ratio")
     p.add_argument("--no-worker", action="store_true", help="no `kefu worker` on PostgreSQL")
+    p.add_argument(
+        "--serve-worker",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="`kefu serve --worker`: the in-process task worker (auto: on SQLite, as default)",
+    )
     p.add_argument("--profile", type=Path, help="sample kefu's server threads into DIR")
     p.add_argument(
         "--keep", action="store_true", help="keep the server logs (and the PostgreSQL database)"
@@ -905,7 +916,7 @@ def main(argv: list[str] | None = None) -> int:
                 floor.stop()
         if args.only != "floor":
             port = free_port()
-            serve = ["-m", "kefu", "serve", "--port", str(port)]
+            serve = ["-m", "kefu", "serve", "--port", str(port), "--worker", args.serve_worker]
             profile = args.profile.resolve() if args.profile else None
             if profile is not None:
                 profile.mkdir(parents=True, exist_ok=True)

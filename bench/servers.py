@@ -1,6 +1,6 @@
 """Server processes for the benchmarks: started on a free port of 127.0.0.1, waited for until
 they accept connections, stopped with their whole process group, and measured from
-``/proc`` (resident memory, CPU time)."""
+``/proc`` (resident memory, time on a CPU and waiting for one)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def log(msg: str) -> None:
@@ -37,11 +36,16 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time process ``pid`` has used (all its threads), seconds."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+def sched_seconds(pid: int) -> tuple[float, float]:
+    """Seconds the threads of process ``pid`` have run on a CPU, and waited for one while
+    runnable (``/proc/<pid>/task/*/schedstat``): on a shared machine the second is the time
+    other programs took from it."""
+    ran = waited = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            on_cpu, queued, _slices = (task / "schedstat").read_text().split()
+            ran, waited = ran + int(on_cpu) / 1e9, waited + int(queued) / 1e9
+    return ran, waited
 
 
 @dataclass
