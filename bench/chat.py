@@ -18,8 +18,8 @@ Each system in turn, on a server process of its own, started for its turn:
 3. **Traffic.** Every conversation, at its own phase, sends one customer message every
    ``--interval`` seconds and, half an interval later, one agent message; the customer's
    widget acknowledges every agent message it shows (what makes a kefu reply count).
-   ``--warmup`` seconds unmeasured, then ``--duration`` seconds measured, then up to 20 s for
-   the last messages to arrive.
+   ``--warmup`` seconds unmeasured, then ``--duration`` seconds measured, then the last
+   messages are waited for while they still arrive (at most ``--drain`` seconds).
 
 Measured per message (the load generator stamps sending and arrival with one clock):
 customer → agent (the customer's frame sent, the agent's socket has it; matched by the
@@ -27,12 +27,16 @@ message's client id), agent → customer (matched by a nonce in the text), and e
 acknowledgement round trip. Every message sent must arrive exactly once: lost and
 duplicated messages, error frames and dropped sockets are counted, and any makes the exit
 status 1. For kefu, the replies accepted through the widget's acknowledgements are counted in
-the database afterwards.
+the database afterwards, and kefu's services per frame (SQL statements, CPU) are measured
+in-process on the run's database. Each system's server CPU in the window is per message
+delivered in it, with its threads' time runnable but waiting for a CPU (other programs'
+share of a shared machine) and the load average.
 
 kefu runs as ``python -m kefu serve`` (the in-process task worker and scheduler on the
-embedded database, as by default; on PostgreSQL a ``kefu worker`` process beside it unless
-``--no-worker``), with ``KEFU_TRUSTED_PROXIES=127.0.0.1`` and one ``X-Forwarded-For`` address per
-customer, as behind nginx: each visitor has its own per-address message budget. The floor
+embedded database, as by default, ``--serve-worker``; on PostgreSQL a ``kefu worker``
+process beside it unless ``--no-worker``), with ``KEFU_TRUSTED_PROXIES=127.0.0.1`` and one
+``X-Forwarded-For`` address per customer, as behind nginx: each visitor has its own
+per-address message budget. The floor
 (``--floor-server``, below) is a Channels consumer that parses each JSON frame, answers the
 sender's acknowledgement and relays the message through the same channel layer to the
 conversation's group — no database, no checks — served by ``uvicorn.run`` with the options
@@ -40,7 +44,8 @@ conversation's group — no database, no checks — served by ``uvicorn.run`` wi
 machine's two cores with the server (and the database), and its CPU time is printed.
 
 ``--profile DIR`` runs kefu's server under ``bench/profile_server.py``, sampling its
-threads' stacks during the measured window into ``DIR/report.txt``.
+threads' stacks during the measured window into ``DIR/report.txt`` (with each thread's time
+on a CPU and waiting for one).
 """
 
 from __future__ import annotations
@@ -260,6 +265,7 @@ class Run:
     closing: bool = False
     readers: list[asyncio.Task[None]] = field(default_factory=list)
     assigned: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: list[float] = field(default_factory=list)  # when the server closed a socket
     expected: int = 0
 
 
@@ -380,6 +386,7 @@ async def _read_widget(run: Run, sock: Socket) -> None:
         run.errors[f"widget socket: {type(exc).__name__}"] += 1
     if not run.closing:
         run.errors["widget socket closed by the server"] += 1
+        run.dropped.append(time.perf_counter())
 
 
 async def _read_agent(run: Run, sock: Socket) -> None:
@@ -413,6 +420,7 @@ async def _read_agent(run: Run, sock: Socket) -> None:
         run.errors[f"agent socket: {type(exc).__name__}"] += 1
     if not run.closing:
         run.errors["agent socket closed by the server"] += 1
+        run.dropped.append(time.perf_counter())
 
 
 async def _bounded(count: int, limit: int, make: Callable[[int], Awaitable[Any]]) -> list[Any]:
@@ -449,10 +457,11 @@ class Result:
     server_cpu: float
     server_waited: float  # the server's threads runnable but waiting for a CPU, seconds
     client_cpu: float
-    window_messages: int
+    window_messages: int  # delivered during the measured window
     setup_seconds: float
     drain_seconds: float
     load: float  # load average (1 min) as the measured window began
+    first_drop: float | None  # s after the traffic began that the server first closed a socket
     accepted: str = ""
 
 
@@ -626,8 +635,12 @@ async def exercise(
             dup += max(0, got - 1)
             missing += key not in flow.acked
         dup += flow.extra_acks + sum(1 for k in flow.received if k not in flow.sent)
+    # Messages the server delivered during the window (an overloaded one delivers fewer
+    # than were sent): the CPU figures are per delivered message.
     window = sum(
-        measured_from <= t < end for flow in (run.c2a, run.a2c) for t in flow.sent.values()
+        measured_from <= times[0] < end
+        for flow in (run.c2a, run.a2c)
+        for times in flow.received.values()
     )
     return Result(
         system=system.name,
@@ -647,7 +660,8 @@ async def exercise(
         window_messages=window,
         setup_seconds=setup_seconds,
         drain_seconds=drain_seconds,
-        load=loads[0],
+        load=loads[0] if loads else float("nan"),
+        first_drop=min(run.dropped) - t0 if run.dropped else None,
         accepted=accepted,
     )
 
@@ -803,7 +817,8 @@ def report(results: dict[str, Result], args: argparse.Namespace, load: float, la
         client = r.client_cpu / r.window_messages * 1000 if r.window_messages else float("nan")
         print(
             f"{name:6} server CPU {r.server_cpu / args.duration:4.0%} of a core in the window "
-            f"({per_msg:.2f} ms per message), load generator {client:.2f} ms per message\n"
+            f"({per_msg:.2f} ms per message delivered in it, {r.window_messages}), load generator "
+            f"{client:.2f} ms\n"
             f"       runnable but waiting for a CPU {r.server_waited / args.duration:.0%} of the "
             f"window (its threads summed); load average {r.load:.2f} as the window began\n"
             f"       "
@@ -814,6 +829,10 @@ def report(results: dict[str, Result], args: argparse.Namespace, load: float, la
             f"       messages sent {r.sent}, lost {r.lost}, duplicated {r.duplicated}, "
             f"acknowledgements missing {r.missing_acks}" + (f"; {r.accepted}" if r.accepted else "")
         )
+        if r.first_drop is not None:
+            print(
+                f"       first socket closed by the server {r.first_drop:.1f} s after traffic began"
+            )
         for error, count in r.errors.most_common():
             print(f"       error: {error} × {count}")
     met = True
