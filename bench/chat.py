@@ -241,6 +241,20 @@ class Flow:
     acked: dict[str, float] = field(default_factory=dict)
     received: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     extra_acks: int = 0
+    ids: dict[int, str] = field(default_factory=dict)  # message id → its key
+    pushed_again: int = 0  # the same message (same id) sent again; a widget shows it once
+
+    def arrived(self, message: dict[str, Any], text: str, at: float) -> bool:
+        """Record a message's arrival (keyed by the nonce its text starts with); False for
+        one seen before under the same id (kefu pushes an unacknowledged reply again; the
+        widget de-duplicates by id). A second id for one key is a duplicated message."""
+        key = text.split(" ", 1)[0]
+        if message["id"] in self.ids:
+            self.pushed_again += 1
+            return False
+        self.ids[message["id"]] = key
+        self.received[key].append(at)
+        return True
 
     def complete(self) -> bool:
         return all(k in self.received and k in self.acked for k in self.sent)
@@ -363,8 +377,7 @@ async def _read_widget(run: Run, sock: Socket) -> None:
             frame = json.loads(raw)
             kind = frame.get("type")
             if kind == "message":
-                if frame.get("from") == "agent":
-                    a2c.received[frame["text"].split(" ", 1)[0]].append(now)
+                if frame.get("from") == "agent" and a2c.arrived(frame, frame["text"], now):
                     await sock.ws.send(_dump({"type": "ack", "id": frame["id"]}))
                     run.widget_acks += 1
             elif kind == "ack":
@@ -399,7 +412,7 @@ async def _read_agent(run: Run, sock: Socket) -> None:
             if kind == "message":
                 message = frame["message"]
                 if message.get("from") == "customer":
-                    c2a.received[message["cid"]].append(now)
+                    c2a.arrived(message, message["cid"], now)
             elif kind == "ack":
                 if frame["cid"] in a2c.acked:
                     a2c.extra_acks += 1
@@ -453,6 +466,7 @@ class Result:
     lost: int
     duplicated: int
     missing_acks: int
+    pushed_again: int
     errors: Counter[str]
     server_cpu: float
     server_waited: float  # the server's threads runnable but waiting for a CPU, seconds
@@ -653,6 +667,7 @@ async def exercise(
         lost=lost,
         duplicated=dup,
         missing_acks=missing,
+        pushed_again=run.c2a.pushed_again + run.a2c.pushed_again,
         errors=run.errors,
         server_cpu=server_cpu,
         server_waited=server_waited,
@@ -827,7 +842,8 @@ def report(results: dict[str, Result], args: argparse.Namespace, load: float, la
         )
         print(
             f"       messages sent {r.sent}, lost {r.lost}, duplicated {r.duplicated}, "
-            f"acknowledgements missing {r.missing_acks}" + (f"; {r.accepted}" if r.accepted else "")
+            f"acknowledgements missing {r.missing_acks}, pushed again (same id) {r.pushed_again}"
+            + (f"; {r.accepted}" if r.accepted else "")
         )
         if r.first_drop is not None:
             print(
