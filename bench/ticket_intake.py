@@ -30,14 +30,11 @@ concurrency, and the ratio kefu / django-helpdesk.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,12 +42,15 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "bench"
+sys.path.insert(0, str(BENCH_DIR))
+from servers import HOST, Server, free_port, log, serving  # noqa: E402
+
 KEFU_PYTHON = ROOT / ".venv" / "bin" / "python"
 WORK_DIR = ROOT / "var" / "bench"
 HD_VENV = WORK_DIR / "helpdesk-venv"
@@ -70,7 +70,6 @@ HD_REQUIREMENTS = [
 ]
 KEFU_CLIENT = "BENCH"
 AGENT = "bench-agent"
-HOST = "127.0.0.1"
 PG_DATABASES = {"kefu": "kefu_bench", "helpdesk": "helpdesk_bench"}
 
 # Targets from the issue.
@@ -118,10 +117,6 @@ def customer(rng: random.Random) -> tuple[str, str]:
 # processes
 
 
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
 def run(argv: list[str | Path], *, env: dict[str, str], cwd: Path) -> str:
     """Run a set-up command; on failure print its output and stop the benchmark."""
     proc = subprocess.run(
@@ -141,12 +136,6 @@ def marked(output: str, marker: str) -> str:
     raise SystemExit(f"set-up output lacks {marker!r}:\n{output[-2000:]}")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 def base_env() -> dict[str, str]:
     env = dict(os.environ)
     for name in (
@@ -160,65 +149,6 @@ def base_env() -> dict[str, str]:
         env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-@dataclass
-class Server:
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path
-    port: int
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log(f"starting {self.name} on {HOST}:{self.port}")
-        with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(
-                self.argv,
-                env=self.env,
-                cwd=self.cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() ends it and its workers
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"{self.name} exited at start:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                socket.create_connection((HOST, self.port), timeout=1).close()
-                return
-            time.sleep(0.2)
-        raise SystemExit(f"{self.name} did not listen within 90 s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-
-    def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-
-@contextlib.contextmanager
-def serving(server: Server) -> Iterator[Server]:
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 # uvicorn --workers N binds its listening socket without IPPROTO_TCP, so asyncio never turns on
