@@ -83,7 +83,7 @@ def test_ticket_created_through_the_api_appears_in_an_open_queue(
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         assert response.status == 201
-    p.page.locator("#queue-results", has_text="发票抬头需要修改").wait_for(timeout=2000)
+    p.page.locator("#queue-results", has_text="发票抬头需要修改").wait_for(timeout=5000)
     assert _not_reloaded(p.page)
     p.clean()
 
@@ -99,7 +99,7 @@ def test_an_assignment_shows_in_the_queue_and_rings_the_bell(
         ticket=tenant_a.ticket, actor=tenant_a.supervisor, assignee=tenant_a.agent
     )
     # The open queue shows the change to the ticket; the bell rings.
-    p.page.locator("#queue-results td", has_text=tenant_a.agent.username).wait_for(timeout=2000)
+    p.page.locator("#queue-results td", has_text=tenant_a.agent.username).wait_for(timeout=5000)
     tasks.notify_user.call(tenant_a.agent.pk, "assigned", tenant_a.ticket.pk)
     p.page.locator("#bell-count", has_text="1").wait_for(timeout=5000)
     latest = p.page.locator("#bell-latest a")
