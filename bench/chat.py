@@ -903,9 +903,7 @@ def main(argv: list[str] | None = None) -> int:
         help="`kefu serve --worker`: the in-process task worker (auto: on SQLite, as default)",
     )
     p.add_argument("--profile", type=Path, help="sample kefu's server threads into DIR")
-    p.add_argument(
-        "--keep", action="store_true", help="keep the server logs (and the PostgreSQL database)"
-    )
+    p.add_argument("--keep", action="store_true", help="keep the server logs and the database")
     p.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.floor_server:
@@ -991,14 +989,16 @@ def main(argv: list[str] | None = None) -> int:
             "\nkefu's services per frame, in-process after the run (the consumer's read included):"
         )
         print("\n".join(service_costs()))
-    if args.db == "postgres" and not args.keep:
+    if not args.keep:
         from django.db import connections
 
         connections.close_all()
-        subprocess.run(
-            ["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", "--force", PG_DATABASE],
-            check=False,
-        )
+        shutil.rmtree(os.environ["KEFU_VAR_DIR"], ignore_errors=True)  # the SQLite file, uploads
+        if args.db == "postgres":
+            subprocess.run(
+                ["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", "--force", PG_DATABASE],
+                check=False,
+            )
     failed = any(r.lost or r.duplicated or r.missing_acks or r.errors for r in results.values())
     if failed:
         print("\nERRORS: messages lost or duplicated, or errors (see above)")
