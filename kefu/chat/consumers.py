@@ -668,7 +668,8 @@ class AgentConsumer(GroupConsumer):
         elif kind == "offer_withdrawn" and isinstance(pk, int):
             self._stop_timer(pk)
         elif kind == "chat_assigned" and isinstance(pk, int):
-            await self._open(pk, handling=True)
+            if pk not in self.handling:  # an accept on this page has opened it already
+                await self._open(pk, handling=True)
             return None
         elif kind in ("chat_transferred", "chat_taken_over") and isinstance(pk, int):
             self.handling.discard(pk)

@@ -13,6 +13,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from kefu.core.log import uvicorn_log_options
 from kefu.core.scheduler import run_forever
 
+WS_MAX_SIZE = 20 * 1024  # bytes of one WebSocket message uvicorn reads
+
 
 class Command(BaseCommand):
     help = (
@@ -85,8 +87,10 @@ class Command(BaseCommand):
                 # Live events are a few dozen bytes of JSON: compressing each frame costs
                 # CPU per page and saves nothing (bench/realtime.py).
                 ws_per_message_deflate=False,
-                # A page only ever sends "typing" and "present": nothing larger is accepted.
-                ws_max_size=4096,
+                # Pages send "typing" and "present"; the chat's frames go up to 16 KiB
+                # (kefu/chat/consumers.py MAX_FRAME, which answers a larger one with an
+                # error frame): a little above that is read, nothing larger.
+                ws_max_size=WS_MAX_SIZE,
             )
         finally:
             if task_worker is not None:
