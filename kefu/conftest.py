@@ -75,6 +75,7 @@ class LoopbackAdapter:
 
     reply_form = None
     resendable = True
+    confirm_within = None
 
     def __init__(self, channel: str) -> None:
         self.channel = channel

@@ -17,16 +17,36 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.chat import events
-from kefu.chat.models import ChatWidget, Conversation
+from kefu.chat.models import Conversation
 from kefu.chat.selectors import message_payload
 from kefu.tickets.channels import Accepted, DeliveryFailed
 from kefu.tickets.models import Channel, Delivery, Ticket
 
 
 def _conversation(ticket_id: int) -> Conversation | None:
-    return Conversation.objects.filter(ticket_id=ticket_id).order_by("-started_at").first()
+    return (
+        Conversation.objects.filter(ticket_id=ticket_id)
+        .select_related("widget")
+        .order_by("-started_at")
+        .first()
+    )
+
+
+_NO_CHAT = gettext_lazy(
+    "这张工单没有在线会话，无法通过在线客服回复：请改用电话或邮件联系客户 / "
+    "This ticket has no chat conversation: contact the customer by phone or email"
+)
+
+
+def _push(delivery: Delivery) -> None:
+    """Tell the conversation's sockets of the reply (on commit, inside a transaction)."""
+    conversation = _conversation(delivery.ticket_id)
+    if conversation is None:
+        raise DeliveryFailed(str(_NO_CHAT), retryable=False)
+    events.to_conversation(conversation.pk, "message", message=message_payload(delivery.message))
 
 
 class ChatAdapter:
@@ -38,12 +58,8 @@ class ChatAdapter:
     def transport_problem(self, *, ticket: Ticket) -> str | None:
         conversation = _conversation(ticket.pk)
         if conversation is None:
-            return _(
-                "这张工单没有在线会话，无法通过在线客服回复：请改用电话或邮件联系客户 / "
-                "This ticket has no chat conversation: contact the customer by phone or email"
-            )
-        widget = ChatWidget.objects.filter(pk=conversation.widget_id).first()
-        if widget is None or widget.revoked_at is not None:
+            return str(_NO_CHAT)
+        if conversation.widget.revoked_at is not None:
             return _(
                 "该在线客服窗口已停用：请在管理后台重新启用或改用其他渠道 / "
                 "This chat widget is revoked: enable it again in the admin or use another channel"
@@ -51,26 +67,12 @@ class ChatAdapter:
         return None
 
     def prepare(self, *, delivery: Delivery, data: Mapping[str, Any] | None) -> Accepted | None:
-        conversation = _conversation(delivery.ticket_id)
-        if conversation is None:
-            raise DeliveryFailed(
-                self.transport_problem(ticket=delivery.ticket) or "", retryable=False
-            )
-        events.to_conversation(
-            conversation.pk, "message", message=message_payload(delivery.message)
-        )
+        _push(delivery)
         return None
 
     def send(self, *, delivery: Delivery) -> Accepted:
         """Push the message again and wait for the widget's acknowledgement."""
-        conversation = _conversation(delivery.ticket_id)
-        if conversation is None:
-            raise DeliveryFailed(
-                self.transport_problem(ticket=delivery.ticket) or "", retryable=False
-            )
-        events.to_conversation(
-            conversation.pk, "message", message=message_payload(delivery.message)
-        )
+        _push(delivery)
         raise DeliveryFailed(
             _(
                 "客户的聊天窗口尚未确认收到（客户可能已离开页面） / "

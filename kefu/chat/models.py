@@ -72,7 +72,6 @@ class ConversationStatus(models.TextChoices):
 class EndedBy(models.TextChoices):
     CUSTOMER = "customer", _("客户")
     AGENT = "agent", _("坐席")
-    SYSTEM = "system", _("系统")
 
 
 class ConversationQuerySet(ClientScopedQuerySet):

@@ -17,7 +17,7 @@ from kefu.chat.models import ChatWidget, Conversation, ConversationStatus
 from kefu.contracts.models import Contract
 from kefu.privacy import masking
 from kefu.sla.models import Metric, SlaTarget
-from kefu.tickets.models import Channel, Delivery, Direction, Message
+from kefu.tickets.models import Channel, Direction, Message
 
 
 def widget_by_key(key: str) -> ChatWidget | None:
@@ -228,10 +228,3 @@ def customer_names(conversation: Conversation) -> list[str]:
     customer = conversation.customer
     return [customer.name] if customer is not None and customer.name else []
 
-
-def pending_delivery(message_id: int, ticket_id: int) -> Delivery | None:
-    return (
-        Delivery.objects.filter(message_id=message_id, ticket_id=ticket_id, channel=Channel.CHAT)
-        .select_related("ticket")
-        .first()
-    )

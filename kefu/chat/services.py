@@ -415,7 +415,7 @@ def conversation_read(
 def conversation_end(
     *, conversation: Conversation, by: str, actor: User | None = None, at: datetime | None = None
 ) -> Conversation:
-    """The chat is over (the customer closed it, the agent ended it, or the system did).
+    """The chat is over (the customer closed it, or the agent ended it).
     The ticket stays as it is; the agent's wrap-up settles it."""
     at = at or timezone.now()
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)

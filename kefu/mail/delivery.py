@@ -21,6 +21,7 @@ class EmailAdapter:
     channel = Channel.EMAIL
     reply_form: type[forms.Form] | None = None
     resendable = True
+    confirm_within = None
 
     def transport_problem(self, *, ticket: Ticket) -> str | None:
         route = mail_reply_route(ticket)

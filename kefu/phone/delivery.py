@@ -53,6 +53,7 @@ class PhoneAdapter:
     channel = Channel.PHONE
     reply_form: type[forms.Form] | None = CallReplyForm
     resendable = False
+    confirm_within = None
 
     def transport_problem(self, *, ticket: Ticket) -> str | None:
         # The agent's own telephone is the transport (what happened is logged with the

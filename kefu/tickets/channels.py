@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.utils.translation import gettext as _
@@ -63,6 +63,12 @@ class ChannelAdapter(Protocol):
     def resendable(self) -> bool:
         """Whether a failed delivery can be handed to the transport again (a mail can; a
         logged call cannot: the agent calls again, which is a new reply)."""
+
+    @property
+    def confirm_within(self) -> timedelta | None:
+        """How long the transport may take to confirm a delivery by itself (a chat widget
+        acknowledging what it showed, :func:`kefu.tickets.delivery.delivery_accept`) before
+        the task queue calls :meth:`send`; ``None``: :meth:`send` is called at once."""
 
     @property
     def reply_form(self) -> type[forms.Form] | None:

@@ -78,7 +78,7 @@ def delivery_queue(
     if accepted is not None:
         _accept(delivery, accepted, ticket)
     else:
-        wait = getattr(adapter, "confirm_within", None)
+        wait = adapter.confirm_within
         task = (
             tasks.send_delivery if wait is None else tasks.send_delivery.using(run_after=at + wait)
         )

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                 ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='坐席接入时间')),
                 ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='首次应答时间')),
                 ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='结束时间')),
-                ('ended_by', models.CharField(blank=True, choices=[('customer', '客户'), ('agent', '坐席'), ('system', '系统')], max_length=8)),
+                ('ended_by', models.CharField(blank=True, choices=[('customer', '客户'), ('agent', '坐席')], max_length=8)),
                 ('wrapped_up_at', models.DateTimeField(blank=True, null=True, verbose_name='小结时间')),
                 ('customer_read_id', models.BigIntegerField(default=0)),
                 ('agent_read_id', models.BigIntegerField(default=0)),

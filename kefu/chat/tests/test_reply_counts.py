@@ -1,0 +1,63 @@
+"""The chat's first response is met when the customer's widget shows the reply, at that
+instant — not when the agent sent it — and the chat's answer time is the same instant."""
+
+from __future__ import annotations
+
+from kefu.accounts.models import Presence, PresenceState
+from kefu.accounts.services import presence_set
+from kefu.chat import routing
+from kefu.chat.models import Conversation
+from kefu.chat.services import (
+    conversation_ack,
+    conversation_agent_message,
+    conversation_customer_message,
+    conversation_start,
+    widget_create,
+)
+from kefu.conftest import Tenant, login
+from kefu.sla.models import ClockStatus, SlaClock
+from kefu.sla.policies import sla_policy_load
+from kefu.sla.tests.conftest import frozen, sh
+
+CHAT_POLICY = """
+client: ACME
+name: 在线客服协议
+targets:
+  - {metric: first_response, seconds: 30, calendar: cn-standard, channels: [chat]}
+"""
+
+
+def test_first_response_is_met_when_the_widget_acknowledges(sla_tenant: Tenant) -> None:
+    sla_policy_load(text=CHAT_POLICY)
+    t = sla_tenant
+    widget = widget_create(client=t.client, origins=["https://shop.example"])
+    monday = sh(2026, 12, 7, 10, 0, 0)
+    presence_set(user=t.agent, state=PresenceState.ONLINE, at=monday)
+    with frozen(monday):
+        started = conversation_start(
+            widget=widget, name="周女士", consent=True, notice_version=widget.notice_version
+        )
+    chat = Conversation.objects.get(pk=started.conversation.pk)
+    routing.chat_route(at=monday)
+    routing.offer_accept(conversation=chat, agent=t.agent, at=monday)
+    chat.refresh_from_db()
+    conversation_customer_message(conversation=chat, cid="q1", text="在吗？", at=monday)
+    with frozen(sh(2026, 12, 7, 10, 0, 10)):
+        reply = conversation_agent_message(conversation=chat, agent=t.agent, text="在的，请讲")
+    clock = SlaClock.objects.get(ticket=chat.ticket, metric="first_response")
+    assert clock.goal_seconds == 30 and clock.status == ClockStatus.RUNNING  # sent, not shown
+
+    shown = sh(2026, 12, 7, 10, 0, 25)
+    assert conversation_ack(conversation=chat, message_id=reply.pk, at=shown)
+    assert not conversation_ack(conversation=chat, message_id=reply.pk, at=shown)  # once
+    clock.refresh_from_db()
+    chat.refresh_from_db()
+    assert clock.status == ClockStatus.MET and clock.met_at == shown
+    assert chat.answered_at == shown and chat.answered_by_id == t.agent.pk
+
+
+def test_logging_out_makes_the_agent_offline(tenant_a: Tenant) -> None:
+    presence_set(user=tenant_a.agent, state=PresenceState.ONLINE)
+    browser = login(tenant_a.agent)
+    browser.post("/logout/")
+    assert Presence.objects.get(user=tenant_a.agent).state == PresenceState.OFFLINE
