@@ -427,7 +427,7 @@ async def _read_agent(run: Run, sock: Socket) -> None:
                 run.errors[f"agent error frame: {frame.get('code')}"] += 1
             elif kind in ("state", "presence"):
                 sock.events[kind].set()
-            elif kind not in ("chat_message", "status", "typing", "read"):
+            elif kind not in ("chat_message", "status", "typing", "read", "delivered"):
                 run.errors[f"agent: unexpected frame {kind}"] += 1
     except Exception as exc:
         run.errors[f"agent socket: {type(exc).__name__}"] += 1
