@@ -658,7 +658,10 @@ def _change_status(
     old = ticket.status
     if status not in STATUS_TRANSITIONS[old]:
         raise ValidationError(
-            {"status": _("不能从“%(old)s”变为“%(new)s”") % {"old": old, "new": status}}
+            {
+                "status": _("不能从“%(old)s”变为“%(new)s”")
+                % {"old": Status(old).label, "new": Status(status).label}
+            }
         )
     ticket.status = status
     fields = ["status"]

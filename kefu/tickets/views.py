@@ -181,9 +181,11 @@ def _act(
     form_class: Callable[..., Any],
     perm: Perm,
     apply: Callable[[Any, Any, User], object],
+    said: Callable[[Ticket, Any], str],
     **form_kwargs: Any,
 ) -> HttpResponse:
-    """Validate one action form and apply it; errors come back as page messages."""
+    """Validate one action form and apply it; ``said`` tells the user what happened (from
+    the ticket after the change and the form's data); errors come back as page messages."""
     user = _user(request)
     ticket = selectors.access_ticket(user, pk, perm)
     form = form_class(request.POST, **form_kwargs)
@@ -195,7 +197,7 @@ def _act(
     else:
         try:
             apply(ticket, form.cleaned_data, user)
-            messages.success(request, _("已保存。"))
+            messages.success(request, said(ticket, form.cleaned_data))
         except ValidationError as exc:
             for text in exc.messages:
                 messages.error(request, text)
@@ -243,7 +245,14 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
             attachments=request.FILES.getlist("attachments"),
             channel_data={k: v for k, v in d.items() if k not in ("body", "new_status")},
         ),
+        _said_reply,
     )
+
+
+def _said_reply(ticket: Ticket, data: Any) -> str:
+    if data.get("new_status"):
+        return _("已回复并设为“%(status)s”。") % {"status": ticket.get_status_display()}
+    return _("已回复，送达状态见对话。")
 
 
 @login_required
@@ -275,6 +284,7 @@ def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
             body=d["body"],
             attachments=request.FILES.getlist("attachments"),
         ),
+        lambda t, d: _("已添加内部备注（客户不可见）。"),
     )
 
 
@@ -287,6 +297,7 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
         forms.StatusForm,
         Perm.TICKET_STATUS,
         lambda t, d, u: services.ticket_set_status(ticket=t, actor=u, status=d["status"]),
+        lambda t, d: _("状态已改为“%(status)s”。") % {"status": t.get_status_display()},
     )
 
 
@@ -300,8 +311,15 @@ def ticket_assign(request: HttpRequest, pk: int) -> HttpResponse:
         forms.AssignForm,
         Perm.TICKET_ASSIGN,
         lambda t, d, u: services.ticket_assign(ticket=t, actor=u, assignee=d["assignee"]),
+        _said_assign,
         agents=selectors.assignable_agents(ticket=ticket),
     )
+
+
+def _said_assign(ticket: Ticket, data: Any) -> str:
+    if data["assignee"] is None:
+        return _("已取消分配。")
+    return _("已分配给 %(name)s。") % {"name": data["assignee"]}
 
 
 @login_required
@@ -319,6 +337,7 @@ def ticket_update(request: HttpRequest, pk: int) -> HttpResponse:
             priority=d["priority"],
             tags=[s for s in d["tags"].replace("，", ",").split(",") if s.strip()],
         ),
+        lambda t, d: _("已更新类型、优先级和标签。"),
     )
 
 
@@ -338,6 +357,7 @@ def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
             reason=d["reason"],
             expected_by=d["expected_by"],
         ),
+        lambda t, d: _("已升级到%(department)s，等待其答复。") % {"department": d["department"]},
         client_id=ticket.client_id,
     )
 
@@ -565,9 +585,7 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
         return redirect(reverse("tickets:customer_merge", args=[target.pk]))
     term = request.GET.get("other", "")[:254].strip()
     candidates = (
-        selectors.customer_merge_candidates(user=user, customer=customer, term=term)
-        if term
-        else []
+        selectors.customer_merge_candidates(user=user, customer=customer, term=term) if term else []
     )
     summaries = selectors.customer_summaries(user=user, customers=[customer, *candidates])
     return render(
@@ -581,7 +599,6 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
             "ticket_id": ticket_id if ticket_id.isdigit() else "",
         },
     )
-
 
 
 @login_required

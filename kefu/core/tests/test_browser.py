@@ -310,3 +310,29 @@ def test_new_ticket_warns_about_the_customers_open_tickets(
     assert tenant_a.ticket.number in panel and "邮件" in panel
     assert p.failed == []
     p.clean()
+
+
+def test_api_docs_render(open_page: Any, tenant_a: Tenant) -> None:
+    """/api/v1/docs lists the operations from kefu's own files (no CDN), with no error."""
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    response = p.page.goto(p.base + "/api/v1/docs")
+    assert response is not None and response.status == 200
+    p.page.wait_for_selector(".opblock-tag", timeout=15_000)
+    assert p.page.locator(".opblock").count() >= 10
+    assert "duplicated mapping key" not in p.page.content()
+    p.clean()
+
+
+def test_error_page_in_kefus_layout_fits_a_phone(open_page: Any, tenant_a: Tenant) -> None:
+    p = open_page()
+    p.page.set_viewport_size({"width": 390, "height": 800})
+    p.login(tenant_a.agent.username)
+    response = p.page.goto(p.base + "/tickets/999999999/")
+    assert response is not None and response.status == 404
+    assert "页面不存在 / Page not found" in p.page.locator("h1").inner_text()
+    assert p.page.locator("header.topbar").count() == 1
+    width = p.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    p.errors = [e for e in p.errors if "404" not in e]  # the browser logs the page's status
+    p.clean()
