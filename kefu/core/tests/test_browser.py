@@ -336,3 +336,37 @@ def test_error_page_in_kefus_layout_fits_a_phone(open_page: Any, tenant_a: Tenan
     assert width <= 390, width
     p.errors = [e for e in p.errors if "404" not in e]  # the browser logs the page's status
     p.clean()
+
+
+PHONE_PAGES = {
+    "agent": ["/tickets/", "{ticket}", "/tickets/new/", "/chat/console/"],
+    "supervisor": ["/tickets/", "{ticket}", "/tickets/overview/", "{dashboard}", "/reports/"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(PHONE_PAGES))
+def test_main_pages_fit_a_phone(open_page: Any, tenant_a: Tenant, role: str) -> None:
+    """At 390 px nothing scrolls sideways: the menu wraps whole words and tables give up
+    columns, so the queue's header cells stay over their data."""
+    p = open_page()
+    p.page.set_viewport_size({"width": 390, "height": 844})
+    p.login(getattr(tenant_a, role).username)
+    shots = os.environ.get("KEFU_SCREENSHOTS")
+    for url in PHONE_PAGES[role]:
+        url = url.format(
+            ticket=f"/tickets/{tenant_a.ticket.pk}/",
+            dashboard=f"/reports/dashboard/{tenant_a.client.code}/",
+        )
+        response = p.page.goto(p.base + url)
+        assert response is not None and response.status == 200, url
+        if shots:
+            name = url.strip("/").replace("/", "_") or "home"
+            p.page.screenshot(path=f"{shots}/{role}-{name}.png", full_page=True)
+        width = p.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, width)
+        lines = p.page.evaluate(
+            "Math.max(...[...document.querySelectorAll('.topbar nav a')]"
+            ".map(a => Math.round(a.getBoundingClientRect().height)))"
+        )
+        assert lines < 40, (url, "a menu item wraps inside itself", lines)
+    p.clean()
