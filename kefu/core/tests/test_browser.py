@@ -370,3 +370,43 @@ def test_main_pages_fit_a_phone(open_page: Any, tenant_a: Tenant, role: str) -> 
         )
         assert lines < 40, (url, "a menu item wraps inside itself", lines)
     p.clean()
+
+
+def test_auditor_disputes_then_signs_off_with_a_comment(open_page: Any, tenant_a: Tenant) -> None:
+    from kefu.reports.models import ServiceReport
+    from kefu.reports.services import report_issue
+
+    report = report_issue(client=tenant_a.client, month_label="2026-10", actor=None)
+    url = f"/reports/issued/{report.pk}/"
+    auditor = open_page()
+    auditor.login(tenant_a.auditor.username)
+    auditor.page.goto(auditor.base + url)
+    auditor.page.click("#dispute summary")
+    auditor.page.fill("#dispute-form textarea[name=reason]", "十月投诉量比我方台账多 2 件")
+    auditor.page.click("#dispute-form button")
+    assert "异议已提交" in auditor.page.locator(".messages").inner_text()
+    assert "待乙方答复" in auditor.page.locator("#review-state").inner_text()
+
+    supervisor = open_page()
+    supervisor.login(tenant_a.supervisor.username)
+    supervisor.page.goto(supervisor.base + url)
+    supervisor.page.fill(".dispute-answer textarea", "其中 2 件为同一客户的重复来电")
+    supervisor.page.click(".dispute-answer button")
+    assert "其中 2 件为同一客户的重复来电" in supervisor.page.locator("#reviews").inner_text()
+
+    auditor.page.reload()
+    auditor.page.click("#sign-off summary")
+    auditor.page.fill("#sign-off-form textarea[name=comment]", "答复已接受")
+    auditor.page.click("#sign-off-form button")  # the box is not ticked: the browser stops it
+    assert ServiceReport.objects.get(pk=report.pk).signed_off_at is None
+    auditor.page.check("#sign-off-form input[name=checked]")
+    auditor.page.click("#sign-off-form button")
+    assert "已记入审计日志" in auditor.page.locator(".messages").inner_text()
+    assert "甲方已确认" in auditor.page.locator("#review-state").inner_text()
+    assert "答复已接受" in auditor.page.locator("#reviews").inner_text()
+    if shots := os.environ.get("KEFU_SCREENSHOTS"):
+        auditor.page.set_viewport_size({"width": 390, "height": 844})
+        auditor.page.screenshot(path=f"{shots}/report-review.png", full_page=True)
+    assert ServiceReport.objects.get(pk=report.pk).signed_off_by_id == tenant_a.auditor.pk
+    auditor.clean()
+    supervisor.clean()

@@ -16,7 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from kefu.conftest import Tenant, api_client, login
-from kefu.reports.models import ServiceReport
+from kefu.reports.models import ReportReview, ServiceReport
 from kefu.routing import websocket_urlpatterns
 from kefu.tickets.models import Escalation, Message, Ticket, TicketEvent
 
@@ -38,6 +38,7 @@ PARAMS = {
     "delivery_id": "delivery",
     "conversation_id": "conversation",
     "widget_id": "widget",
+    "review_id": "report_review",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -45,6 +46,7 @@ PARAMS_BY_NAME = {
     "reports:issued": "report",
     "reports:issued_file": "report",
     "reports:sign_off": "report",
+    "reports:dispute": "report",
     "privacy:retention_certificate": "retention_run",
 }
 # The Django admin is the provider admin's tool over all tenants (is_staff only); users of a
@@ -127,6 +129,12 @@ def _conversation(b: Tenant) -> int:
     return int(started.conversation.pk)
 
 
+def _report_review(b: Tenant, report: ServiceReport) -> int:
+    from kefu.reports.review import report_dispute
+
+    return int(report_dispute(report=report, actor=b.auditor, reason="投诉量与我方统计不符").pk)
+
+
 def _objects(b: Tenant, token_id: int) -> dict[str, object]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -158,6 +166,7 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "identifier": b.customer.identifiers.values_list("pk", flat=True)[0],
         "delivery": b.ticket.deliveries.values_list("pk", flat=True)[0],
         "conversation": _conversation(b),
+        "report_review": _report_review(b, report),
     }
 
 
@@ -185,6 +194,8 @@ def _snapshot(b: Tenant) -> tuple[object, ...]:
         Escalation.objects.get(pk=b.escalation.pk).status,
         ServiceReport.objects.filter(client=b.client, signed_off_at__isnull=False).count(),
         ServiceReport.objects.filter(client=b.client).count(),
+        ReportReview.objects.filter(client=b.client).count(),
+        ReportReview.objects.filter(client=b.client, answered_at__isnull=False).count(),
     )
 
 
