@@ -11,6 +11,7 @@ urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("escalations/", views.escalations, name="escalations"),
     path("escalations/<int:pk>/answer/", views.escalation_answer, name="escalation_answer"),
+    path("escalations/<int:pk>/info/", views.escalation_info, name="escalation_info"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),

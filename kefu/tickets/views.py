@@ -428,23 +428,58 @@ def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def escalation_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The department's turn, by the button pressed: answer (with files), ask the provider
+    for information, or return the escalation with a reason."""
     user = _user(request)
     escalation = selectors.access_escalation(user, pk)
     if not user.has_kefu_perm(Perm.ESCALATION_ANSWER):
         raise PermissionDenied
     form = forms.AnswerForm(request.POST)
-    if form.is_valid():
-        try:
+    if not form.is_valid():
+        messages.error(request, _("请先填写内容"))
+        return redirect(reverse("tickets:detail", args=[escalation.ticket_id]))
+    text = form.cleaned_data["answer"]
+    action = request.POST.get("action", "answer")
+    try:
+        if action == "ask":
+            services.escalation_ask_info(escalation=escalation, actor=user, question=text)
+            messages.success(request, _("已请客服补充信息，升级仍在处理中，承诺时间不变。"))
+        elif action == "return":
+            services.escalation_return(escalation=escalation, actor=user, reason=text)
+            messages.success(request, _("已退回升级，工单交回客服处理。"))
+        else:
             services.escalation_answer(
-                escalation=escalation, actor=user, answer=form.cleaned_data["answer"]
+                escalation=escalation,
+                actor=user,
+                answer=text,
+                attachments=request.FILES.getlist("attachments"),
             )
             messages.success(request, _("答复已提交，工单已退回客服处理。"))
-        except ValidationError as exc:
-            for text in exc.messages:
-                messages.error(request, text)
-    else:
-        messages.error(request, _("答复内容不能为空"))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
     return redirect(reverse("tickets:detail", args=[escalation.ticket_id]))
+
+
+@login_required
+@require_POST
+def escalation_info(request: HttpRequest, pk: int) -> HttpResponse:
+    """The provider gives the department the information it asked for."""
+    user = _user(request)
+    escalation = selectors.access_escalation(user, pk)
+    ticket = selectors.access_ticket(user, escalation.ticket_id, Perm.TICKET_NOTE)
+    try:
+        services.escalation_give_info(
+            escalation=escalation,
+            actor=user,
+            info=request.POST.get("info", ""),
+            attachments=request.FILES.getlist("attachments"),
+        )
+        messages.success(request, _("补充信息已发给甲方部门。"))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(reverse("tickets:detail", args=[ticket.pk]))
 
 
 @login_required

@@ -187,7 +187,13 @@ def test_department_answers_escalation(open_page: Any, tenant_a: Tenant) -> None
     page.get_by_role("link", name=tenant_a.ticket.number).click()
     page.wait_for_load_state()
     page.fill("#answer-form textarea[name=answer]", "已安排售后工程师明日上门。")
-    page.click("#answer-form button[type=submit]")
+    page.set_input_files(
+        "#answer-form input[type=file]",
+        files=[
+            {"name": "派工单.txt", "mimeType": "text/plain", "buffer": "工程师：李师傅".encode()}
+        ],
+    )
+    page.click("#answer-form button[value=answer]")
     page.wait_for_load_state()
     assert "已安排售后工程师明日上门。" in page.content()
     p.clean()
@@ -196,6 +202,36 @@ def test_department_answers_escalation(open_page: Any, tenant_a: Tenant) -> None
     agent.login(tenant_a.agent.username)
     agent.page.goto(f"{agent.base}/tickets/{tenant_a.ticket.pk}/")
     assert "已安排售后工程师明日上门。" in agent.page.locator(".conversation").inner_text()
+    assert "派工单.txt" in agent.page.locator(".conversation").inner_text()
+    agent.clean()
+
+
+def test_department_asks_for_information_then_returns(open_page: Any, tenant_a: Tenant) -> None:
+    dept = open_page()
+    dept.login(tenant_a.department_user.username)
+    url = f"{dept.base}/tickets/{tenant_a.ticket.pk}/"
+    dept.page.goto(url)
+    dept.page.fill("#answer-form textarea[name=answer]", "请提供购买凭证")
+    dept.page.click("#ask-info")
+    assert "承诺时间不变" in dept.page.locator(".messages").inner_text()
+    assert "待补充信息" in dept.page.locator("#escalations").inner_text()
+
+    agent = open_page()
+    agent.login(tenant_a.agent.username)
+    agent.page.goto(url)
+    agent.page.fill("#info-form textarea[name=info]", "凭证：京东订单 2025-06-18")
+    agent.page.click("#info-form button")
+    assert "补充信息已发给甲方部门" in agent.page.locator(".messages").inner_text()
+
+    dept.page.goto(url)
+    assert "京东订单" in dept.page.locator(".conversation").inner_text()
+    dept.page.fill("#answer-form textarea[name=answer]", "该机型由安装部门负责，请转交")
+    dept.page.click("#return-escalation")
+    assert "已退回升级" in dept.page.locator(".messages").inner_text()
+    escalations = dept.page.locator("#escalations").inner_text()
+    assert "已退回" in escalations and "该机型由安装部门负责" in escalations
+    assert dept.page.locator("#answer-form").count() == 0
+    dept.clean()
     agent.clean()
 
 

@@ -42,6 +42,7 @@ PARAMS = {
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
+    "tickets:escalation_info": "escalation",
     "accounts:token_revoke": "token",
     "reports:issued": "report",
     "reports:issued_file": "report",

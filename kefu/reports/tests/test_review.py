@@ -102,7 +102,7 @@ def test_pdf_says_version_issue_time_and_review_state(tenant_a: Tenant) -> None:
     http = login(tenant_a.auditor)
 
     def pdf_text() -> str:
-        body = b"".join(http.get(f"/reports/issued/{report.pk}/file.pdf").streaming_content)
+        body = b"".join(http.get(f"/reports/issued/{report.pk}/file.pdf").streaming_content)  # type: ignore[attr-defined]
         return "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
 
     text = pdf_text()
