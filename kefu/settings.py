@@ -133,9 +133,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
+    "kefu.core.vendor_apps.TaskQueueConfig",  # django_tasks_db under a Chinese name
     "ninja",
-    "axes",
+    "kefu.core.vendor_apps.LoginProtectionConfig",  # axes under a Chinese name
     "kefu.core",
     "kefu.accounts",
     "kefu.contracts",
