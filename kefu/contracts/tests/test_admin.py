@@ -113,7 +113,15 @@ def test_the_loader_refuses_a_bad_recipient_too(contract: Contract) -> None:
 def test_admin_speaks_chinese_in_kefus_name(admin_http: HttpClient) -> None:
     html = admin_http.get("/admin/").content.decode()
     assert "kefu 客服 · 管理后台" in html and "Django 管理" not in html
-    for label in ("登录保护", "后台任务", "账号与权限", "甲方与合同", "工单"):
+    for label in (
+        "登录保护",
+        "后台任务",
+        "账号与权限",
+        "甲方与合同",
+        "工单",
+        "登录尝试",
+        "任务结果",
+    ):
         assert label in html, label
-    for raw in (">Axes<", ">Tasks Database Backend<", ">Accounts<", ">Contracts<"):
+    for raw in (">Axes<", ">Tasks Database Backend<", ">Accounts<", ">Task Results<", "Access"):
         assert raw not in html, raw
