@@ -633,3 +633,28 @@ class Delivery(ClientOwned):
     def resendable(self) -> bool:
         """A failed delivery the agent may send again (its channel's transport can)."""
         return self.status == DeliveryStatus.FAILED and channel_resendable(self.channel)
+
+
+class SavedView(models.Model):
+    """A queue filter saved under a name: the owner's own, or shared with every provider
+    user who works the queue. ``query`` is the queue page's query string (its filters and
+    sort), so a view opens exactly what was on screen when it was saved."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("名称"), max_length=40)
+    query = models.CharField(_("筛选条件"), max_length=500)
+    shared = models.BooleanField(_("共享给所有坐席"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name")
+        ]
+        verbose_name = _("保存的视图")
+        verbose_name_plural = _("保存的视图")
+
+    def __str__(self) -> str:
+        return self.name

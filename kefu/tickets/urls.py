@@ -5,6 +5,8 @@ from kefu.tickets import views
 app_name = "tickets"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("views/", views.view_save, name="view_save"),
+    path("views/<int:view_id>/delete/", views.view_delete, name="view_delete"),
     path("new/", views.ticket_new, name="new"),
     path("new/check/", views.ticket_new_check, name="new_check"),
     path("customers/<int:customer_id>/merge/", views.customer_merge, name="customer_merge"),

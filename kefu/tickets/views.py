@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,7 +27,7 @@ from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
-from kefu.tickets import customers, delivery, forms, intake, selectors, services
+from kefu.tickets import customers, delivery, forms, intake, queue_views, selectors, services
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.channels import channel_adapter, transport_problem
 from kefu.tickets.models import (
@@ -38,6 +38,7 @@ from kefu.tickets.models import (
     Kind,
     Message,
     Priority,
+    SavedView,
     Status,
     Ticket,
 )
@@ -51,20 +52,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _filters(request: HttpRequest) -> selectors.TicketFilters:
-    g = request.GET
-    return selectors.TicketFilters(
-        client=g.get("client", ""),
-        status=g.get("status", "active"),
-        priority=g.get("priority", ""),
-        kind=g.get("kind", ""),
-        channel=g.get("channel", ""),
-        assignee=g.get("assignee", ""),
-        escalated=g.get("escalated") == "1",
-        undelivered=g.get("undelivered") == "1",
-        q=g.get("q", "")[:100],
-        period=g.get("period", "")[:10],
-        resolved=g.get("resolved", "")[:10],
-    )
+    return queue_views.filters_from(request.GET)
 
 
 @login_required
@@ -78,35 +66,54 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
+    """The queue: its views with live counts, the filtered list with its total, a page at a
+    time (keyset, so a deep page costs what the first does)."""
     user = _user(request)
     filters = _filters(request)
     sort = request.GET.get("sort", "")
     params = request.GET.copy()
-    qs = selectors.with_undelivered_flag(
-        selectors.with_promise_due(selectors.ticket_list(user=user, filters=filters))
-    )
+    for key in ("after", "before", "p"):
+        params.pop(key, None)
+    base = selectors.ticket_list(user=user, filters=filters)
+    qs = selectors.with_undelivered_flag(selectors.with_promise_due(base))
+    page = max(1, min(int(request.GET["p"]), 10**6)) if request.GET.get("p", "").isdigit() else 1
     if sort == "due":
-        after = request.GET.get("after", "")
-        rows, cursor = selectors.due_page(qs, after=after, size=50)
-        params.pop("after", None)
-        next_url = f"?{params.urlencode()}&{urlencode({'after': cursor})}" if cursor else ""
-        paged = bool(after)
+        rows, cursor = selectors.due_page(qs, after=request.GET.get("after", ""), size=PAGE_SIZE)
+        next_query: dict[str, object] | None = {"after": cursor} if cursor else None
     else:
         before_raw = request.GET.get("before", "")
         before = int(before_raw) if before_raw.isdigit() else None
-        rows, next_before = selectors.keyset_page(qs, before=before, size=50)
-        params.pop("before", None)
-        next_url = f"?{params.urlencode()}&before={next_before}" if next_before else ""
-        paged = before is not None
+        rows, next_before = selectors.keyset_page(qs, before=before, size=PAGE_SIZE)
+        next_query = {"before": next_before} if next_before else None
+    if page == 1 and (request.GET.get("after") or request.GET.get("before")):
+        page = 2  # a cursor without a page number: at least the second page
+    views = queue_views.views_for(user)
+    counts = queue_views.view_counts(user, views)
+    current = queue_views.clean_query(request.GET)
+    total = base.count()
     sort_due = params.copy()
     sort_due["sort"] = "due"
+    sort_new = params.copy()
+    sort_new.pop("sort", None)
     context = {
         "tickets": rows,
         "filters": filters,
         "sort": sort,
         "sort_due_query": sort_due.urlencode(),
-        "next_url": next_url,
-        "first_url": f"?{params.urlencode()}" if paged else "",
+        "sort_new_query": sort_new.urlencode(),
+        "next_url": (
+            f"?{params.urlencode()}&{urlencode({**next_query, 'p': page + 1})}"
+            if next_query
+            else ""
+        ),
+        "first_url": f"?{params.urlencode()}" if page > 1 else "",
+        "total": total,
+        "first_row": (page - 1) * PAGE_SIZE + 1 if rows else 0,
+        "last_row": (page - 1) * PAGE_SIZE + len(rows),
+        "views": [(v, counts[v.key]) for v in views],
+        "current_view": next((v.key for v in views if v.query == current), ""),
+        "current_query": current,
+        "can_save_view": user.has_kefu_perm(Perm.TICKET_REPLY),
         "clients": clients_visible_to(user),
         "statuses": Status.choices,
         "priorities": Priority.choices,
@@ -116,6 +123,40 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Target") == "queue-results":
         return render(request, "tickets/_queue_results.html", context)
     return render(request, "tickets/queue.html", context)
+
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_POST
+def view_save(request: HttpRequest) -> HttpResponse:
+    """Save the queue's current filters under a name (``query`` is the page's query)."""
+    user = _user(request)
+    query = QueryDict(request.POST.get("query", "")[:500])
+    try:
+        view = queue_views.saved_view_create(
+            user=user,
+            name=request.POST.get("name", ""),
+            query=query,
+            shared=request.POST.get("shared") == "1",
+        )
+        messages.success(request, _("已保存视图“%(name)s”。") % {"name": view.name})
+        return redirect(f"{reverse('tickets:queue')}?{view.query}")
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    return redirect(f"{reverse('tickets:queue')}?{query.urlencode()}")
+
+
+@login_required
+@require_POST
+def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    user = _user(request)
+    view = get_object_or_404(SavedView, pk=view_id, owner=user)
+    queue_views.saved_view_delete(user=user, view=view)
+    messages.success(request, _("已删除视图“%(name)s”。") % {"name": view.name})
+    return redirect("tickets:queue")
 
 
 _TICKET_PARTS = {

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from kefu.conftest import Tenant, api_client, login
 from kefu.reports.models import ReportReview, ServiceReport
 from kefu.routing import websocket_urlpatterns
-from kefu.tickets.models import Escalation, Message, Ticket, TicketEvent
+from kefu.tickets.models import Escalation, Message, SavedView, Ticket, TicketEvent
 
 # Which of tenant B's objects each path parameter names. "token" rows are per user, not per
 # client: they are checked the same way (another user's token is never reachable).
@@ -39,6 +39,7 @@ PARAMS = {
     "conversation_id": "conversation",
     "widget_id": "widget",
     "review_id": "report_review",
+    "view_id": "saved_view",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -168,6 +169,7 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "delivery": b.ticket.deliveries.values_list("pk", flat=True)[0],
         "conversation": _conversation(b),
         "report_review": _report_review(b, report),
+        "saved_view": SavedView.objects.create(owner=b.agent, name="B 的视图", query="").pk,
     }
 
 

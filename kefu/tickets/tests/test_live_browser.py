@@ -123,3 +123,22 @@ def test_an_assignment_shows_in_the_queue_and_rings_the_bell(
     p.page.wait_for_load_state()
     assert "未读" not in p.page.locator("#notification-list").inner_text()
     p.clean()
+
+
+def test_a_views_count_changes_without_a_reload(open_page: Any, tenant_a: Tenant) -> None:
+    """"未分派 (n)" on an open queue page counts a new ticket and drops it once assigned."""
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    p.page.goto(p.base + "/tickets/")
+    p.page.locator("#queue-results[data-connected]").wait_for(state="attached")
+    _mark(p.page)
+    count = p.page.locator('[data-count="unassigned"]')
+    before = int(count.inner_text())
+    ticket = services.ticket_create(
+        client=tenant_a.client, subject="新的未分派工单", body="x", channel="email"
+    )
+    p.page.locator('[data-count="unassigned"]', has_text=str(before + 1)).wait_for(timeout=5000)
+    services.ticket_assign(ticket=ticket, actor=tenant_a.supervisor, assignee=tenant_a.agent)
+    p.page.locator('[data-count="unassigned"]', has_text=str(before)).wait_for(timeout=5000)
+    assert _not_reloaded(p.page)
+    p.clean()
