@@ -6,6 +6,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("views/", views.view_save, name="view_save"),
+    path("bulk/", views.queue_bulk, name="bulk"),
     path("views/<int:view_id>/delete/", views.view_delete, name="view_delete"),
     path("new/", views.ticket_new, name="new"),
     path("new/check/", views.ticket_new_check, name="new_check"),

@@ -27,7 +27,16 @@ from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
-from kefu.tickets import customers, delivery, forms, intake, queue_views, selectors, services
+from kefu.tickets import (
+    bulk,
+    customers,
+    delivery,
+    forms,
+    intake,
+    queue_views,
+    selectors,
+    services,
+)
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.channels import channel_adapter, transport_problem
 from kefu.tickets.models import (
@@ -114,6 +123,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         "current_view": next((v.key for v in views if v.query == current), ""),
         "current_query": current,
         "can_save_view": user.has_kefu_perm(Perm.TICKET_REPLY),
+        "can_bulk": user.has_kefu_perm(Perm.TICKET_ASSIGN),
+        "bulk_agents": (
+            bulk.bulk_assignable_agents(user) if user.has_kefu_perm(Perm.TICKET_ASSIGN) else []
+        ),
         "clients": clients_visible_to(user),
         "statuses": Status.choices,
         "priorities": Priority.choices,
@@ -126,6 +139,49 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 PAGE_SIZE = 50
+
+
+@login_required
+@require_POST
+def queue_bulk(request: HttpRequest) -> HttpResponse:
+    """Apply one change to the tickets ticked on the queue page, then go back to it."""
+    user = _user(request)
+    back = f"{reverse('tickets:queue')}?{QueryDict(request.POST.get('back', '')[:500]).urlencode()}"
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    assignee_raw = request.POST.get("assignee", "")
+    assignee = None
+    if assignee_raw.isdigit():
+        assignee = next(
+            (a for a in bulk.bulk_assignable_agents(user) if a.pk == int(assignee_raw)), None
+        )
+        if assignee is None:
+            raise PermissionDenied
+    change = bulk.BulkChange(
+        assignee=assignee,
+        unassign=assignee_raw == bulk.UNASSIGN,
+        status=request.POST.get("status") or None,
+        priority=request.POST.get("priority") or None,
+        add_tags=[
+            t.strip()
+            for t in request.POST.get("tags", "").replace("，", ",").split(",")
+            if t.strip()
+        ],
+    )
+    if not ids:
+        messages.error(request, _("请先勾选工单"))
+        return redirect(back)
+    try:
+        result = bulk.tickets_bulk_update(actor=user, ticket_ids=ids, change=change)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return redirect(back)
+    messages.success(request, _("已批量修改 %(n)s 张工单。") % {"n": len(result.changed)})
+    for number, why in result.refused[:20]:
+        messages.error(request, f"{number}: {why}")
+    if len(result.refused) > 20:
+        messages.error(request, _("另有 %(n)s 张未修改。") % {"n": len(result.refused) - 20})
+    return redirect(back)
 
 
 @login_required
