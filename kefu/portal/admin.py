@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from kefu.core.admin import AuditedAdmin
 from kefu.portal.models import PortalSite, ReplyNotice
@@ -16,5 +17,5 @@ class ReplyNoticeAdmin(AuditedAdmin[ReplyNotice]):
     list_filter = ("status", "method", "client")
     readonly_fields = [f.name for f in ReplyNotice._meta.fields]
 
-    def has_add_permission(self, request: object) -> bool:  # type: ignore[override]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -28,7 +28,8 @@ class PortalAdapter:
     def transport_problem(self, *, ticket: Ticket) -> str | None:
         if ticket.customer_id is None:
             return _(
-                "这张门户工单没有客户，回复无人可读 / This portal ticket has no customer to read the reply"
+                "这张门户工单没有客户，回复无人可读 / "
+                "This portal ticket has no customer to read the reply"
             )
         return None
 

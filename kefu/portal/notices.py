@@ -30,6 +30,8 @@ def portal_link(site: PortalSite, view: str, *args: object) -> str:
 
 
 def _verified(ticket: Ticket, kind: str) -> str:
+    if ticket.customer_id is None:
+        return ""
     row = (
         CustomerIdentifier.objects.filter(customer_id=ticket.customer_id, kind=kind, verified=True)
         .order_by("pk")

@@ -78,7 +78,8 @@ def _limits_check(*, key: str, ip: str | None, now: datetime) -> None:
     ):
         raise SignInRefused(
             _(
-                "请求过于频繁，请一小时后再试 / Too many requests for this phone or address: try again in an hour"
+                "请求过于频繁，请一小时后再试 / "
+                "Too many requests for this phone or address: try again in an hour"
             )
         )
     if (
@@ -217,7 +218,8 @@ def _check(challenge: SignInChallenge | None, secret: str, now: datetime) -> Pro
     if challenge is None or challenge.used_at is not None:
         raise SignInRefused(
             _(
-                "该验证码或链接已使用或无效，请重新获取 / This code or link was used or is not valid: ask for a new one"
+                "该验证码或链接已使用或无效，请重新获取 / "
+                "This code or link was used or is not valid: ask for a new one"
             )
         )
     if challenge.attempts >= settings.KEFU_PORTAL_MAX_GUESSES:
@@ -236,7 +238,8 @@ def _check(challenge: SignInChallenge | None, secret: str, now: datetime) -> Pro
         if left <= 0:
             raise SignInRefused(
                 _(
-                    "验证码错误次数过多，已锁定 %(m)s 分钟 / Too many wrong codes: locked for %(m)s minutes"
+                    "验证码错误次数过多，已锁定 %(m)s 分钟 / "
+                    "Too many wrong codes: locked for %(m)s minutes"
                 )
                 % {"m": settings.KEFU_PORTAL_LOCKOUT_MINUTES}
             )

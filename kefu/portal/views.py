@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,7 +28,6 @@ from kefu.tickets import uploads
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.models import Customer, Status
 
-P = ParamSpec("P")
 LANG_KEY = "portal_lang"
 LANGUAGES = ("zh-hans", "en")
 
@@ -41,17 +40,15 @@ def _challenge_key(site: PortalSite) -> str:
     return f"portal:{site.client_id}:challenge"
 
 
-View = Callable[Concatenate[HttpRequest, PortalSite, Customer | None, P], HttpResponseBase]
+View = Callable[..., HttpResponseBase]
 
 
-def portal_page(view: View[P]) -> Callable[..., HttpResponseBase]:
+def portal_page(view: View) -> View:
     """Resolve the site (404 if none, or another client's on a bound host), switch to the
     visitor's language and find the signed-in customer."""
 
     @wraps(view)
-    def wrapper(
-        request: HttpRequest, code: str, *args: P.args, **kwargs: P.kwargs
-    ) -> HttpResponseBase:
+    def wrapper(request: HttpRequest, code: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
         bound = getattr(request, "portal_code", None)
         if bound is not None and bound != code:
             raise Http404("another portal")
@@ -65,14 +62,14 @@ def portal_page(view: View[P]) -> Callable[..., HttpResponseBase]:
     return wrapper
 
 
-def signed_in(view: View[P]) -> Callable[..., HttpResponseBase]:
+def signed_in(view: View) -> View:
     @wraps(view)
     def wrapper(
         request: HttpRequest,
         site: PortalSite,
         customer: Customer | None,
-        *args: P.args,
-        **kwargs: P.kwargs,
+        *args: Any,
+        **kwargs: Any,
     ) -> HttpResponseBase:
         if customer is None:
             return redirect("portal:login", site.client.code)
@@ -201,7 +198,7 @@ def link_base(request: HttpRequest, site: PortalSite, customer: Customer | None)
 @require_http_methods(["GET", "POST"])
 @portal_page
 def link(
-    request: HttpRequest, site: PortalSite, customer: Customer | None, challenge: int, token: str
+    request: HttpRequest, site: PortalSite, customer: Customer | None, challenge: int, secret: str
 ) -> HttpResponse:
     """GET asks for a click (mail scanners that open links must not use them up); POST
     signs in."""
@@ -209,7 +206,7 @@ def link(
         return _page(request, site, "portal/link_confirm.html")
     try:
         found = signin.signin_prove(
-            site=site, challenge_id=challenge, secret=token, method=SignInMethod.EMAIL
+            site=site, challenge_id=challenge, secret=secret, method=SignInMethod.EMAIL
         )
     except ValidationError as exc:
         return _render_status(request, site, "portal/link_confirm.html", 400, errors=_errors(exc))

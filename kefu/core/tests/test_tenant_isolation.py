@@ -38,6 +38,10 @@ PARAMS = {
     "delivery_id": "delivery",
     "conversation_id": "conversation",
     "widget_id": "widget",
+    # The customer portal (/p/<code>/…): a ticket by its number, a sign-in link's parts.
+    "number": "ticket_number",
+    "challenge": "challenge",
+    "secret": "link_secret",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -158,6 +162,9 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "identifier": b.customer.identifiers.values_list("pk", flat=True)[0],
         "delivery": b.ticket.deliveries.values_list("pk", flat=True)[0],
         "conversation": _conversation(b),
+        "ticket_number": b.ticket.number,
+        "challenge": 1,
+        "link_secret": "x" * 32,
     }
 
 
