@@ -242,3 +242,15 @@ def test_own_host_name_serves_only_that_portal(
     assert http.get("/tickets/").status_code == 404
     assert http.get("/admin/").status_code == 404
     site_hosts_forget()
+
+
+def test_logo_is_served_only_as_a_picture(tenant_a: Tenant, site_a: PortalSite) -> None:
+    from django.core.files.base import ContentFile
+
+    site_a.logo.save("logo.png", ContentFile(PNG))
+    http = HttpClient()
+    assert 'class="portal-logo"' in http.get("/p/ACME/login/").content.decode()
+    logo = http.get("/p/ACME/logo")
+    assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
+    site_a.logo.save("logo.png", ContentFile(b"<svg onload='alert(1)'></svg>"))
+    assert http.get("/p/ACME/logo").status_code == 404
