@@ -254,3 +254,34 @@ def test_logo_is_served_only_as_a_picture(tenant_a: Tenant, site_a: PortalSite) 
     assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
     site_a.logo.save("logo.png", ContentFile(b"<svg onload='alert(1)'></svg>"))
     assert http.get("/p/ACME/logo").status_code == 404
+
+
+def test_list_and_conversation_cost_the_same_queries_however_long(
+    tenant_a: Tenant, site_a: PortalSite
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    http = _signed_in(site_a)
+    ticket = tenant_a.ticket
+
+    def cost(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert http.get(url).status_code == 200
+        return len(queries)
+
+    few_list, few_page = cost("/p/ACME/tickets/"), cost(f"/p/ACME/tickets/{ticket.number}/")
+    for i in range(15):
+        services.ticket_create(
+            client=tenant_a.client,
+            subject=f"问题{i}",
+            body="x",
+            channel="portal",
+            customer=tenant_a.customer,
+        )
+        services.ticket_add_customer_message(
+            ticket=ticket, body=f"补充{i}", attachments=[SimpleUploadedFile(f"{i}.png", PNG)]
+        )
+        services.ticket_reply(ticket=ticket, actor=tenant_a.agent, body=f"回复{i}")
+    assert cost("/p/ACME/tickets/") == few_list
+    assert cost(f"/p/ACME/tickets/{ticket.number}/") == few_page
