@@ -31,6 +31,9 @@ urlpatterns = [
     path("mail/", include("kefu.mail.urls")),
     path("chat/", include("kefu.chat.urls")),
     path("privacy/", include("kefu.privacy.urls")),
+    path("p/", include("kefu.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+
+handler404 = "kefu.core.error_views.page_not_found"

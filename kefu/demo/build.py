@@ -31,6 +31,7 @@ from kefu.contracts.models import Client, Department
 from kefu.core.tenancy import ClientOwned
 from kefu.demo import mail as demo_mail
 from kefu.demo import vocabulary as vocab
+from kefu.demo.portal import demo_portal
 from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
 from kefu.sla import services as sla
 from kefu.tickets import services
@@ -212,6 +213,7 @@ def build(
             counts[spec.code] = dict(result.created)
             _make_live(rng, client, now, people)
             _send_queued(client)
+            counts.setdefault("portal", {})[spec.code] = demo_portal(client=client, name=spec.name)
             if spec.code == "HUAXIN":
                 counts["mail"] = demo_mail.demo_mail(client=client, now=now)
     return counts

@@ -72,3 +72,13 @@ def test_openapi_document_is_valid_and_has_no_repeated_keys(db: None) -> None:
 
     document = json.loads(raw, object_pairs_hook=no_repeats)
     validate(document)
+
+
+def test_a_portal_404_is_neutral_and_leads_back_to_the_portal(tenant_a: Tenant) -> None:
+    """A customer never sees kefu's staff menu; the page names no ticket and links home."""
+    first = HttpClient().get("/p/ACME/no-such-page/")
+    second = HttpClient().get("/p/ACME/also-missing/")
+    page = first.content.decode()
+    assert first.status_code == 404
+    assert 'href="/p/ACME/"' in page and 'class="topbar"' not in page
+    assert first.content == second.content

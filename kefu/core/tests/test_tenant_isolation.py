@@ -40,6 +40,10 @@ PARAMS = {
     "widget_id": "widget",
     "review_id": "report_review",
     "view_id": "saved_view",
+    # The customer portal (/p/<code>/…): a ticket by its number, a sign-in link's parts.
+    "number": "ticket_number",
+    "challenge": "challenge",
+    "secret": "link_secret",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
@@ -170,6 +174,9 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "conversation": _conversation(b),
         "report_review": _report_review(b, report),
         "saved_view": SavedView.objects.create(owner=b.agent, name="B 的视图", query="").pk,
+        "ticket_number": b.ticket.number,
+        "challenge": 1,
+        "link_secret": "x" * 32,
     }
 
 

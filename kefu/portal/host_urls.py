@@ -1,0 +1,18 @@
+"""The URLs of a client's own host name (kefu.portal.middleware): its portal only; the
+root goes to it, and kefu's staff pages do not exist there."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+
+
+def root(request: HttpRequest) -> HttpResponse:
+    return redirect("portal:home", request.portal_code)  # type: ignore[attr-defined]
+
+
+urlpatterns = [
+    path("", root),
+    path("p/", include("kefu.portal.urls")),
+]
+
+handler404 = "kefu.core.error_views.page_not_found"
