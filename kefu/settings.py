@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "kefu.privacy",
     "kefu.mail",
     "kefu.demo",
+    "kefu.kb",
     "django_prometheus",
 ]
 
