@@ -7,7 +7,7 @@ from django.db.migrations.state import StateApps
 
 SQLITE_CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS kb_article_fts "
-    "USING fts5(title, body, scope, tokenize='unicode61')"
+    "USING fts5(title, body, tokenize='unicode61')"
 )
 # How many articles hold each word: the search starts from the rarer words of a query.
 SQLITE_VOCAB = (
