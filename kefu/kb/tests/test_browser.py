@@ -10,6 +10,7 @@ from typing import Any
 from kefu.conftest import Tenant
 from kefu.core.tests import test_browser
 from kefu.kb import services
+from kefu.kb.models import ArticleView
 from kefu.kb.tests.factories import article
 from kefu.tickets.models import Message
 
@@ -73,10 +74,11 @@ def test_customer_search_and_read_on_a_phone(open_page: Any, tenant_a: Tenant) -
     p = open_page()
     p.page.set_viewport_size({"width": 390, "height": 800})
     p.page.goto(f"{p.base}/p/ACME/kb/")
-    p.page.fill("#kb-public-search input[name=q]", "上网")
-    p.page.click("#kb-public-search button")
-    p.page.get_by_role("link", name="宽带无法上网怎么办").click()
+    # Suggestions appear as the customer types (the script a request form includes).
+    p.page.locator("#kb-public-search input[name=q]").press_sequentially("调制解调器上不了网")
+    p.page.locator(".kb-suggest a", has_text="宽带无法上网怎么办").click()
     assert "请先重启光猫" in p.page.locator("#kb-article").inner_text()
+    assert ArticleView.objects.get().source == "suggest"
     p.page.get_by_role("button", name="有帮助 / Yes").click()
     assert "谢谢您的反馈" in p.page.content()
     width = p.page.evaluate("document.documentElement.scrollWidth")
