@@ -208,7 +208,9 @@ def generate(n: int, seed: int, queries: int) -> tuple[list[GenArticle], list[Ge
         if kind == "direct":
             text = f"{rng.choice(FILLERS_Q)}{variant} {problem}{thing}{rng.choice(QUERY_TAILS)}"
         else:
-            text = f"{rng.choice(FILLERS_Q)}{variant}{thing}{problem}{rng.choice(QUERY_TAILS)}"
+            # A model number and a Latin-lettered name (SIM卡, IPTV盒子) need a space between.
+            gap = " " if thing[0].isascii() and variant[-1].isascii() else ""
+            text = f"{rng.choice(FILLERS_Q)}{variant}{gap}{thing}{problem}{rng.choice(QUERY_TAILS)}"
         out.append(GenQuery(text, aid, kind))
     return articles, out
 
