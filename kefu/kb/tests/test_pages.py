@@ -135,14 +135,20 @@ def test_chat_console_side_panel_offers_the_insert_tools_for_the_chats_ticket(
     conversation = chat_in_progress(tenant_a)
     assert conversation.ticket is not None
     services.canned_reply_save(
-        actor=tenant_a.supervisor, client=tenant_a.client, shortcut="你好", title="问候", body="{客户}您好"
+        actor=tenant_a.supervisor,
+        client=tenant_a.client,
+        shortcut="你好",
+        title="问候",
+        body="{客户}您好",
     )
     http = login(tenant_a.agent)
     body = http.get(f"/chat/console/conversations/{conversation.pk}/").content.decode()
     assert "data-kb-insert" in body
     assert f"/kb/agent/canned.json?ticket={conversation.ticket.pk}" in body
     canned = json.loads(
-        http.get("/kb/agent/canned.json", {"ticket": str(conversation.ticket.pk), "q": "/你"}).content
+        http.get(
+            "/kb/agent/canned.json", {"ticket": str(conversation.ticket.pk), "q": "/你"}
+        ).content
     )
     assert canned["results"][0]["text"] == "李**您好"
     console = http.get("/chat/console/").content.decode()
