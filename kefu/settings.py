@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "kefu.sms",
     "kefu.portal",
     "kefu.demo",
+    "kefu.kb",
     "django_prometheus",
 ]
 
@@ -191,6 +192,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kefu.core.context_processors.kefu",
                 "kefu.calendars.context_processors.holiday_year",
+                "kefu.portal.context_processors.portal_frame",
             ],
         },
     },

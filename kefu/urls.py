@@ -31,6 +31,9 @@ urlpatterns = [
     path("mail/", include("kefu.mail.urls")),
     path("chat/", include("kefu.chat.urls")),
     path("privacy/", include("kefu.privacy.urls")),
+    path("kb/", include("kefu.kb.urls")),
+    # Customers' knowledge-base pages: before any other p/<client_code>/ include.
+    path("p/<str:client_code>/kb/", include("kefu.kb.public_urls")),
     path("p/", include("kefu.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -12,6 +12,7 @@ def root(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("", root),
+    path("p/<str:client_code>/kb/", include("kefu.kb.public_urls")),
     path("p/", include("kefu.portal.urls")),
 ]
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kefu.core.net import client_ip
+from kefu.kb.services import kb_request_submitted
 from kefu.portal import selectors, services, signin
 from kefu.portal.forms import CodeForm, EmailForm, PhoneForm, ReplyForm, RequestForm
 from kefu.portal.models import PortalSite, SignInMethod
@@ -232,6 +233,9 @@ def tickets(request: HttpRequest, site: PortalSite, customer: Customer) -> HttpR
 @signed_in
 def new(request: HttpRequest, site: PortalSite, customer: Customer) -> HttpResponse:
     form = RequestForm(request.POST or None, initial={"submission": secrets.token_hex(16)})
+    # Articles that may answer it appear as the customer types (kefu/static/kefu/kb-suggest.js).
+    suggest = reverse("kb_public:suggest", args=[site.client.code])
+    form.fields["description"].widget.attrs["data-kb-suggest"] = suggest
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -249,6 +253,8 @@ def new(request: HttpRequest, site: PortalSite, customer: Customer) -> HttpRespo
         except ValidationError as exc:
             errors = _errors(exc)
         else:
+            # Articles this browser read before asking did not deflect the request.
+            kb_request_submitted(client=site.client, session_key=request.session.session_key)
             messages.success(
                 request,
                 _("已提交，工单号 %(n)s / Submitted as %(n)s") % {"n": ticket.number},
