@@ -284,6 +284,16 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     return qs.filter(ticket_filter(user=user, filters=filters)).order_by("-id")
 
 
+def next_open_ticket(*, user: User, after: int) -> int | None:
+    """The id of the open ticket that follows ``after`` newest-first among the user's
+    visible ones, wrapping round to the newest; None when ``after`` is the only one."""
+    open_ids = Ticket.objects.visible_to(user).filter(status__in=OPEN_STATUSES).exclude(pk=after)
+    following = open_ids.filter(pk__lt=after).order_by("-id").values_list("pk", flat=True).first()
+    if following is None:
+        following = open_ids.order_by("-id").values_list("pk", flat=True).first()
+    return following
+
+
 R = TypeVar("R", bound=Model)
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),
+    path("<int:pk>/next/", views.ticket_next, name="next"),
     path("deliveries/<int:delivery_id>/retry/", views.delivery_retry, name="delivery_retry"),
     path("<int:pk>/note/", views.ticket_note, name="note"),
     path("<int:pk>/status/", views.ticket_status, name="status"),

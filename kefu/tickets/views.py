@@ -215,6 +215,20 @@ def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     return redirect("tickets:queue")
 
 
+@login_required
+@require_GET
+def ticket_next(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next open ticket after this one in the queue's default order (newest first),
+    starting again from the newest past the last; the queue when there is none."""
+    user = _user(request)
+    ticket = selectors.access_ticket(user, pk)
+    following = selectors.next_open_ticket(user=user, after=ticket.pk)
+    if following is None:
+        messages.info(request, _("没有其他未解决的工单了。"))
+        return redirect("tickets:queue")
+    return redirect("tickets:detail", pk=following)
+
+
 _TICKET_PARTS = {
     "ticket-messages": "tickets/_messages.html",
     "ticket-head": "tickets/_ticket_head.html",

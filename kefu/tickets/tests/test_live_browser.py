@@ -166,3 +166,37 @@ def test_bulk_assign_of_fifty_tickets(open_page: Any, tenant_a: Tenant) -> None:
     assigned = Ticket.objects.filter(pk__in=[t.pk for t in made], assignee=tenant_a.agent)
     assert assigned.count() == 50
     p.clean()
+
+
+def test_keyboard_shortcuts(open_page: Any, tenant_a: Tenant) -> None:
+    """? shows the list; in the queue j and o open a ticket; on it a assigns it to me, r
+    focuses the reply and ] goes to the next open ticket."""
+    from kefu.tickets.models import Ticket
+
+    older = services.ticket_create(
+        client=tenant_a.client, subject="较早的工单", body="x", channel="email"
+    )
+    newer = services.ticket_create(
+        client=tenant_a.client, subject="较新的工单", body="x", channel="email"
+    )
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    p.page.goto(p.base + "/tickets/?status=active")
+    p.page.keyboard.press("?")
+    assert p.page.locator("#shortcuts-help").is_visible()
+    assert "分派给我" in p.page.locator("#shortcuts-help").inner_text()
+    p.page.keyboard.press("Escape")
+    p.page.keyboard.press("j")
+    p.page.keyboard.press("o")
+    p.page.wait_for_url(f"**/tickets/{newer.pk}/")
+    p.page.keyboard.press("a")
+    p.page.locator("#ticket-assignee", has_text=tenant_a.agent.username).wait_for(timeout=5000)
+    assert Ticket.objects.get(pk=newer.pk).assignee_id == tenant_a.agent.pk
+    p.page.keyboard.press("r")
+    assert p.page.evaluate("document.activeElement.closest('#reply-form') !== null")
+    p.page.keyboard.type("不会触发快捷键 a")  # typing in the reply box is just typing
+    assert Ticket.objects.get(pk=newer.pk).assignee_id == tenant_a.agent.pk
+    p.page.locator("body").click(position={"x": 5, "y": 5})
+    p.page.keyboard.press("]")
+    p.page.wait_for_url(f"**/tickets/{older.pk}/")
+    p.clean()
