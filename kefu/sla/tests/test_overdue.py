@@ -36,7 +36,7 @@ def _get(t: Tenant, url: str, at: datetime) -> tuple[list[int], str]:
 
 
 def _row(page: str, ticket: Ticket) -> str:
-    match = re.search(rf'<tr[^>]*>\s*<td><a href="/tickets/{ticket.pk}/">.*?</tr>', page, re.S)
+    match = re.search(rf'<tr[^>]*data-href="/tickets/{ticket.pk}/"[^>]*>.*?</tr>', page, re.S)
     assert match, ticket.number
     return match.group(0)
 
