@@ -741,14 +741,17 @@ def service_costs(repeat: int = 50) -> list[str]:
     from kefu.chat import services
     from kefu.chat.consumers import _visible_conversation
     from kefu.chat.models import Conversation, ConversationStatus
+    from kefu.chat.selectors import conversation_of_widget_socket
     from kefu.tickets.models import Delivery, DeliveryStatus, Message
 
     chats = list(Conversation.objects.filter(status=ConversationStatus.ACTIVE)[:repeat])
     if not chats:
         return ["no active conversation left to measure on"]
 
-    def widget_read(pk: int) -> Conversation:  # WidgetConsumer._conversation
-        return Conversation.objects.select_related("ticket__client", "customer").get(pk=pk)
+    def widget_read(pk: int) -> Conversation:  # WidgetConsumer._call
+        found = conversation_of_widget_socket(pk)
+        assert found is not None
+        return found
 
     replies: list[Message] = []
 
@@ -758,11 +761,11 @@ def service_costs(repeat: int = 50) -> list[str]:
 
     def agent(i: int) -> None:
         chat = chats[i % len(chats)]
-        assert chat.agent is not None
-        chat = _visible_conversation(chat.agent, chat.pk)
-        assert chat.agent is not None
+        agent = chat.agent  # the console's user, read once per socket
+        assert agent is not None
+        chat = _visible_conversation(agent, chat.pk)
         replies.append(
-            services.conversation_agent_message(conversation=chat, agent=chat.agent, text="计数")
+            services.conversation_agent_message(conversation=chat, agent=agent, text="计数")
         )
 
     def ack(i: int) -> None:

@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -37,6 +37,8 @@ from kefu.chat.models import ChatWidget, Conversation, EndedBy, token_digest
 from kefu.chat.selectors import (
     conversation_for_widget,
     conversation_messages,
+    conversation_of_widget_socket,
+    conversation_visible,
     customer_names,
     origin_allowed,
     payload_masked,
@@ -46,6 +48,7 @@ from kefu.chat.selectors import (
 from kefu.core.metrics import websocket_closed, websocket_opened
 from kefu.core.realtime import EVENT, GroupConsumer, bind_loop
 from kefu.privacy import masking
+from kefu.tickets.models import Message
 
 MAX_FRAME = 16 * 1024  # bytes of one text frame
 TYPING_EVERY = 1.0  # seconds: typing notices passed on at most this often
@@ -56,6 +59,8 @@ CLOSE_ORIGIN = 4403
 CLOSE_FLOOD = 4429
 CLOSE_BINARY = 1003
 CLOSE_TOO_BIG = 1009
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -274,15 +279,17 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    async def _conversation(self) -> Conversation:
-        return await database_sync_to_async(
-            Conversation.objects.select_related("ticket__client", "customer").get
-        )(pk=self.conversation_id)
+    async def _call(self, service: Callable[..., T], **kwargs: Any) -> T:
+        """``service(conversation=…, **kwargs)`` on a database thread, with this socket's
+        conversation read there in the same hop."""
+        assert self.conversation_id is not None
+        return await database_sync_to_async(_on_widget_conversation)(
+            self.conversation_id, service, kwargs
+        )
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        written = await database_sync_to_async(services.conversation_customer_message)(
-            conversation=conversation, cid=content.get("cid"), text=content.get("text")
+        written = await self._call(
+            services.conversation_customer_message, cid=content.get("cid"), text=content.get("text")
         )
         message = written.message
         await self.send_json(
@@ -295,16 +302,10 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_ack(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_ack)(
-            conversation=conversation, message_id=content.get("id")
-        )
+        await self._call(services.conversation_ack, message_id=content.get("id"))
 
     async def on_read(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_read)(
-            conversation=conversation, by_customer=True, message_id=content.get("id")
-        )
+        await self._call(services.conversation_read, by_customer=True, message_id=content.get("id"))
 
     async def on_typing(self, content: dict[str, Any]) -> None:
         now = time.monotonic()
@@ -321,20 +322,16 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_close(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_end)(
-            conversation=conversation, by=EndedBy.CUSTOMER
-        )
-        await self.send_json({"type": "closed", "conversation": conversation.pk})
+        await self._call(services.conversation_end, by=EndedBy.CUSTOMER)
+        await self.send_json({"type": "closed", "conversation": self.conversation_id})
 
     async def on_rate(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_rate)(
-            conversation=conversation,
+        await self._call(
+            services.conversation_rate,
             score=content.get("score"),
             comment=content.get("comment") or "",
         )
-        await self.send_json({"type": "rated", "conversation": conversation.pk})
+        await self.send_json({"type": "rated", "conversation": self.conversation_id})
 
     async def on_leave(self, content: dict[str, Any]) -> None:
         assert self.widget is not None
@@ -400,6 +397,13 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         if self.give_up is not None:
             self.give_up.cancel()
             self.give_up = None
+
+
+def _on_widget_conversation(pk: int, service: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    conversation = conversation_of_widget_socket(pk)
+    if conversation is None:  # deleted (retention) while the socket was open
+        raise services.ChatError("会话不存在 / No such conversation", "not_found")
+    return service(conversation=conversation, **kwargs)
 
 
 _tasks: set[asyncio.Task[None]] = set()  # timers' tasks, referenced until they end
@@ -519,10 +523,9 @@ class AgentConsumer(GroupConsumer):
         await self.receive_json(content)
 
     async def _conversation(self, content: dict[str, Any]) -> Conversation:
-        pk = content.get("conversation")
-        if not isinstance(pk, int) or isinstance(pk, bool):
-            raise ValidationError("conversation id", code="invalid")
-        return await database_sync_to_async(_visible_conversation)(self.user, pk)
+        return await database_sync_to_async(_visible_conversation)(
+            self.user, _conversation_id(content)
+        )
 
     async def on_presence(self, content: dict[str, Any]) -> None:
         presence = await database_sync_to_async(accounts.presence_set)(
@@ -574,14 +577,12 @@ class AgentConsumer(GroupConsumer):
             await self._leave(pk)
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation(content)
-        message = await database_sync_to_async(services.conversation_agent_message)(
-            conversation=conversation, agent=self.user, text=content.get("text")
-        )
+        pk = _conversation_id(content)
+        message = await database_sync_to_async(_agent_message)(self.user, pk, content.get("text"))
         await self.send_json(
             {
                 "type": "ack",
-                "conversation": conversation.pk,
+                "conversation": pk,
                 "cid": content.get("cid"),
                 "id": message.pk,
                 "at": message.created_at.isoformat(),
@@ -690,8 +691,25 @@ def _names_of(conversation_id: int) -> list[str]:
     return customer_names(conversation)
 
 
+def _conversation_id(content: dict[str, Any]) -> int:
+    pk = content.get("conversation")
+    if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
+        raise ValidationError("conversation id", code="invalid")
+    return pk
+
+
+def _agent_message(user: User, pk: int, text: object) -> Message:
+    """An agent's message frame in one hop to the database thread: the visibility check
+    and the reply."""
+    conversation = _visible_conversation(user, pk)
+    return services.conversation_agent_message(conversation=conversation, agent=user, text=text)
+
+
 def _visible_conversation(user: User, pk: int) -> Conversation:
-    return Conversation.objects.visible_to(user).select_related("ticket").get(pk=pk)
+    found = conversation_visible(user, pk)
+    if found is None:
+        raise Conversation.DoesNotExist
+    return found
 
 
 def _conversation_detail(conversation_id: int) -> dict[str, Any]:

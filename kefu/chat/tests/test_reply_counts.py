@@ -3,6 +3,10 @@ instant — not when the agent sent it — and the chat's answer time is the sam
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django_tasks_db.models import DBTaskResult
+
 from kefu.accounts.models import Presence, PresenceState
 from kefu.accounts.services import presence_set
 from kefu.chat import routing
@@ -18,6 +22,8 @@ from kefu.conftest import Tenant, login
 from kefu.sla.models import ClockStatus, SlaClock
 from kefu.sla.policies import sla_policy_load
 from kefu.sla.tests.conftest import frozen, sh
+from kefu.tickets.delivery import delivery_retry_due
+from kefu.tickets.models import Delivery, DeliveryStatus
 
 CHAT_POLICY = """
 client: ACME
@@ -61,3 +67,40 @@ def test_logging_out_makes_the_agent_offline(tenant_a: Tenant) -> None:
     browser = login(tenant_a.agent)
     browser.post("/logout/")
     assert Presence.objects.get(user=tenant_a.agent).state == PresenceState.OFFLINE
+
+
+def test_an_unacknowledged_reply_is_pushed_again_by_the_sweep(sla_tenant: Tenant) -> None:
+    """No task row is written per chat reply: the periodic delivery sweep pushes again what
+    the widget has not acknowledged ``confirm_within`` after the reply, and a later
+    acknowledgement still accepts it."""
+    t = sla_tenant
+    widget = widget_create(client=t.client, origins=["https://shop.example"])
+    monday = sh(2026, 12, 7, 10, 0, 0)
+    presence_set(user=t.agent, state=PresenceState.ONLINE, at=monday)
+    with frozen(monday):
+        started = conversation_start(
+            widget=widget, name="周女士", consent=True, notice_version=widget.notice_version
+        )
+    chat = Conversation.objects.get(pk=started.conversation.pk)
+    routing.chat_route(at=monday)
+    routing.offer_accept(conversation=chat, agent=t.agent, at=monday)
+    chat.refresh_from_db()
+    tasks = DBTaskResult.objects.filter(task_path__endswith="send_delivery")
+    before = tasks.count()
+    reply = conversation_agent_message(conversation=chat, agent=t.agent, text="您好", at=monday)
+    assert tasks.count() == before
+    delivery = Delivery.objects.get(message=reply)
+
+    delivery_retry_due(now=monday + timedelta(seconds=29))  # not yet due
+    delivery.refresh_from_db()
+    assert delivery.attempts == 0 and delivery.status == DeliveryStatus.QUEUED
+
+    delivery_retry_due(now=monday + timedelta(seconds=31))  # pushed again, not yet shown
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.status == DeliveryStatus.QUEUED
+    assert delivery.reason  # "the customer's chat window has not confirmed it"
+
+    shown = monday + timedelta(seconds=40)
+    assert conversation_ack(conversation=chat, message_id=reply.pk, at=shown)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.accepted_at == shown
