@@ -26,13 +26,15 @@ from typing import Any, TypeVar
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from kefu.accounts import services as accounts
 from kefu.accounts.models import PRESENCE_HEARTBEAT, PresenceState, User
 from kefu.accounts.roles import Perm
-from kefu.chat import routing, services
+from kefu.chat import acks, routing, services
 from kefu.chat.board import delivered_ids
 from kefu.chat.events import agent_group, conversation_group
+from kefu.chat.frames import on_database
 from kefu.chat.models import ChatWidget, Conversation, EndedBy, token_digest
 from kefu.chat.selectors import (
     conversation_for_widget,
@@ -283,9 +285,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         """``service(conversation=…, **kwargs)`` on a database thread, with this socket's
         conversation read there in the same hop."""
         assert self.conversation_id is not None
-        return await database_sync_to_async(_on_widget_conversation)(
-            self.conversation_id, service, kwargs
-        )
+        return await on_database(_on_widget_conversation)(self.conversation_id, service, kwargs)
 
     async def on_message(self, content: dict[str, Any]) -> None:
         written = await self._call(
@@ -302,7 +302,14 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_ack(self, content: dict[str, Any]) -> None:
-        await self._call(services.conversation_ack, message_id=content.get("id"))
+        """Written behind, with the other sockets' (kefu/chat/acks.py): nothing is answered."""
+        message_id = content.get("id")
+        if not isinstance(message_id, int) or isinstance(message_id, bool):
+            raise services.ChatError(
+                "确认的消息编号无效 / The acknowledged id is not valid", "invalid"
+            )
+        assert self.conversation_id is not None
+        acks.writer.add(self.conversation_id, message_id, timezone.now())
 
     async def on_read(self, content: dict[str, Any]) -> None:
         await self._call(services.conversation_read, by_customer=True, message_id=content.get("id"))
@@ -578,7 +585,7 @@ class AgentConsumer(GroupConsumer):
 
     async def on_message(self, content: dict[str, Any]) -> None:
         pk = _conversation_id(content)
-        message = await database_sync_to_async(_agent_message)(self.user, pk, content.get("text"))
+        message = await on_database(_agent_message)(self.user, pk, content.get("text"))
         await self.send_json(
             {
                 "type": "ack",

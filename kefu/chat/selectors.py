@@ -37,9 +37,11 @@ _FOR_WIDGET = PreparedQuery(
 )
 _FOR_AGENT = PreparedQuery(lambda pk: Conversation.objects.filter(pk=pk).select_related("ticket"))
 _BY_TICKET = PreparedQuery(
-    lambda ticket_id: Conversation.objects.filter(ticket_id=ticket_id)
-    .select_related("widget")
-    .order_by("-started_at")[:1]
+    lambda ticket_id: (
+        Conversation.objects.filter(ticket_id=ticket_id)
+        .select_related("widget")
+        .order_by("-started_at")[:1]
+    )
 )
 
 
@@ -265,4 +267,3 @@ def customer_names(conversation: Conversation) -> list[str]:
     """The name the customer gave, which staff see masked wherever it occurs."""
     customer = conversation.customer
     return [customer.name] if customer is not None and customer.name else []
-

@@ -370,10 +370,10 @@ def conversation_ack(
         return False
     if not 0 < message_id < 2**63:  # no such id (and a database takes none larger)
         return False
-    delivery = _OUTBOUND_DELIVERY.first(message_id, conversation.ticket_id)
-    if delivery is None:
-        return False
-    with transaction.atomic():
+    with transaction.atomic():  # (a savepoint when acknowledgements are written together)
+        delivery = _OUTBOUND_DELIVERY.first(message_id, conversation.ticket_id)
+        if delivery is None:
+            return False
         accepted = delivery_accept(
             delivery=delivery, accepted=Accepted(at=at, external_id=f"chat:{conversation.pk}")
         )

@@ -352,10 +352,13 @@ class PreparedUpdate(Generic[M]):
         connection = connections[db]
         sql = self._sql.get(db)
         if sql is None:
+            # Only the model's own (quoted) table and column names go into the text.
             quote = connection.ops.quote_name
             meta = self._model._meta
-            columns = ", ".join(f"{quote(f.column)} = %s" for f in self._fields)  # type: ignore[union-attr]
-            sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # type: ignore[union-attr]
+            assert meta.pk is not None
+            columns = ", ".join(f"{quote(str(f.column))} = %s" for f in self._fields)  # type: ignore[union-attr]
+            table, key = quote(meta.db_table), quote(str(meta.pk.column))
+            sql = f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608
             self._sql[db] = sql
         values = [
             f.get_db_prep_save(f.pre_save(obj, False), connection=connection)  # type: ignore[union-attr]

@@ -207,7 +207,11 @@ def delivery_retry_due(*, now: datetime | None = None, limit: int = 100) -> int:
     due = Delivery.objects.filter(
         Q(status=DeliveryStatus.QUEUED, attempts__gt=0, next_attempt_at__lte=now)
         # first tries of a transport that confirms by itself (no task was queued)
-        | Q(status=DeliveryStatus.QUEUED, channel__in=channels_confirming(), next_attempt_at__lte=now)
+        | Q(
+            status=DeliveryStatus.QUEUED,
+            channel__in=channels_confirming(),
+            next_attempt_at__lte=now,
+        )
         | Q(status=DeliveryStatus.QUEUED, next_attempt_at__lte=stale)
         | Q(status=DeliveryStatus.SENDING, next_attempt_at__lte=stale)
     )

@@ -165,10 +165,12 @@ def _known(client: Client, ids: Mapping[str, str]) -> Message | None:
 
 
 _BY_CHANNEL_KEY = PreparedQuery(
-    lambda client_id, key: Message.objects.filter(client_id=client_id, channel_key=key)
-    .exclude(channel_key="")
-    .select_related("ticket")
-    .order_by()[:1]
+    lambda client_id, key: (
+        Message.objects.filter(client_id=client_id, channel_key=key)
+        .exclude(channel_key="")
+        .select_related("ticket")
+        .order_by()[:1]
+    )
 )
 
 

@@ -10,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from kefu.accounts.models import Presence, PresenceState
 from kefu.accounts.services import presence_set
 from kefu.chat import routing
+from kefu.chat.acks import acks_write
 from kefu.chat.models import Conversation
 from kefu.chat.services import (
     conversation_ack,
@@ -104,3 +105,46 @@ def test_an_unacknowledged_reply_is_pushed_again_by_the_sweep(sla_tenant: Tenant
     assert conversation_ack(conversation=chat, message_id=reply.pk, at=shown)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.accepted_at == shown
+
+
+def test_acknowledgements_written_together_count_each_at_its_own_instant(
+    sla_tenant: Tenant,
+) -> None:
+    """The sockets' acknowledgements are written several to a transaction
+    (kefu/chat/acks.py): each reply is accepted at the instant its acknowledgement arrived,
+    the chat is answered at the first, and an id that is no reply of the chat spoils
+    nothing."""
+    sla_policy_load(text=CHAT_POLICY)
+    t = sla_tenant
+    widget = widget_create(client=t.client, origins=["https://shop.example"])
+    monday = sh(2026, 12, 7, 10, 0, 0)
+    presence_set(user=t.agent, state=PresenceState.ONLINE, at=monday)
+    with frozen(monday):
+        started = conversation_start(
+            widget=widget, name="周女士", consent=True, notice_version=widget.notice_version
+        )
+    chat = Conversation.objects.get(pk=started.conversation.pk)
+    routing.chat_route(at=monday)
+    routing.offer_accept(conversation=chat, agent=t.agent, at=monday)
+    chat.refresh_from_db()
+    question = conversation_customer_message(conversation=chat, cid="q1", text="在吗？", at=monday)
+    first = conversation_agent_message(conversation=chat, agent=t.agent, text="在的", at=monday)
+    second = conversation_agent_message(conversation=chat, agent=t.agent, text="请讲", at=monday)
+    at1, at2 = monday + timedelta(seconds=12), monday + timedelta(seconds=14)
+
+    accepted = acks_write(
+        [
+            (chat.pk, first.pk, at1),
+            (chat.pk, question.message.pk, at1),  # the customer's own message: no reply
+            (chat.pk, second.pk, at2),
+            (chat.pk, first.pk, at2),  # twice: the first instant stays
+        ]
+    )
+
+    assert accepted == 2
+    deliveries = {d.message_id: d for d in Delivery.objects.filter(ticket=chat.ticket)}
+    assert deliveries[first.pk].accepted_at == at1 and deliveries[second.pk].accepted_at == at2
+    chat.refresh_from_db()
+    assert chat.answered_at == at1 and chat.answered_by_id == t.agent.pk
+    clock = SlaClock.objects.get(ticket=chat.ticket, metric="first_response")
+    assert clock.status == ClockStatus.MET and clock.met_at == at1
