@@ -75,7 +75,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from servers import HOST, Server, free_port, log, rss_kib, sched_seconds  # noqa: E402
 
 SITE = "https://www.shop-bench.example"  # the widget's allowed origin
-PG_DATABASE = "kefu_bench_chat"
+# The PostgreSQL database the run creates (and drops unless --keep).
+PG_DATABASE = os.environ.get("KEFU_BENCH_DB", "kefu_bench_chat")
 TARGET_P99_MS = 100.0
 TARGET_RATIO = 3.0
 
