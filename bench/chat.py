@@ -738,7 +738,6 @@ def service_costs(repeat: int = 50) -> list[str]:
     calls, with the consumer's own read of the conversation before it."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
     from django.utils import timezone
 
     from kefu.chat import services

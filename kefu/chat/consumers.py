@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
@@ -34,7 +35,7 @@ from kefu.accounts.roles import Perm
 from kefu.chat import acks, routing, services
 from kefu.chat.board import delivered_ids
 from kefu.chat.events import agent_group, conversation_group
-from kefu.chat.frames import on_database
+from kefu.chat.frames import FrameQueue, on_database
 from kefu.chat.models import ChatWidget, Conversation, EndedBy, token_digest
 from kefu.chat.selectors import (
     conversation_for_widget,
@@ -63,6 +64,7 @@ CLOSE_BINARY = 1003
 CLOSE_TOO_BIG = 1009
 
 T = TypeVar("T")
+BUSY = "服务器繁忙，请稍后重发 / The server is busy: send it again shortly"
 
 
 @dataclass
@@ -114,6 +116,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         bind_loop(asyncio.get_running_loop())
+        self.frames = FrameQueue()
         self.strikes = 0
         self.budget = Budget(SOCKET_RATE, SOCKET_BURST)
         self.last_typing = 0.0
@@ -160,6 +163,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         websocket_closed(self)
+        self.frames.drop()
         if self.give_up is not None:
             self.give_up.cancel()
         if self.conversation_id is not None:
@@ -200,6 +204,15 @@ class WidgetConsumer(AsyncWebsocketConsumer):
                 _error("unknown_type", f"未知的消息类型 / Unknown type: {content['type'][:40]}")
             )
             return
+        if not self.frames.put(partial(self._handle, handler, content)):
+            await self.send(_error("busy", BUSY, ref=content.get("cid")))
+
+    async def _handle(
+        self,
+        handler: Callable[[WidgetConsumer, dict[str, Any]], Awaitable[None]],
+        content: dict[str, Any],
+    ) -> None:
+        """One frame, in its turn (kefu/chat/frames.py)."""
         if content["type"] not in ("start", "resume", "leave") and self.conversation_id is None:
             await self.send(
                 _error("no_conversation", "请先开始会话 / Start or resume a chat first")
@@ -442,6 +455,7 @@ class AgentConsumer(GroupConsumer):
         if not _may_handle_chats(user):
             return None
         self.user = user
+        self.frames = FrameQueue()
         self.offer_timers: dict[int, asyncio.TimerHandle] = {}
         self.last_typing: dict[int, float] = {}
         self.watching: set[int] = set()
@@ -469,6 +483,9 @@ class AgentConsumer(GroupConsumer):
             await database_sync_to_async(accounts.presence_seen)(user=self.user)
 
     async def disconnect(self, code: int) -> None:
+        frames = getattr(self, "frames", None)
+        if frames is not None:
+            frames.drop()
         beat = getattr(self, "heartbeat", None)
         if beat is not None:
             beat.cancel()
@@ -502,6 +519,23 @@ class AgentConsumer(GroupConsumer):
                 {"type": "error", "code": "unknown_type", "message": "Unknown type"}
             )
             return
+        if not self.frames.put(partial(self._handle, handler, content)):
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "busy",
+                    "message": BUSY,
+                    "conversation": content.get("conversation"),
+                    "ref": content.get("cid"),
+                }
+            )
+
+    async def _handle(
+        self,
+        handler: Callable[[AgentConsumer, dict[str, Any]], Awaitable[None]],
+        content: dict[str, Any],
+    ) -> None:
+        """One frame, in its turn (kefu/chat/frames.py)."""
         try:
             await handler(self, content)
         except (ValidationError, PermissionDenied, Conversation.DoesNotExist) as exc:
