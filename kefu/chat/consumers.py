@@ -599,6 +599,10 @@ class AgentConsumer(GroupConsumer):
         self.names[conversation_id] = detail.pop("_names")
         await self.send_json({"type": "conversation", **detail})
 
+    async def _open_assigned(self, conversation_id: int) -> None:
+        if conversation_id not in self.handling:
+            await self._open(conversation_id, handling=True)
+
     async def on_open(self, content: dict[str, Any]) -> None:
         """A chat the agent handles (after a reload), or one a supervisor listens to
         silently: nobody in the chat is told."""
@@ -710,8 +714,10 @@ class AgentConsumer(GroupConsumer):
         elif kind == "offer_withdrawn" and isinstance(pk, int):
             self._stop_timer(pk)
         elif kind == "chat_assigned" and isinstance(pk, int):
-            if pk not in self.handling:  # an accept on this page has opened it already
-                await self._open(pk, handling=True)
+            # Opened in the frames' turn (a database read: events must not wait for it),
+            # unless an accept on this page has opened it by then.
+            if not self.frames.put(partial(self._open_assigned, pk)):
+                await self._open_assigned(pk)  # backlog full: open it now all the same
             return None
         elif kind in ("chat_transferred", "chat_taken_over") and isinstance(pk, int):
             self.handling.discard(pk)
