@@ -113,6 +113,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     widget: ChatWidget | None = None
     conversation_id: int | None = None
+    held: list[dict[str, Any]] | None = None  # events kept back while a chat is joined
 
     async def connect(self) -> None:
         bind_loop(asyncio.get_running_loop())
@@ -218,11 +219,21 @@ class WidgetConsumer(AsyncWebsocketConsumer):
                 _error("no_conversation", "请先开始会话 / Start or resume a chat first")
             )
             return
+        joining = content["type"] in ("start", "resume")
+        if joining:
+            # The chat's events wait until "started" / "resumed" has gone out, as they did
+            # when the frame held up the consumer.
+            self.held = []
         try:
             await handler(self, content)
         except (ValidationError, PermissionDenied) as exc:
             code = getattr(exc, "code", None) or "invalid"
             await self.send(_error(str(code), _message_of(exc), ref=content.get("cid")))
+        finally:
+            if joining:
+                held, self.held = self.held or [], None
+                for message in held:
+                    await self.kefu_event(message)
 
     async def _join(self, conversation: Conversation) -> None:
         self.conversation_id = conversation.pk
@@ -395,6 +406,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message["type"] == EVENT:
+            if self.held is not None:
+                self.held.append(message)
+                return
             await self.kefu_event(message)
         else:
             await super().dispatch(message)
