@@ -75,7 +75,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from servers import HOST, Server, free_port, log, rss_kib, sched_seconds  # noqa: E402
 
 SITE = "https://www.shop-bench.example"  # the widget's allowed origin
-PG_DATABASE = "kefu_bench_chat"
+# The PostgreSQL database the run creates (and drops unless --keep).
+PG_DATABASE = os.environ.get("KEFU_BENCH_DB", "kefu_bench_chat")
 TARGET_P99_MS = 100.0
 TARGET_RATIO = 3.0
 
@@ -737,51 +738,66 @@ def service_costs(repeat: int = 50) -> list[str]:
     calls, with the consumer's own read of the conversation before it."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     from kefu.chat import services
-    from kefu.chat.consumers import _visible_conversation
+    from kefu.chat.acks import acks_write
+    from kefu.chat.consumers import _agent_message, _on_widget_conversation
     from kefu.chat.models import Conversation, ConversationStatus
     from kefu.tickets.models import Delivery, DeliveryStatus, Message
 
-    chats = list(Conversation.objects.filter(status=ConversationStatus.ACTIVE)[:repeat])
+    chats = list(
+        Conversation.objects.filter(status=ConversationStatus.ACTIVE).select_related("agent")[
+            :repeat
+        ]
+    )
     if not chats:
         return ["no active conversation left to measure on"]
-
-    def widget_read(pk: int) -> Conversation:  # WidgetConsumer._conversation
-        return Conversation.objects.select_related("ticket__client", "customer").get(pk=pk)
-
     replies: list[Message] = []
+    batch = 10  # acknowledgements per transaction in the batched measurement
 
-    def customer(i: int) -> None:
-        chat = widget_read(chats[i % len(chats)].pk)
-        services.conversation_customer_message(conversation=chat, cid=f"cost-{i}", text="计数")
+    def customer(i: int) -> int:  # WidgetConsumer.on_message: one call on the database thread
+        chat = chats[i % len(chats)]
+        _on_widget_conversation(
+            chat.pk, services.conversation_customer_message, {"cid": f"cost-{i}", "text": "计数"}
+        )
+        return 1
 
-    def agent(i: int) -> None:
+    def agent(i: int) -> int:  # AgentConsumer.on_message (its user is read once per socket)
         chat = chats[i % len(chats)]
         assert chat.agent is not None
-        chat = _visible_conversation(chat.agent, chat.pk)
-        assert chat.agent is not None
-        replies.append(
-            services.conversation_agent_message(conversation=chat, agent=chat.agent, text="计数")
-        )
+        replies.append(_agent_message(chat.agent, chat.pk, "计数"))
+        return 1
 
-    def ack(i: int) -> None:
-        chat = widget_read(chats[i % len(chats)].pk)
-        services.conversation_ack(conversation=chat, message_id=replies[i].pk)
+    def ack(i: int) -> int:  # kefu/chat/acks.py with one acknowledgement waiting
+        chat = chats[i % len(chats)]
+        acks_write([(chat.pk, replies[i].pk, timezone.now())])
+        return 1
+
+    def acks(i: int) -> int:  # … with ``batch`` waiting
+        first = repeat + i * batch
+        taken = [
+            (chats[j % len(chats)].pk, replies[j].pk, timezone.now())
+            for j in range(first, first + batch)
+        ]
+        acks_write(taken)
+        return batch
 
     lines = []
-    for label, step in (
-        ("customer message", customer),
-        ("agent reply", agent),
-        ("widget acknowledgement", ack),
+    for label, step, times in (
+        ("customer message", customer, 2 * repeat),
+        ("agent reply", agent, 2 * repeat),
+        ("widget acknowledgement", ack, repeat),
+        (f"… {batch} in a transaction", acks, repeat // batch),
     ):
         with CaptureQueriesContext(connection) as queries:
-            step(0)
-        started = time.process_time()
-        for i in range(1, repeat):
-            step(i)
-        cpu = (time.process_time() - started) / (repeat - 1) * 1000
-        lines.append(f"  {label:24} {len(queries):3d} SQL statements, {cpu:5.2f} ms CPU")
+            n = step(0)
+        statements = len(queries) / n
+        started, done = time.process_time(), 0
+        for i in range(1, times):
+            done += step(i)
+        cpu = (time.process_time() - started) / done * 1000
+        lines.append(f"  {label:24} {statements:5.1f} SQL statements, {cpu:5.2f} ms CPU each")
     accepted = Delivery.objects.filter(message__in=replies, status=DeliveryStatus.SENT).count()
     assert accepted == len(replies), f"{accepted} of {len(replies)} replies accepted"
     return lines

@@ -21,22 +21,27 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from kefu.accounts import services as accounts
 from kefu.accounts.models import PRESENCE_HEARTBEAT, PresenceState, User
 from kefu.accounts.roles import Perm
-from kefu.chat import routing, services
+from kefu.chat import acks, routing, services
 from kefu.chat.board import delivered_ids
 from kefu.chat.events import agent_group, conversation_group
+from kefu.chat.frames import FrameQueue, on_database
 from kefu.chat.models import ChatWidget, Conversation, EndedBy, token_digest
 from kefu.chat.selectors import (
     conversation_for_widget,
     conversation_messages,
+    conversation_of_widget_socket,
+    conversation_visible,
     customer_names,
     origin_allowed,
     payload_masked,
@@ -46,6 +51,7 @@ from kefu.chat.selectors import (
 from kefu.core.metrics import websocket_closed, websocket_opened
 from kefu.core.realtime import EVENT, GroupConsumer, bind_loop
 from kefu.privacy import masking
+from kefu.tickets.models import Message
 
 MAX_FRAME = 16 * 1024  # bytes of one text frame
 TYPING_EVERY = 1.0  # seconds: typing notices passed on at most this often
@@ -56,6 +62,9 @@ CLOSE_ORIGIN = 4403
 CLOSE_FLOOD = 4429
 CLOSE_BINARY = 1003
 CLOSE_TOO_BIG = 1009
+
+T = TypeVar("T")
+BUSY = "服务器繁忙，请稍后重发 / The server is busy: send it again shortly"
 
 
 @dataclass
@@ -104,9 +113,11 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     widget: ChatWidget | None = None
     conversation_id: int | None = None
+    held: list[dict[str, Any]] | None = None  # events kept back while a chat is joined
 
     async def connect(self) -> None:
         bind_loop(asyncio.get_running_loop())
+        self.frames = FrameQueue()
         self.strikes = 0
         self.budget = Budget(SOCKET_RATE, SOCKET_BURST)
         self.last_typing = 0.0
@@ -153,6 +164,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         websocket_closed(self)
+        self.frames.drop()
         if self.give_up is not None:
             self.give_up.cancel()
         if self.conversation_id is not None:
@@ -193,16 +205,35 @@ class WidgetConsumer(AsyncWebsocketConsumer):
                 _error("unknown_type", f"未知的消息类型 / Unknown type: {content['type'][:40]}")
             )
             return
+        if not self.frames.put(partial(self._handle, handler, content)):
+            await self.send(_error("busy", BUSY, ref=content.get("cid")))
+
+    async def _handle(
+        self,
+        handler: Callable[[WidgetConsumer, dict[str, Any]], Awaitable[None]],
+        content: dict[str, Any],
+    ) -> None:
+        """One frame, in its turn (kefu/chat/frames.py)."""
         if content["type"] not in ("start", "resume", "leave") and self.conversation_id is None:
             await self.send(
                 _error("no_conversation", "请先开始会话 / Start or resume a chat first")
             )
             return
+        joining = content["type"] in ("start", "resume")
+        if joining:
+            # The chat's events wait until "started" / "resumed" has gone out, as they did
+            # when the frame held up the consumer.
+            self.held = []
         try:
             await handler(self, content)
         except (ValidationError, PermissionDenied) as exc:
             code = getattr(exc, "code", None) or "invalid"
             await self.send(_error(str(code), _message_of(exc), ref=content.get("cid")))
+        finally:
+            if joining:
+                held, self.held = self.held or [], None
+                for message in held:
+                    await self.kefu_event(message)
 
     async def _join(self, conversation: Conversation) -> None:
         self.conversation_id = conversation.pk
@@ -274,15 +305,15 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    async def _conversation(self) -> Conversation:
-        return await database_sync_to_async(
-            Conversation.objects.select_related("ticket__client", "customer").get
-        )(pk=self.conversation_id)
+    async def _call(self, service: Callable[..., T], **kwargs: Any) -> T:
+        """``service(conversation=…, **kwargs)`` on a database thread, with this socket's
+        conversation read there in the same hop."""
+        assert self.conversation_id is not None
+        return await on_database(_on_widget_conversation)(self.conversation_id, service, kwargs)
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        written = await database_sync_to_async(services.conversation_customer_message)(
-            conversation=conversation, cid=content.get("cid"), text=content.get("text")
+        written = await self._call(
+            services.conversation_customer_message, cid=content.get("cid"), text=content.get("text")
         )
         message = written.message
         await self.send_json(
@@ -295,16 +326,17 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_ack(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_ack)(
-            conversation=conversation, message_id=content.get("id")
-        )
+        """Written behind, with the other sockets' (kefu/chat/acks.py): nothing is answered."""
+        message_id = content.get("id")
+        if not isinstance(message_id, int) or isinstance(message_id, bool):
+            raise services.ChatError(
+                "确认的消息编号无效 / The acknowledged id is not valid", "invalid"
+            )
+        assert self.conversation_id is not None
+        acks.writer.add(self.conversation_id, message_id, timezone.now())
 
     async def on_read(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_read)(
-            conversation=conversation, by_customer=True, message_id=content.get("id")
-        )
+        await self._call(services.conversation_read, by_customer=True, message_id=content.get("id"))
 
     async def on_typing(self, content: dict[str, Any]) -> None:
         now = time.monotonic()
@@ -321,20 +353,16 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_close(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_end)(
-            conversation=conversation, by=EndedBy.CUSTOMER
-        )
-        await self.send_json({"type": "closed", "conversation": conversation.pk})
+        await self._call(services.conversation_end, by=EndedBy.CUSTOMER)
+        await self.send_json({"type": "closed", "conversation": self.conversation_id})
 
     async def on_rate(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation()
-        await database_sync_to_async(services.conversation_rate)(
-            conversation=conversation,
+        await self._call(
+            services.conversation_rate,
             score=content.get("score"),
             comment=content.get("comment") or "",
         )
-        await self.send_json({"type": "rated", "conversation": conversation.pk})
+        await self.send_json({"type": "rated", "conversation": self.conversation_id})
 
     async def on_leave(self, content: dict[str, Any]) -> None:
         assert self.widget is not None
@@ -378,6 +406,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message["type"] == EVENT:
+            if self.held is not None:
+                self.held.append(message)
+                return
             await self.kefu_event(message)
         else:
             await super().dispatch(message)
@@ -400,6 +431,13 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         if self.give_up is not None:
             self.give_up.cancel()
             self.give_up = None
+
+
+def _on_widget_conversation(pk: int, service: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    conversation = conversation_of_widget_socket(pk)
+    if conversation is None:  # deleted (retention) while the socket was open
+        raise services.ChatError("会话不存在 / No such conversation", "not_found")
+    return service(conversation=conversation, **kwargs)
 
 
 _tasks: set[asyncio.Task[None]] = set()  # timers' tasks, referenced until they end
@@ -431,6 +469,7 @@ class AgentConsumer(GroupConsumer):
         if not _may_handle_chats(user):
             return None
         self.user = user
+        self.frames = FrameQueue()
         self.offer_timers: dict[int, asyncio.TimerHandle] = {}
         self.last_typing: dict[int, float] = {}
         self.watching: set[int] = set()
@@ -458,6 +497,9 @@ class AgentConsumer(GroupConsumer):
             await database_sync_to_async(accounts.presence_seen)(user=self.user)
 
     async def disconnect(self, code: int) -> None:
+        frames = getattr(self, "frames", None)
+        if frames is not None:
+            frames.drop()
         beat = getattr(self, "heartbeat", None)
         if beat is not None:
             beat.cancel()
@@ -491,6 +533,23 @@ class AgentConsumer(GroupConsumer):
                 {"type": "error", "code": "unknown_type", "message": "Unknown type"}
             )
             return
+        if not self.frames.put(partial(self._handle, handler, content)):
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "busy",
+                    "message": BUSY,
+                    "conversation": content.get("conversation"),
+                    "ref": content.get("cid"),
+                }
+            )
+
+    async def _handle(
+        self,
+        handler: Callable[[AgentConsumer, dict[str, Any]], Awaitable[None]],
+        content: dict[str, Any],
+    ) -> None:
+        """One frame, in its turn (kefu/chat/frames.py)."""
         try:
             await handler(self, content)
         except (ValidationError, PermissionDenied, Conversation.DoesNotExist) as exc:
@@ -519,10 +578,9 @@ class AgentConsumer(GroupConsumer):
         await self.receive_json(content)
 
     async def _conversation(self, content: dict[str, Any]) -> Conversation:
-        pk = content.get("conversation")
-        if not isinstance(pk, int) or isinstance(pk, bool):
-            raise ValidationError("conversation id", code="invalid")
-        return await database_sync_to_async(_visible_conversation)(self.user, pk)
+        return await database_sync_to_async(_visible_conversation)(
+            self.user, _conversation_id(content)
+        )
 
     async def on_presence(self, content: dict[str, Any]) -> None:
         presence = await database_sync_to_async(accounts.presence_set)(
@@ -555,6 +613,10 @@ class AgentConsumer(GroupConsumer):
         self.names[conversation_id] = detail.pop("_names")
         await self.send_json({"type": "conversation", **detail})
 
+    async def _open_assigned(self, conversation_id: int) -> None:
+        if conversation_id not in self.handling:
+            await self._open(conversation_id, handling=True)
+
     async def on_open(self, content: dict[str, Any]) -> None:
         """A chat the agent handles (after a reload), or one a supervisor listens to
         silently: nobody in the chat is told."""
@@ -574,14 +636,12 @@ class AgentConsumer(GroupConsumer):
             await self._leave(pk)
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        conversation = await self._conversation(content)
-        message = await database_sync_to_async(services.conversation_agent_message)(
-            conversation=conversation, agent=self.user, text=content.get("text")
-        )
+        pk = _conversation_id(content)
+        message = await on_database(_agent_message)(self.user, pk, content.get("text"))
         await self.send_json(
             {
                 "type": "ack",
-                "conversation": conversation.pk,
+                "conversation": pk,
                 "cid": content.get("cid"),
                 "id": message.pk,
                 "at": message.created_at.isoformat(),
@@ -668,8 +728,10 @@ class AgentConsumer(GroupConsumer):
         elif kind == "offer_withdrawn" and isinstance(pk, int):
             self._stop_timer(pk)
         elif kind == "chat_assigned" and isinstance(pk, int):
-            if pk not in self.handling:  # an accept on this page has opened it already
-                await self._open(pk, handling=True)
+            # Opened in the frames' turn (a database read: events must not wait for it),
+            # unless an accept on this page has opened it by then.
+            if not self.frames.put(partial(self._open_assigned, pk)):
+                await self._open_assigned(pk)  # backlog full: open it now all the same
             return None
         elif kind in ("chat_transferred", "chat_taken_over") and isinstance(pk, int):
             self.handling.discard(pk)
@@ -690,8 +752,25 @@ def _names_of(conversation_id: int) -> list[str]:
     return customer_names(conversation)
 
 
+def _conversation_id(content: dict[str, Any]) -> int:
+    pk = content.get("conversation")
+    if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
+        raise ValidationError("conversation id", code="invalid")
+    return pk
+
+
+def _agent_message(user: User, pk: int, text: object) -> Message:
+    """An agent's message frame in one hop to the database thread: the visibility check
+    and the reply."""
+    conversation = _visible_conversation(user, pk)
+    return services.conversation_agent_message(conversation=conversation, agent=user, text=text)
+
+
 def _visible_conversation(user: User, pk: int) -> Conversation:
-    return Conversation.objects.visible_to(user).select_related("ticket").get(pk=pk)
+    found = conversation_visible(user, pk)
+    if found is None:
+        raise Conversation.DoesNotExist
+    return found
 
 
 def _conversation_detail(conversation_id: int) -> dict[str, Any]:

@@ -4,9 +4,10 @@ A reply on a chat ticket is pushed to the conversation's sockets when its transa
 commits; it is *accepted* only when the customer's widget acknowledges that it received it
 (``{"type": "ack", "id": …}``, :func:`kefu.chat.services.conversation_ack`), at that
 instant: a reply the customer's window never showed is not a response. A widget that is
-closed acknowledges when it comes back and replays what it has not seen. The task queue is
-the fallback: ``confirm_within`` after the reply, :meth:`ChatAdapter.send` pushes it again
-and leaves it queued (retried with back-off) until a widget acknowledges it; after the last
+closed acknowledges when it comes back and replays what it has not seen. The periodic
+delivery sweep is the fallback (no task row per reply): ``confirm_within`` after the reply
+(and within the sweep's period), :meth:`ChatAdapter.send` pushes it again and leaves it
+queued (retried with back-off) until a widget acknowledges it; after the last
 attempt it is shown as failed, and an acknowledgement after that still counts it, late."""
 
 from __future__ import annotations
@@ -21,18 +22,13 @@ from django.utils.translation import gettext_lazy
 
 from kefu.chat import events
 from kefu.chat.models import Conversation
-from kefu.chat.selectors import message_payload
+from kefu.chat.selectors import conversation_of_ticket, message_payload
 from kefu.tickets.channels import Accepted, DeliveryFailed
 from kefu.tickets.models import Channel, Delivery, Ticket
 
 
 def _conversation(ticket_id: int) -> Conversation | None:
-    return (
-        Conversation.objects.filter(ticket_id=ticket_id)
-        .select_related("widget")
-        .order_by("-started_at")
-        .first()
-    )
+    return conversation_of_ticket(ticket_id)
 
 
 _NO_CHAT = gettext_lazy(
@@ -43,7 +39,9 @@ _NO_CHAT = gettext_lazy(
 
 def _push(delivery: Delivery) -> None:
     """Tell the conversation's sockets of the reply (on commit, inside a transaction)."""
-    conversation = _conversation(delivery.ticket_id)
+    # The reply's transport check has just read it (kefu.tickets.services.ticket_reply).
+    checked = delivery.ticket.__dict__.pop("_chat_conversation", None)
+    conversation = checked if checked is not None else _conversation(delivery.ticket_id)
     if conversation is None:
         raise DeliveryFailed(str(_NO_CHAT), retryable=False)
     events.to_conversation(conversation.pk, "message", message=message_payload(delivery.message))
@@ -59,6 +57,7 @@ class ChatAdapter:
         conversation = _conversation(ticket.pk)
         if conversation is None:
             return str(_NO_CHAT)
+        ticket.__dict__["_chat_conversation"] = conversation  # for this reply's push only
         if conversation.widget.revoked_at is not None:
             return _(
                 "该在线客服窗口已停用：请在管理后台重新启用或改用其他渠道 / "

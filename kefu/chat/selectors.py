@@ -15,6 +15,7 @@ from kefu.calendars.models import Calendar
 from kefu.calendars.services import calendar_engine
 from kefu.chat.models import ChatWidget, Conversation, ConversationStatus
 from kefu.contracts.models import Contract
+from kefu.core.prepared import PreparedQuery
 from kefu.privacy import masking
 from kefu.sla.models import Metric, SlaTarget
 from kefu.tickets.models import Channel, Direction, Message
@@ -27,6 +28,45 @@ def widget_by_key(key: str) -> ChatWidget | None:
     return (
         ChatWidget.objects.filter(key=key, revoked_at__isnull=True).select_related("client").first()
     )
+
+
+# The sockets read their conversation once per frame (it changes under them: the agent, the
+# status, the ticket's status), with SQL compiled once per process (kefu/core/prepared.py).
+_FOR_WIDGET = PreparedQuery(
+    lambda pk: Conversation.objects.filter(pk=pk).select_related("ticket__client", "customer")
+)
+_FOR_AGENT = PreparedQuery(lambda pk: Conversation.objects.filter(pk=pk).select_related("ticket"))
+_BY_TICKET = PreparedQuery(
+    lambda ticket_id: (
+        Conversation.objects.filter(ticket_id=ticket_id)
+        .select_related("widget")
+        .order_by("-started_at")[:1]
+    )
+)
+
+
+def conversation_of_widget_socket(pk: int) -> Conversation | None:
+    """The conversation a widget socket has started or resumed (checked then), with its
+    ticket, the ticket's client and the customer."""
+    return _FOR_WIDGET.first(pk)
+
+
+def conversation_visible(user: User, pk: int) -> Conversation | None:
+    """The conversation ``pk`` with its ticket if ``user`` may see it (as
+    ``Conversation.objects.visible_to(user)``; the user's clients are read once per user
+    object), else ``None``."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    found = _FOR_AGENT.first(pk)
+    if found is None:
+        return None
+    client_ids = user.visible_client_ids()
+    return found if client_ids is None or found.client_id in client_ids else None
+
+
+def conversation_of_ticket(ticket_id: int) -> Conversation | None:
+    """The ticket's latest chat conversation, with its widget (the chat adapter's)."""
+    return _BY_TICKET.first(ticket_id)
 
 
 def origin_allowed(widget: ChatWidget, origin: str) -> bool:
@@ -227,4 +267,3 @@ def customer_names(conversation: Conversation) -> list[str]:
     """The name the customer gave, which staff see masked wherever it occurs."""
     customer = conversation.customer
     return [customer.name] if customer is not None and customer.name else []
-

@@ -38,6 +38,7 @@ from kefu.chat.selectors import message_payload, service_hours_open
 from kefu.contracts.models import Client
 from kefu.core.audit import audit_record
 from kefu.core.models import AuditAction
+from kefu.core.prepared import PreparedQuery
 from kefu.surveys.models import Survey
 from kefu.tickets import services as tickets
 from kefu.tickets.channels import Accepted
@@ -325,9 +326,10 @@ def conversation_customer_input(
         assert result.message is not None
         if result.duplicate:
             return Written(result.message, True)
-        Conversation.objects.filter(pk=conversation.pk, first_customer_at__isnull=True).update(
-            first_customer_at=at
-        )
+        if conversation.first_customer_at is None:  # as read for this frame
+            Conversation.objects.filter(pk=conversation.pk, first_customer_at__isnull=True).update(
+                first_customer_at=at
+            )
         events.to_conversation(conversation.pk, "message", message=message_payload(result.message))
         if conversation.agent_id is not None:
             events.to_agent(conversation.agent_id, "chat_message", conversation=conversation.pk)
@@ -366,22 +368,16 @@ def conversation_ack(
     at = at or timezone.now()
     if conversation.ticket_id is None:
         return False
-    delivery = (
-        Delivery.objects.filter(
-            message_id=message_id,
-            ticket_id=conversation.ticket_id,
-            message__direction=Direction.OUTBOUND,
-        )
-        .select_related("ticket", "message")
-        .first()
-    )
-    if delivery is None:
+    if not 0 < message_id < 2**63:  # no such id (and a database takes none larger)
         return False
-    with transaction.atomic():
+    with transaction.atomic():  # (a savepoint when acknowledgements are written together)
+        delivery = _OUTBOUND_DELIVERY.first(message_id, conversation.ticket_id)
+        if delivery is None:
+            return False
         accepted = delivery_accept(
             delivery=delivery, accepted=Accepted(at=at, external_id=f"chat:{conversation.pk}")
         )
-        if accepted and delivery.is_reply:
+        if accepted and delivery.is_reply and conversation.answered_at is None:
             Conversation.objects.filter(pk=conversation.pk, answered_at__isnull=True).update(
                 answered_at=at, answered_by_id=delivery.message.author_id
             )
@@ -389,6 +385,13 @@ def conversation_ack(
             # The agent's console shows the message delivered (the widget ignores this).
             events.to_conversation(conversation.pk, "delivered", id=message_id)
     return accepted
+
+
+_OUTBOUND_DELIVERY = PreparedQuery(
+    lambda message_id, ticket_id: Delivery.objects.filter(
+        message_id=message_id, ticket_id=ticket_id, message__direction=Direction.OUTBOUND
+    ).select_related("ticket", "message")[:1]
+)
 
 
 def conversation_read(

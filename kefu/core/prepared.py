@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Model, QuerySet, signals
 from django.db.models.constants import OnConflict
 from django.db.models.query import (  # type: ignore[attr-defined]  # not in the stubs
@@ -325,3 +325,47 @@ class PreparedInsert(Generic[M]):
                 [f.get_col(meta.db_table) for f in returning]
             ),
         )
+
+
+class PreparedUpdate(Generic[M]):
+    """``obj.save(update_fields=fields)`` for a saved instance, with the UPDATE written once
+    per database: each field's value prepared as ``save()`` prepares it (``pre_save``, so
+    ``auto_now`` too, and ``get_db_prep_save``), and ``DatabaseError`` when no row was
+    updated, as there. A model with ``pre_save`` or ``post_save`` receivers is simply
+    saved."""
+
+    def __init__(self, model: type[M], fields: Sequence[str]) -> None:
+        self._model = model
+        meta = model._meta
+        self._fields = tuple(meta.get_field(name) for name in fields)
+        self._names = list(fields)
+        self._sql: dict[str, str] = {}
+
+    def update(self, obj: M) -> None:
+        listened = signals.pre_save.has_listeners(self._model) or signals.post_save.has_listeners(
+            self._model
+        )
+        if listened or obj.pk is None:
+            obj.save(update_fields=self._names)
+            return
+        db = router.db_for_write(self._model, instance=obj)
+        connection = connections[db]
+        sql = self._sql.get(db)
+        if sql is None:
+            # Only the model's own (quoted) table and column names go into the text.
+            quote = connection.ops.quote_name
+            meta = self._model._meta
+            assert meta.pk is not None
+            columns = ", ".join(f"{quote(str(f.column))} = %s" for f in self._fields)  # type: ignore[union-attr]
+            table, key = quote(meta.db_table), quote(str(meta.pk.column))
+            sql = f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608
+            self._sql[db] = sql
+        values = [
+            f.get_db_prep_save(f.pre_save(obj, False), connection=connection)  # type: ignore[union-attr]
+            for f in self._fields
+        ]
+        with transaction.mark_for_rollback_on_error(db), connection.cursor() as cursor:
+            cursor.execute(sql, [*values, obj.pk])
+            if cursor.rowcount == 0:
+                raise DatabaseError("Save with update_fields did not affect any rows.")
+        obj._state.db = db

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kefu.accounts.models import User
+from kefu.core.prepared import PreparedQuery
 from kefu.sla.models import ClockStatus, SlaClock
 from kefu.tickets.models import Ticket
 
@@ -36,8 +37,11 @@ def clocks_at_risk(*, user: User, client_code: str = "", days: int = 7) -> Query
 def ticket_clocks_active(*, ticket_id: int) -> list[SlaClock]:
     """The ticket's running and paused clocks, oldest first (no tenant scoping: for
     services that hold the ticket already)."""
-    return list(
-        SlaClock.objects.filter(
-            ticket_id=ticket_id, status__in=[ClockStatus.RUNNING, ClockStatus.PAUSED]
-        ).order_by("started_at", "id")
-    )
+    return _ACTIVE_CLOCKS.all(ticket_id)
+
+
+_ACTIVE_CLOCKS = PreparedQuery(
+    lambda ticket_id: SlaClock.objects.filter(
+        ticket_id=ticket_id, status__in=[ClockStatus.RUNNING, ClockStatus.PAUSED]
+    ).order_by("started_at", "id")
+)

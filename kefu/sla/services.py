@@ -196,12 +196,27 @@ def _due_or_late(ticket: Ticket, metrics: Iterable[str]) -> list[SlaClock]:
     """The clocks an event fulfilling ``metrics`` ends: running or paused ones (met), and
     breached ones still overdue (they keep their verdict and get the instant, see
     :func:`_meet`)."""
-    qs = (
-        SlaClock.objects.filter(ticket=ticket, metric__in=list(metrics))
+    return _DUE_OR_LATE.all(ticket.pk, shape=tuple(metrics))
+
+
+# Read (and locked) on every reply that reaches a customer: the SQL is written once per
+# set of metrics.
+_DUE_OR_LATE = PreparedQuery(
+    lambda ticket_id, shape: (
+        SlaClock.objects.filter(ticket_id=ticket_id, metric__in=list(shape))
         .filter(Q(status__in=ACTIVE) | _OVERDUE)
         .select_related("target__calendar")
+        .select_for_update(of=("self",))
     )
-    return list(qs.select_for_update(of=("self",)))
+)
+_NEXT_DUE = PreparedQuery(
+    lambda ticket_id: (
+        SlaClock.objects.filter(ticket_id=ticket_id)
+        .filter(Q(status=ClockStatus.RUNNING) | _OVERDUE)
+        .order_by("due_at")
+        .only("due_at")[:1]
+    )
+)
 
 
 def _refresh_ticket_due(ticket: Ticket) -> None:
@@ -209,13 +224,8 @@ def _refresh_ticket_due(ticket: Ticket) -> None:
     its breached clocks still overdue (the queue shows those as overdue, first)."""
     due = None
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
-        due = (
-            SlaClock.objects.filter(ticket=ticket)
-            .filter(Q(status=ClockStatus.RUNNING) | _OVERDUE)
-            .order_by("due_at")
-            .values_list("due_at", flat=True)
-            .first()
-        )
+        first = _NEXT_DUE.first(ticket.pk)
+        due = first.due_at if first is not None else None
     if ticket.sla_due_at != due:
         ticket.sla_due_at = due
         Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)

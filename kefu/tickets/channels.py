@@ -68,7 +68,10 @@ class ChannelAdapter(Protocol):
     def confirm_within(self) -> timedelta | None:
         """How long the transport may take to confirm a delivery by itself (a chat widget
         acknowledging what it showed, :func:`kefu.tickets.delivery.delivery_accept`) before
-        the task queue calls :meth:`send`; ``None``: :meth:`send` is called at once."""
+        :meth:`send` is called (by the periodic :func:`~kefu.tickets.delivery.
+        delivery_retry_due`, within its period after that: no task is queued for a delivery
+        that is usually confirmed in time); ``None``: :meth:`send` is called at once (a
+        task)."""
 
     @property
     def reply_form(self) -> type[forms.Form] | None:
@@ -97,6 +100,11 @@ def channel_unregister(channel: str) -> ChannelAdapter | None:
 
 def channel_adapter(channel: str) -> ChannelAdapter | None:
     return _ADAPTERS.get(channel)
+
+
+def channels_confirming() -> list[str]:
+    """The channels whose transport confirms a delivery by itself (``confirm_within``)."""
+    return sorted(c for c, a in _ADAPTERS.items() if a.confirm_within is not None)
 
 
 def channel_resendable(channel: str) -> bool:

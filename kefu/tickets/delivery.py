@@ -1,7 +1,9 @@
 """Every write on a reply's delivery (kefu.tickets.channels says what the adapters do).
 
 A delivery is written with its message in the reply's transaction, with the task row that
-sends it (database task backend: both commit or neither). Sending claims the row
+sends it (database task backend: both commit or neither) — unless its transport confirms
+deliveries by itself (a chat widget's acknowledgement): then the periodic sweep sends what
+is still unconfirmed after the adapter's ``confirm_within``. Sending claims the row
 (queued → sending), hands it to the channel's adapter outside any transaction and records
 the outcome: accepted (sent, and the response clocks are met at the accepted instant), a
 retryable failure (queued again, retried with exponential back-off by
@@ -25,9 +27,16 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
+from kefu.core.prepared import PreparedInsert, PreparedQuery
 from kefu.sla import services as sla
 from kefu.tickets import events, tasks
-from kefu.tickets.channels import Accepted, DeliveryFailed, channel_adapter, transport_problem
+from kefu.tickets.channels import (
+    Accepted,
+    DeliveryFailed,
+    channel_adapter,
+    channels_confirming,
+    transport_problem,
+)
 from kefu.tickets.models import ACCEPTED, Delivery, DeliveryStatus, Message, Ticket
 
 logger = logging.getLogger(__name__)
@@ -57,16 +66,17 @@ def delivery_queue(
     accepted (an escalation notice does not). A channel with no transport gives a failed
     delivery saying what to configure; :func:`kefu.tickets.services.ticket_reply` refuses
     before that (``checked``: the caller found the transport working just now)."""
-    delivery = Delivery.objects.create(
+    adapter = channel_adapter(ticket.channel)
+    wait = adapter.confirm_within if adapter is not None else None
+    delivery = _NEW_DELIVERY.create(
         client_id=ticket.client_id,
         ticket=ticket,
         message=message,
         channel=ticket.channel,
         is_reply=counts_as_reply,
         created_at=at,
-        next_attempt_at=at,
+        next_attempt_at=at if wait is None else at + wait,
     )
-    adapter = channel_adapter(ticket.channel)
     problem = None if checked else transport_problem(ticket)
     try:
         if adapter is None or problem:
@@ -77,12 +87,10 @@ def delivery_queue(
         return delivery
     if accepted is not None:
         _accept(delivery, accepted, ticket)
-    else:
-        wait = adapter.confirm_within
-        task = (
-            tasks.send_delivery if wait is None else tasks.send_delivery.using(run_after=at + wait)
-        )
-        task.enqueue(delivery.pk)
+    elif wait is None:
+        tasks.send_delivery.enqueue(delivery.pk)
+    # else the transport confirms it by itself, mostly within ``wait``: no task row; what
+    # is still unconfirmed by ``next_attempt_at`` is sent by delivery_retry_due.
     return delivery
 
 
@@ -165,6 +173,14 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     return DeliveryStatus.SENT
 
 
+_NEW_DELIVERY = PreparedInsert(Delivery)
+# Read on every acceptance (a chat widget acknowledges each message): SQL written once.
+_TICKET_LOCKED = PreparedQuery(lambda pk: Ticket.objects.filter(pk=pk).select_for_update())
+_DELIVERY_STATUS = PreparedQuery(
+    lambda pk: Delivery.objects.filter(pk=pk).only("status").order_by()[:1]
+)
+
+
 @transaction.atomic
 def delivery_accept(*, delivery: Delivery, accepted: Accepted) -> bool:
     """The transport took the delivery (its adapter's :meth:`send` returned, or the
@@ -172,9 +188,11 @@ def delivery_accept(*, delivery: Delivery, accepted: Accepted) -> bool:
     showed). Meets the response clocks at ``accepted.at``. A delivery that had failed is
     accepted too (the customer's chat window came back and showed it); one already accepted
     keeps its first instant. Returns whether this call accepted it."""
-    ticket = Ticket.objects.select_for_update().get(pk=delivery.ticket_id)
-    status = Delivery.objects.filter(pk=delivery.pk).values_list("status", flat=True).first()
-    if status is None or status in ACCEPTED:
+    ticket = _TICKET_LOCKED.first(delivery.ticket_id)
+    if ticket is None:
+        raise Ticket.DoesNotExist
+    current = _DELIVERY_STATUS.first(delivery.pk)
+    if current is None or current.status in ACCEPTED:
         return False
     _accept(delivery, accepted, ticket)
     return True
@@ -182,12 +200,18 @@ def delivery_accept(*, delivery: Delivery, accepted: Accepted) -> bool:
 
 def delivery_retry_due(*, now: datetime | None = None, limit: int = 100) -> int:
     """Send the deliveries whose retry is due, first tries whose task has not run for a
-    while (no worker), and those a dead worker left "sending"; returns how many were
-    accepted."""
+    while (no worker), first tries of a self-confirming transport left unconfirmed (chat),
+    and those a dead worker left "sending"; returns how many were accepted."""
     now = now or timezone.now()
     stale = now - STALE_SENDING
     due = Delivery.objects.filter(
         Q(status=DeliveryStatus.QUEUED, attempts__gt=0, next_attempt_at__lte=now)
+        # first tries of a transport that confirms by itself (no task was queued)
+        | Q(
+            status=DeliveryStatus.QUEUED,
+            channel__in=channels_confirming(),
+            next_attempt_at__lte=now,
+        )
         | Q(status=DeliveryStatus.QUEUED, next_attempt_at__lte=stale)
         | Q(status=DeliveryStatus.SENDING, next_attempt_at__lte=stale)
     )

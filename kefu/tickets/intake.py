@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.contracts.models import Client
+from kefu.core.prepared import PreparedQuery
 from kefu.sla.models import SlaClock
 from kefu.sla.selectors import ticket_clocks_active
 from kefu.tickets import services
@@ -160,12 +161,17 @@ def _known(client: Client, ids: Mapping[str, str]) -> Message | None:
     # The unique index on (client, channel_key) is partial (keys that are not empty): SQLite
     # uses it only for a query that states the same condition, and otherwise reads every
     # message of the client (bench/README.md, chat.py).
-    return (
-        Message.objects.filter(client_id=client.pk, channel_key=channel_key(ids))
+    return _BY_CHANNEL_KEY.first(client.pk, channel_key(ids))
+
+
+_BY_CHANNEL_KEY = PreparedQuery(
+    lambda client_id, key: (
+        Message.objects.filter(client_id=client_id, channel_key=key)
         .exclude(channel_key="")
         .select_related("ticket")
-        .first()
+        .order_by()[:1]
     )
+)
 
 
 def _duplicate(message: Message) -> IntakeResult:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.accounts.roles import Perm, Role
 from kefu.contracts.models import Client, Department
-from kefu.core.prepared import PreparedInsert, PreparedQuery
+from kefu.core.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from kefu.privacy.fields import (
     email_index,
     external_id_index,
@@ -78,6 +78,7 @@ def sanitize_html(html: str) -> str:
 _NEW_TICKET = PreparedInsert(Ticket)
 _NEW_MESSAGE = PreparedInsert(Message)
 _NEW_EVENT = PreparedInsert(TicketEvent)
+_TOUCH = PreparedUpdate(Ticket, ["updated_at"])
 # A new customer from a channel or the API: the customer, then its identifiers (one INSERT
 # for all, skipping a key another customer took meanwhile).
 _NEW_CUSTOMER = PreparedInsert(Customer)
@@ -506,7 +507,10 @@ def _tags(client: Client, names: Sequence[str]) -> list[Tag]:
 
 def _touch(ticket: Ticket, at: datetime, *fields: str) -> None:
     ticket.updated_at = at
-    ticket.save(update_fields=[*fields, "updated_at"])
+    if fields:
+        ticket.save(update_fields=[*fields, "updated_at"])
+    else:
+        _TOUCH.update(ticket)
 
 
 def _attach(message: Message, files: Sequence[File]) -> None:
@@ -518,6 +522,11 @@ def _attach(message: Message, files: Sequence[File]) -> None:
 
 def _store(message: Message, files: Sequence[CheckedUpload]) -> None:
     """Store checked files, each under its checked name (never a path the sender gave)."""
+    if not files:
+        # Known to have none: ``message.attachments.all()`` (the chat's payload of a new
+        # message) is answered without a query.
+        message._prefetched_objects_cache = {"attachments": Attachment.objects.none()}  # type: ignore[attr-defined]
+        return
     for upload in files:
         Attachment.objects.create(
             client_id=message.client_id,

@@ -4,6 +4,7 @@ to agents; the agent's console learns when the customer's widget has shown a rep
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,6 +15,8 @@ from channels.testing.websocket import WebsocketCommunicator
 
 from kefu.accounts.models import PresenceState
 from kefu.accounts.services import presence_set
+from kefu.chat import frames
+from kefu.chat.consumers import AgentConsumer
 from kefu.chat.models import Conversation
 from kefu.chat.tests.test_console_pages import SITE, chat_waiting, widget_for
 from kefu.conftest import Tenant
@@ -127,3 +130,64 @@ def test_the_console_learns_when_the_widget_showed_a_reply(tenant_a: Tenant) -> 
 
     async_to_sync(scenario)()
     assert Conversation.objects.get().answered_at is not None
+
+
+def test_a_console_whose_frames_wait_still_hears_the_customer_and_stays_open(
+    tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the agent's own frames wait (the database is behind), the customer's messages
+    still reach the console, what is sent past the backlog is refused as ``busy`` instead
+    of the socket being closed, and the waiting frames are then handled in order."""
+    widget = widget_for(tenant_a)
+    cookie = session_cookie(tenant_a.agent)
+    monkeypatch.setattr(frames, "BACKLOG", 2)
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def slow_typing(consumer: AgentConsumer, content: dict[str, Any]) -> None:
+        await release.wait()  # as a frame that waits for the database
+        handled.append(content["cid"])
+
+    monkeypatch.setitem(AgentConsumer.handlers, "typing", slow_typing)
+
+    async def scenario() -> None:
+        customer, accepted, _ = await open_socket(
+            f"/ws/chat/widget/{widget.key}/", origin=SITE.encode()
+        )
+        await _until(customer, "hello")
+        await _send(
+            customer,
+            type="start",
+            name="李女士",
+            consent=True,
+            notice_version=widget.notice_version,
+        )
+        conversation_id = (await _until(customer, "started"))["conversation"]
+        agent, accepted, _ = await open_socket("/ws/chat/agent/", cookie)
+        assert accepted
+        await _until(agent, "state")
+        await _send(agent, type="presence", state="online")
+        await _until(agent, "offer")
+        await _send(agent, type="accept", conversation=conversation_id)
+        await _until(agent, "conversation")
+
+        # The first runs and waits, two wait behind it, the last is refused.
+        await _send(agent, type="typing", conversation=conversation_id, cid="t0")
+        await asyncio.sleep(0.2)
+        for n in range(1, 4):
+            await _send(agent, type="typing", conversation=conversation_id, cid=f"t{n}")
+        refused = await _until(agent, "error")
+        assert (refused["code"], refused["ref"]) == ("busy", "t3")
+        await _send(customer, type="message", cid="c-1", text="还在吗？")
+        heard = await _until(agent, "message")
+        assert heard["message"]["text"] == "还在吗？"  # while the agent's frames wait
+
+        release.set()
+        await _send(agent, type="no-such-frame")  # the socket is still open
+        assert (await _until(agent, "error"))["code"] == "unknown_type"
+        await asyncio.sleep(0.2)
+        assert handled == ["t0", "t1", "t2"]
+        await agent.disconnect()
+        await customer.disconnect()
+
+    async_to_sync(scenario)()

@@ -18,6 +18,7 @@ with "database is locked" as SQLite's own wait would. Programs that do not use t
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
 import time
@@ -85,10 +86,28 @@ def _queue_for(path: str) -> _WriterQueue:
         return queue
 
 
+@functools.lru_cache(maxsize=2048)
+def _qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class _Cursor(base.SQLiteCursorWrapper):
+    """Django's cursor, with each SQL text's ``%s`` → ``?`` conversion kept (a regular
+    expression per statement otherwise: the same few texts run again and again)."""
+
+    def convert_query(self, query: str, *, param_names: Any = None) -> str:
+        if param_names is None:
+            return _qmark(query)
+        return str(super().convert_query(query, param_names=param_names))  # type: ignore[misc]
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_queue: _WriterQueue | None = None
+
+    def create_cursor(self, name: Any = None) -> Any:
+        return self.connection.cursor(factory=_Cursor)
 
     def _writer_queue(self) -> _WriterQueue | None:
         if self.is_in_memory_db():

@@ -3,10 +3,11 @@ give what the queryset itself gives."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import QuerySet, signals
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +17,7 @@ from kefu.accounts.services import api_token_authenticate, api_token_create
 from kefu.conftest import Tenant
 from kefu.contracts.models import Client
 from kefu.contracts.selectors import client_visible_by_code
-from kefu.core.prepared import PreparedInsert, PreparedQuery, PreparedQueryError
+from kefu.core.prepared import PreparedInsert, PreparedQuery, PreparedQueryError, PreparedUpdate
 from kefu.tickets import services
 from kefu.tickets.models import Customer, CustomerIdentifier, Message, Ticket, TicketEvent
 
@@ -311,3 +312,22 @@ def test_rows_breaking_a_unique_constraint_are_skipped_as_bulk_create_skips_them
     assert None not in prepared._compiled.values()
     with pytest.raises(TypeError):
         prepared.create(customer=customer, kind="email", key="k5", value="v")
+
+
+def test_an_update_writes_what_save_with_update_fields_writes(tenant_a: Tenant) -> None:
+    ticket = tenant_a.ticket
+    other = Ticket.objects.exclude(pk=ticket.pk).filter(client=tenant_a.client).first()
+    touch = PreparedUpdate(Ticket, ["updated_at", "subject"])
+    ticket.updated_at = ticket.created_at + timedelta(hours=3)
+    ticket.subject = "改过的主题"
+    touch.update(ticket)
+    touch.update(ticket)  # the second time from the kept SQL
+    row = Ticket.objects.get(pk=ticket.pk)
+    assert (row.updated_at, row.subject) == (ticket.updated_at, "改过的主题")
+    assert row.updated_at.tzinfo is not None
+    if other is not None:  # only that row
+        assert Ticket.objects.get(pk=other.pk).subject == other.subject
+    gone = Ticket.objects.get(pk=ticket.pk)
+    Ticket.objects.filter(pk=ticket.pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        touch.update(gone)

@@ -568,7 +568,9 @@ export class Widget {
         }
         return;
       case "rate_limited":
-        // Refused unread: everything not acknowledged goes again in a moment.
+      case "busy":
+        // Refused unread (too fast, or the server is behind): everything not acknowledged
+        // goes again in a moment.
         this.sentOn.clear();
         window.setTimeout(() => this.flush(), 3000);
         return;
