@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument(
         "--callgrind",
         action="store_true",
-        help="count instructions under valgrind's callgrind instead (slow; 1 alternation)",
+        help="count instructions under valgrind's callgrind instead (slow)",
     )
     ap.add_argument("--measure", metavar="AUTH", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -167,7 +167,7 @@ def measure(args: argparse.Namespace, auth: str) -> None:
         for name in chosen:
             batch(name, 30)  # warm-up
         # Forwards, then backwards: a drift along the run weighs on every variant alike.
-        for name in chosen + chosen[::-1]:
+        for name in (chosen + chosen[::-1]) * max(1, args.alternations // 2):
             middleware, line = variants[name]
             request_logger.disabled = not line
             with override_settings(MIDDLEWARE=middleware):
