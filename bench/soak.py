@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/soak.py [--duration 600] [--rate 200] [--chats 300]
 
-Loopback only, bounded in time, everything started by the script and stopped at the end:
-a private PostgreSQL and Redis (own ports and data directories: kefu/core/tests/instances.py),
+Loopback only, bounded in time, everything started by the script and stopped at the end: a
+private PostgreSQL and Redis (own ports and data directories: kefu/core/tests/instances.py),
 two ``kefu serve`` processes behind Debian's nginx with the sample site
-(deploy/nginx/kefu.conf), one ``kefu worker``, ``kefu email listen`` for inbound mail and
-an SMTP sink standing in for the mail provider that outbound replies go to.
+(deploy/nginx/kefu.conf), one ``kefu worker``, one ``kefu scheduler``, ``kefu email listen``
+for inbound mail and an SMTP sink standing in for the mail provider that outbound replies go
+to.
 
 Traffic, open loop at ``--rate`` requests a second in all (each is scheduled at its time
 whether or not the earlier ones have finished; its latency counts from that time):
@@ -105,6 +106,7 @@ class Sink:
 
         self.port = free_port()
         self.received: Counter[str] = Counter()
+        self.message_ids: dict[str, set[str]] = defaultdict(set)
         self.lock = threading.Lock()
         sink = self
 
@@ -116,8 +118,10 @@ class Sink:
                 # The reply's own words come first; the thread quoted below it may name
                 # earlier replies.
                 first = REPLY_MARK.search(text)
+                key = first.group(0) if first else "(no marker)"
                 with sink.lock:
-                    sink.received[first.group(0) if first else "(no marker)"] += 1
+                    sink.received[key] += 1
+                    sink.message_ids[key].add(str(mail["Message-ID"]))
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname=HOST, port=self.port)
@@ -250,6 +254,7 @@ class Stack:
         for i, port in enumerate(self.ports):
             self.add(f"server{i + 1}", "serve", "--port", str(port), "--worker", "no")
         self.add("worker", "worker")
+        self.add("scheduler", "scheduler")
         self.add("mail-listener", "email", "listen", "--port", str(self.mail_port))
         for proc in self.procs.values():
             proc.start()
