@@ -47,6 +47,11 @@ def main() -> None:
         action="store_true",
         help="count instructions under valgrind's callgrind instead (slow)",
     )
+    ap.add_argument(
+        "--calls",
+        action="store_true",
+        help="count function calls (Python and C) per create instead of CPU time",
+    )
     ap.add_argument("--measure", metavar="AUTH", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
@@ -156,12 +161,22 @@ def measure(args: argparse.Namespace, auth: str) -> None:
             body = json.dumps(ti.kefu_payload(rng), ensure_ascii=False)
             http.post("/api/v1/tickets", body, content_type="application/json")  # load chain
             bodies = [json.dumps(ti.kefu_payload(rng), ensure_ascii=False) for _ in range(n)]
+            calls = [0]
+
+            def count(frame: object, event: str, arg: object) -> None:
+                if event in ("call", "c_call"):
+                    calls[0] += 1
+
+            if args.calls:
+                sys.setprofile(count)
             started = time.thread_time()
             for body in bodies:
                 r = http.post("/api/v1/tickets", body, content_type="application/json")
                 if r.status_code != 201:
                     raise SystemExit(f"{name}: {r.status_code} {r.content[:300]!r}")
-            return (time.thread_time() - started) / n * 1e6
+            spent = (time.thread_time() - started) / n * 1e6
+            sys.setprofile(None)
+            return calls[0] / n if args.calls else spent
 
     if callgrind:
         for name in chosen:
@@ -211,12 +226,13 @@ def measure(args: argparse.Namespace, auth: str) -> None:
     out = sys.stdout
     print(f"log format {args.log_format}, {args.creates} creates x {args.alternations}", file=out)
     print(f"load average before/after: see caller; now {os.getloadavg()}", file=out)
+    unit = "calls" if args.calls else "us CPU"
     for name in chosen:
         med = statistics.median(results[name])
         runs = " ".join(f"{x:.0f}" for x in results[name])
         low = min(results[name])
         print(
-            f"{name:16} median {med:5.0f} us CPU/create ({med - base:+4.0f} vs {chosen[0]}),"
+            f"{name:16} median {med:5.0f} {unit}/create ({med - base:+4.0f} vs {chosen[0]}),"
             f" lowest batch {low:5.0f}; batches: {runs}"
         )
     log_file.close()
