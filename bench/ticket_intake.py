@@ -746,6 +746,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="serve with the plain `uvicorn --workers N` command (keeps its ~40 ms Nagle stall)",
     )
     p.add_argument("--keep", action="store_true", help="keep the databases and server logs")
+    p.add_argument(
+        "--pg-suffix",
+        default="",
+        help="append this to the PostgreSQL databases' names (runs side by side on one server)",
+    )
     args = p.parse_args(argv)
     try:
         args.clients = sorted({int(c) for c in args.clients.split(",") if c.strip()})
@@ -766,6 +771,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    for name in PG_DATABASES:
+        PG_DATABASES[name] += args.pg_suffix
     if not KEFU_PYTHON.exists():
         raise SystemExit(f"{KEFU_PYTHON} is missing: run `make install` first")
     load_before = os.getloadavg()[0]

@@ -156,9 +156,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: one log line per request with the status and time the client gets (kefu/core/log.py).
-    "kefu.core.log.RequestLogMiddleware",
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First: each request's log line and its latency/status figures for /metrics, with the
+    # status and time the client gets (kefu/core/observe.py).
+    "kefu.core.observe.RequestObserverMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,8 +173,6 @@ MIDDLEWARE = [
     "kefu.core.middleware.ContentSecurityPolicyMiddleware",
     "kefu.core.middleware.BadRequestMiddleware",
     "kefu.core.middleware.NoStoreMiddleware",
-    # Latency by view for /metrics; inside axes, which django-axes wants last.
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -217,3 +217,49 @@ def test_uvicorns_lines_are_json_without_terminal_colours() -> None:
     (line,) = _records(lines)
     assert line["message"] == "Uvicorn running on http://127.0.0.1:8000"
     assert "color_message" not in line
+
+
+def test_personal_data_in_the_request_lines_own_fields_is_masked(
+    db: None, settings: object
+) -> None:
+    """The request line leaves its route, view and method unscanned (kefu's own text), but
+    what a sender chose is masked: the client code of the URL and a proxy's request id."""
+    from django.test import Client as HttpClient
+
+    settings.KEFU_TRUSTED_PROXIES = ["127.0.0.1"]  # type: ignore[attr-defined]
+    with console() as lines:
+        HttpClient().get(f"/api/v1/tickets?client={PHONE}", HTTP_X_REQUEST_ID=f"id-{PHONE}")
+        HttpClient().generic("BREW", "/healthz")
+    text = "\n".join(lines)
+    assert PHONE not in text
+    api, brew = [rec for rec in _records(lines) if rec["logger"] == "kefu.request"]
+    assert api["client"] == masking.text(PHONE)
+    assert api["request_id"] == masking.text(f"id-{PHONE}")
+    assert "pii_free" not in api  # the filter's hint is not a field of the line
+    # A method nobody uses is one value, never the sender's text.
+    assert brew["method"] == "<invalid method>" and "BREW" not in brew["message"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "010-234 5678",  # the shortest landline: 3-digit code, 7 digits
+        "0755 876 5432",
+        "13800138000",
+        "4111 1111 1111 1111",
+        "11010519491231002X",
+        "a@qq.com",
+        "w＠example.com",
+    ],
+)
+def test_the_shortest_of_each_kind_is_masked_in_a_line(value: str) -> None:
+    """The filter skips text with fewer than ten digits and no at sign: each kind the
+    detector knows, at its shortest, still reaches it."""
+    log = logging.getLogger("kefu.tests.masking")
+    assert masking.text(value) != value
+    with console() as lines:
+        log.warning("回电 %s", value)
+        log.info("x", extra={"contact": value})
+    warning, info = _records(lines)
+    assert warning["message"] == f"回电 {masking.text(value)}"
+    assert info["contact"] == masking.text(value)

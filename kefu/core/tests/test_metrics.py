@@ -114,6 +114,20 @@ def test_request_latency_is_counted_by_route_not_by_path(tenant_a: Tenant) -> No
     assert not any(str(tenant_a.ticket.pk) in dict(labels).get("view", "") for labels in page[name])
 
 
+def test_responses_and_exceptions_by_view(tenant_a: Tenant) -> None:
+    """Answers by status, view and method; a view that raises counts its exception."""
+    responses = "django_http_responses_total_by_status_view_method_total"
+    raised = "django_http_exceptions_total_by_type_total"
+    page = _scrape()
+    missing = _value(page, responses, status="404", view="tickets:detail", method="GET") or 0.0
+    errors = _value(page, raised, type="Http404") or 0.0
+    http = login(tenant_a.agent)
+    assert http.get("/tickets/99999999/").status_code == 404
+    page = _scrape()
+    assert _value(page, responses, status="404", view="tickets:detail", method="GET") == missing + 1
+    assert _value(page, raised, type="Http404") == errors + 1
+
+
 def test_tickets_and_replies_by_channel_and_delivery_state(
     tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
