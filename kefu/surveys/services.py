@@ -369,10 +369,15 @@ def callback_sample_week(
     *, rule: SurveyRule, week: date, now: datetime | None = None
 ) -> list[CallbackTask]:
     """Turn the week's sample into callback tasks (due in the rule's service time from
-    now). Running it again adds nothing: a sampled ticket is never sampled again."""
+    now). Running it again adds nothing; a ticket is never sampled twice (a concurrent run
+    picks the same tickets, which the constraint keeps once)."""
     now = now or timezone.now()
     if rule.sample_count is None and rule.sample_percent is None:
         return []
+    if CallbackTask.objects.filter(
+        client_id=rule.client_id, kind=CallbackKind.SAMPLE, week=week
+    ).exists():
+        return []  # sampled already (all or nothing: one transaction)
     due = business_due(rule.contract, now, rule.sample_due_minutes)
     created = []
     for sample in callback_sample_plan(rule=rule, week=week):
