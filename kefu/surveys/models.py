@@ -42,7 +42,12 @@ class Survey(ClientOwned):
     )
     channel = models.CharField(_("渠道"), max_length=10, blank=True)
     origin = models.CharField(
-        _("来源"), max_length=10, choices=SurveyOrigin.choices, blank=True, db_default=""
+        _("来源"),
+        max_length=10,
+        choices=SurveyOrigin.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     status = models.CharField(
         _("发送状态"),
@@ -191,9 +196,7 @@ class CallbackTask(ClientOwned):
     low (for a supervisor) or because the weekly sample picked the ticket (for an agent)."""
 
     client = client_key(db_index=False)
-    ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.CASCADE, related_name="callbacks"
-    )
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="callbacks")
     kind = models.CharField(_("类型"), max_length=10, choices=CallbackKind.choices)
     # The low score that opened it (kind low_score).
     survey = models.OneToOneField(

@@ -170,9 +170,9 @@ def survey_send_due(*, now: datetime | None = None, limit: int = 200) -> int:
 def _claim(survey_id: int, now: datetime) -> Survey | None:
     """Take the send for a while (its ``due_at`` moves past the lease), so two workers never
     send one survey twice; a worker that dies leaves it to be tried after the lease."""
-    won = Survey.objects.filter(
-        pk=survey_id, status=SurveyStatus.QUEUED, due_at__lte=now
-    ).update(due_at=now + SEND_LEASE)
+    won = Survey.objects.filter(pk=survey_id, status=SurveyStatus.QUEUED, due_at__lte=now).update(
+        due_at=now + SEND_LEASE
+    )
     if not won:
         return None
     return Survey.objects.select_related("ticket__client", "ticket__customer").get(pk=survey_id)
@@ -451,7 +451,9 @@ def callback_record(
     if score not in (None, ""):
         value = _score(score)
     if value is not None and outcome != CallbackOutcome.REACHED:
-        raise ValidationError({"score": _("只有接通的回访才有评分 / Only a reached call has a score")})
+        raise ValidationError(
+            {"score": _("只有接通的回访才有评分 / Only a reached call has a score")}
+        )
     note = (comment or "").strip()[:COMMENT_LIMIT]
     task.outcome, task.score, task.comment = outcome, value, note
     task.done_at, task.done_by = at, actor

@@ -56,9 +56,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         survey_id = survey_token_read(token)
     except SurveyLinkInvalid:
         return _refused(request, "invalid")
-    survey = (
-        Survey.objects.select_related("client", "ticket").filter(pk=survey_id).first()
-    )
+    survey = Survey.objects.select_related("client", "ticket").filter(pk=survey_id).first()
     if survey is None or survey.status != SurveyStatus.SENT or survey.channel == "chat":
         return _refused(request, "invalid")
     if request.method == "GET":

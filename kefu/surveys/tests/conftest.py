@@ -34,7 +34,8 @@ survey:
   en: {title: ACME satisfaction survey, question: "How satisfied are you?"}
   low_score_max: 2
   callback_due_minutes: 480
-  sample: {percent: 20, minimum: 3, exclude_answered: true, exclude_kinds: [complaint], due_minutes: 2400}
+  sample:
+    {percent: 20, minimum: 3, exclude_answered: true, exclude_kinds: [complaint], due_minutes: 2400}
 """
 
 

@@ -54,13 +54,20 @@ def test_supervisor_sees_and_records_the_callback(tenant_a: Tenant, rule: Survey
     survey = _survey(tenant_a)
     survey_answer(survey_id=survey.pk, score=1, comment="没人管")
     task = CallbackTask.objects.get()
-    assert login(tenant_a.agent).get("/surveys/callbacks/?state=open").content.decode().count(
-        f'data-callback="{task.pk}"'
-    ) == 0
+    assert (
+        login(tenant_a.agent)
+        .get("/surveys/callbacks/?state=open")
+        .content.decode()
+        .count(f'data-callback="{task.pk}"')
+        == 0
+    )
     web = login(tenant_a.supervisor)
     listing = web.get("/surveys/callbacks/?state=open").content.decode()
-    assert f'data-callback="{task.pk}"' in listing and survey.ticket.number in listing
-    assert f'data-callback="{task.pk}"' not in web.get("/surveys/callbacks/?state=done").content.decode()
+    assert f'data-callback="{task.pk}"' in listing and task.ticket.number in listing
+    assert (
+        f'data-callback="{task.pk}"'
+        not in web.get("/surveys/callbacks/?state=done").content.decode()
+    )
     saved = web.post(
         f"/surveys/callbacks/{task.pk}/",
         {"outcome": "reached", "comment": "已致歉并安排回访"},
@@ -70,7 +77,9 @@ def test_supervisor_sees_and_records_the_callback(tenant_a: Tenant, rule: Survey
     assert task.outcome == "reached" and task.done_by == tenant_a.supervisor
     # A low-score callback's outcome is no new survey: the customer's score counts once.
     assert Survey.objects.filter(ticket=task.ticket).count() == 1
-    assert f'data-callback="{task.pk}"' in web.get("/surveys/callbacks/?state=done").content.decode()
+    assert (
+        f'data-callback="{task.pk}"' in web.get("/surveys/callbacks/?state=done").content.decode()
+    )
     again = web.post(f"/surveys/callbacks/{task.pk}/", {"outcome": "refused"}, follow=True)
     assert "已经记录过" in again.content.decode()
     task.refresh_from_db()
@@ -82,8 +91,14 @@ def test_overdue_callbacks_are_listed_as_such(tenant_a: Tenant, rule: SurveyRule
     survey_answer(survey_id=survey.pk, score=1, at=timezone.now() - timedelta(days=20))
     task = CallbackTask.objects.get()
     web = login(tenant_a.supervisor)
-    assert f'data-callback="{task.pk}"' in web.get("/surveys/callbacks/?state=overdue").content.decode()
-    assert f'data-callback="{task.pk}"' not in web.get("/surveys/callbacks/?state=open").content.decode()
+    assert (
+        f'data-callback="{task.pk}"'
+        in web.get("/surveys/callbacks/?state=overdue").content.decode()
+    )
+    assert (
+        f'data-callback="{task.pk}"'
+        not in web.get("/surveys/callbacks/?state=open").content.decode()
+    )
 
 
 def test_other_clients_callbacks_stay_hidden(
@@ -93,4 +108,7 @@ def test_other_clients_callbacks_stay_hidden(
     task = CallbackTask.objects.get()
     web = login(tenant_b.supervisor)
     assert web.get(f"/surveys/callbacks/{task.pk}/").status_code == 404
-    assert f'data-callback="{task.pk}"' not in web.get("/surveys/callbacks/?state=all").content.decode()
+    assert (
+        f'data-callback="{task.pk}"'
+        not in web.get("/surveys/callbacks/?state=all").content.decode()
+    )

@@ -99,9 +99,7 @@ def test_channels_outside_the_rule_and_old_tickets_get_none(
     assert survey_link_for_ticket(fresh) is not None
 
 
-def test_a_survey_that_could_not_be_sent_is_not_counted(
-    tenant_a: Tenant, rule: SurveyRule
-) -> None:
+def test_a_survey_that_could_not_be_sent_is_not_counted(tenant_a: Tenant, rule: SurveyRule) -> None:
     Mailbox.objects.filter(client=tenant_a.client).update(active=False)
     ticket = resolved_ticket(tenant_a)
     survey_dispatch_due(now=timezone.now() + timedelta(minutes=61))
@@ -111,6 +109,8 @@ def test_a_survey_that_could_not_be_sent_is_not_counted(
     assert survey.sent_at is None and "邮箱" in survey.last_error
     assert survey_link_for_ticket(ticket) is None
     now = timezone.now()
-    figures = survey_kpis(tenant_a.client, Period(now - timedelta(days=1), now + timedelta(days=1), "x"))
+    figures = survey_kpis(
+        tenant_a.client, Period(now - timedelta(days=1), now + timedelta(days=1), "x")
+    )
     assert figures["volume"]["surveys_sent"] == 0
     assert figures["kpis"]["survey_response_rate"]["value"] is None

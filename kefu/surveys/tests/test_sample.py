@@ -55,7 +55,9 @@ def test_the_sample_follows_the_rule(tenant_a: Tenant, rule: SurveyRule) -> None
     tasks = callback_sample_week(rule=rule, week=WEEK, now=sh(2026, 3, 9, 9))
     assert len(tasks) == 7
     picked = {t.ticket_id for t in tasks}
-    assert picked == set(plan["email"].picked) | set(plan["phone"].picked) | set(plan["portal"].picked)
+    assert picked == set(plan["email"].picked) | set(plan["phone"].picked) | set(
+        plan["portal"].picked
+    )
     assert all(t.kind == CallbackKind.SAMPLE and t.week == WEEK for t in tasks)
     # 2400 service minutes from Monday 09:00, 450 a day: Monday to Friday make 2250, the
     # other 150 end on Monday 16 March at 11:30.
