@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "kefu.reports",
     "kefu.privacy",
     "kefu.mail",
+    "kefu.sms",
     "kefu.demo",
     "django_prometheus",
 ]
@@ -303,6 +304,19 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Where a mailbox whose SMTP server is "file" writes its mail (kefu.mail.outbound).
 KEFU_MAIL_OUTBOX = Path(os.environ.get("KEFU_MAIL_OUTBOX", VAR_DIR / "mail" / "outbox"))
+
+# SMS (kefu/sms, README "SMS"): KEFU_SMS_BACKEND=console (the default: each SMS is a line of
+# KEFU_SMS_OUTBOX) or aliyun (Alibaba Cloud Dysms, with KEFU_SMS_ALIYUN_KEY_ID and
+# KEFU_SMS_ALIYUN_KEY_SECRET). KEFU_SMS_PER_NUMBER: at most count/seconds SMS to one number.
+KEFU_SMS_BACKEND = os.environ.get("KEFU_SMS_BACKEND", "console").strip() or "console"
+KEFU_SMS_OUTBOX = Path(os.environ.get("KEFU_SMS_OUTBOX", VAR_DIR / "sms" / "outbox.txt"))
+KEFU_SMS_ALIYUN_ENDPOINT = os.environ.get(
+    "KEFU_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"
+)
+KEFU_SMS_ALIYUN_KEY_ID = os.environ.get("KEFU_SMS_ALIYUN_KEY_ID", "")
+KEFU_SMS_ALIYUN_KEY_SECRET = os.environ.get("KEFU_SMS_ALIYUN_KEY_SECRET", "")
+KEFU_SMS_TIMEOUT = float(os.environ.get("KEFU_SMS_TIMEOUT", "10"))
+KEFU_SMS_PER_NUMBER = os.environ.get("KEFU_SMS_PER_NUMBER", "1/60,5/3600,10/86400")
 
 # Scheduled backups (kefu/core/backup/, README "Backups"): one every KEFU_BACKUP_EVERY
 # (hourly, daily, weekly or like 6h) into KEFU_BACKUP_DIR, the newest KEFU_BACKUP_KEEP kept.
