@@ -21,6 +21,8 @@ class SurveyStatus(models.TextChoices):
     and only then); a queued or failed one is in no figure."""
 
     QUEUED = "queued", _("待发送")
+    # Handed to a transport that sends on its own (an SMS): sent once it says so.
+    SENDING = "sending", _("发送中")
     SENT = "sent", _("已发送")
     FAILED = "failed", _("发送失败")
 
@@ -59,6 +61,8 @@ class Survey(ClientOwned):
     due_at = models.DateTimeField(_("计划发送时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     last_error = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # The transport's own record of a survey handed to it (an SMS message's id).
+    transport_ref = models.CharField(max_length=64, blank=True, default="", db_default="")
     expires_at = models.DateTimeField(_("链接有效期至"), null=True, blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)

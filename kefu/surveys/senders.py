@@ -2,9 +2,12 @@
 ``chat``), filled in by the apps that can carry it (:func:`sender_register` in their
 ``AppConfig.ready()``; the email and portal senders are the surveys app's own).
 
-A sender returns the instant the transport accepted the survey, or raises
-:class:`SendFailed` with the transport's answer; ``retryable`` says whether trying again
-may pass. A survey counts as sent only once its sender returned."""
+A sender returns the instant the transport accepted the survey, or :class:`Handed` when
+the transport sends on its own later (an SMS, with its own retries): its ``check`` then
+says, when asked, the instant it was accepted, ``None`` while it is still on its way, or
+raises. Failing, a sender raises :class:`SendFailed` with the transport's answer;
+``retryable`` says whether trying again may pass. A survey counts as sent only once its
+transport accepted it."""
 
 from __future__ import annotations
 
@@ -34,20 +37,33 @@ class SendFailed(Exception):
         self.retryable = retryable
 
 
-SendFunc = Callable[[Survey], datetime]
+@dataclass(frozen=True)
+class Handed:
+    """The survey is with a transport that reports later; ``ref`` is its record."""
+
+    ref: str
+
+
+SendFunc = Callable[[Survey], datetime | Handed]
+CheckFunc = Callable[[Survey], datetime | None]
 
 
 @dataclass(frozen=True)
 class Sender:
     via: str
     send: SendFunc
+    check: CheckFunc | None = None
 
 
 _senders: dict[str, Sender] = {}
 
 
-def sender_register(via: str, send: SendFunc) -> None:
-    _senders[via] = Sender(via, send)
+def sender_register(via: str, send: SendFunc, check: CheckFunc | None = None) -> None:
+    _senders[via] = Sender(via, send, check)
+
+
+def sender_named(via: str) -> Sender | None:
+    return _senders.get(via)
 
 
 def sender_unregister(via: str) -> None:

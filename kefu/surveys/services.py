@@ -157,14 +157,15 @@ def _chat_survey(ticket: Ticket, now: datetime) -> Survey | None:
 
 def survey_send_due(*, now: datetime | None = None, limit: int = 200) -> int:
     """Send queued surveys whose time has come (a retry, or a first try whose task has not
-    run); returns how many were sent."""
+    run), and settle those a transport has; returns how many were sent."""
     now = now or timezone.now()
+    handed = survey_handed_check(now=now)
     ids = list(
         Survey.objects.filter(status=SurveyStatus.QUEUED, due_at__lte=now)
         .order_by("due_at")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(survey_send(survey_id=pk, now=now) == SurveyStatus.SENT for pk in ids)
+    return handed + sum(survey_send(survey_id=pk, now=now) == SurveyStatus.SENT for pk in ids)
 
 
 def _claim(survey_id: int, now: datetime) -> Survey | None:
@@ -185,18 +186,46 @@ def survey_send(*, survey_id: int, now: datetime | None = None) -> str:
     if survey is None:
         row = Survey.objects.filter(pk=survey_id).values_list("status", flat=True).first()
         return row or "missing"
-    sender = senders._senders.get(survey.channel)
+    sender = senders.sender_named(survey.channel)
     try:
         if sender is None:
             raise senders.SendFailed(
                 _("没有可用的发送方式 / no way to send by %(via)s") % {"via": survey.channel},
                 retryable=False,
             )
-        sent_at = sender.send(survey)
+        result = sender.send(survey)
     except senders.SendFailed as exc:
         return _failed(survey, now, exc.reason, exc.retryable)
-    _sent(survey, sent_at)
+    if isinstance(result, senders.Handed):
+        Survey.objects.filter(pk=survey.pk).update(
+            status=SurveyStatus.SENDING,
+            transport_ref=result.ref[:64],
+            attempts=survey.attempts + 1,
+            due_at=None,
+        )
+        return SurveyStatus.SENDING
+    _sent(survey, result)
     return SurveyStatus.SENT
+
+
+def survey_handed_check(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Ask the transports about the surveys handed to them: accepted → sent (at the
+    instant they accepted it), failed for good → failed; returns how many became sent."""
+    now = now or timezone.now()
+    sent = 0
+    for survey in Survey.objects.filter(status=SurveyStatus.SENDING).order_by("pk")[:limit]:
+        sender = senders.sender_named(survey.channel)
+        if sender is None or sender.check is None:
+            continue
+        try:
+            accepted = sender.check(survey)
+        except senders.SendFailed as exc:
+            _failed(survey, now, exc.reason, retryable=False)
+            continue
+        if accepted is not None:
+            _sent(survey, accepted)
+            sent += 1
+    return sent
 
 
 def _link_days(survey: Survey) -> int:
@@ -212,7 +241,7 @@ def _sent(survey: Survey, sent_at: datetime) -> None:
         status=SurveyStatus.SENT,
         sent_at=sent_at,
         expires_at=survey.expires_at,
-        attempts=survey.attempts + 1,
+        attempts=survey.attempts + (survey.status != SurveyStatus.SENDING),
         last_error="",
     )
     audit_record(actor=None, action="survey.sent", obj=survey, data={"via": survey.channel})
