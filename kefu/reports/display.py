@@ -250,7 +250,7 @@ def channel_name(value: str) -> str:
 def survey_channel_name(value: str) -> str:
     """The way a survey went: a ticket channel, or a link by SMS."""
     if value == "sms":
-        return str(_("短信"))
+        return str(_("短信链接"))
     return channel_name(value)
 
 
