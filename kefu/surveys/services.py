@@ -27,6 +27,7 @@ from kefu.calendars.services import calendar_engine
 from kefu.chat.models import Conversation
 from kefu.contracts.models import Contract
 from kefu.core.audit import audit_record
+from kefu.core.models import AuditAction
 from kefu.surveys import senders, tasks
 from kefu.surveys.models import (
     CallbackKind,
@@ -50,8 +51,8 @@ DEFAULT_LOW_SCORE_MAX = 2
 
 
 class SurveyAnswerRefused(Exception):
-    """Why a link cannot take an answer: ``invalid`` (altered, unknown or never sent),
-    ``expired`` or ``answered``."""
+    """Why a link cannot take an answer: ``unknown`` (no such survey, or never sent),
+    ``expired`` or ``answered``. (An altered link never gets here: its signature fails.)"""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -121,7 +122,7 @@ def survey_create_for_ticket(
             )
     except IntegrityError:
         return None  # another dispatcher made it first
-    audit_record(actor=None, action="survey.queue", obj=survey, data={"via": sender.via})
+    audit_record(actor=None, action=AuditAction.CREATE, obj=survey, data={"via": sender.via})
     pk = survey.pk
     transaction.on_commit(lambda: tasks.survey_send_task.enqueue(pk))
     return survey
@@ -244,7 +245,13 @@ def _sent(survey: Survey, sent_at: datetime) -> None:
         attempts=survey.attempts + (survey.status != SurveyStatus.SENDING),
         last_error="",
     )
-    audit_record(actor=None, action="survey.sent", obj=survey, data={"via": survey.channel})
+    audit_record(
+        actor=None,
+        action=AuditAction.UPDATE,
+        obj=survey,
+        field="status",
+        data={"status": "sent", "via": survey.channel},
+    )
 
 
 @transaction.atomic
@@ -259,7 +266,14 @@ def _failed(survey: Survey, now: datetime, reason: str, retryable: bool) -> str:
         due_at=now + timedelta(minutes=2**attempts),
     )
     if final:
-        audit_record(actor=None, action="survey.failed", obj=survey, reason=reason[:200])
+        audit_record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            obj=survey,
+            field="status",
+            reason=reason[:200],
+            data={"status": "failed"},
+        )
     return status
 
 
@@ -283,7 +297,7 @@ def survey_answer(
     at = at or timezone.now()
     survey = Survey.objects.select_for_update().filter(pk=survey_id).first()
     if survey is None or survey.status != SurveyStatus.SENT or survey.channel == "chat":
-        raise SurveyAnswerRefused("invalid")
+        raise SurveyAnswerRefused("unknown")
     if survey.answered_at is not None:
         raise SurveyAnswerRefused("answered")
     if survey.expires_at is not None and at >= survey.expires_at:
@@ -297,7 +311,9 @@ def survey_answer(
     if not won:
         raise SurveyAnswerRefused("answered")
     survey.score, survey.comment, survey.answered_at = value, note, at
-    audit_record(actor=None, action="survey.answer", obj=survey, data={"score": value})
+    audit_record(
+        actor=None, action=AuditAction.UPDATE, obj=survey, field="score", data={"score": value}
+    )
     survey_followup(survey=survey)
     return survey
 
@@ -326,7 +342,7 @@ def survey_followup(*, survey: Survey) -> CallbackTask | None:
             )
     except IntegrityError:
         return None  # this survey's callback exists
-    audit_record(actor=None, action="callback.open", obj=task, data={"score": survey.score})
+    audit_record(actor=None, action=AuditAction.CREATE, obj=task, data={"score": survey.score})
     return task
 
 
@@ -429,7 +445,7 @@ def callback_sample_week(
     if created:
         audit_record(
             actor=None,
-            action="callback.sample",
+            action=AuditAction.CREATE,
             client_id=rule.client_id,
             data={"week": week.isoformat(), "tickets": len(created)},
         )
@@ -499,7 +515,9 @@ def callback_record(
             comment=note if value is not None else "",
         )
     task.save(update_fields=["outcome", "score", "comment", "done_at", "done_by", "result"])
-    audit_record(actor=actor, action="callback.record", obj=task, data={"outcome": outcome})
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, obj=task, field="outcome", data={"outcome": outcome}
+    )
     if task.result is not None:
         survey_followup(survey=task.result)
     return task

@@ -17,7 +17,8 @@ from kefu.surveys import selectors, services
 from kefu.surveys.links import SurveyLinkInvalid, survey_token_read
 from kefu.surveys.models import CallbackOutcome, CallbackTask, Survey, SurveyStatus
 
-_REFUSED_STATUS = {"invalid": 400, "expired": 410, "answered": 409}
+# "invalid": altered or made up; "unknown": signed by kefu but no survey that was sent.
+_REFUSED_STATUS = {"invalid": 400, "unknown": 404, "expired": 410, "answered": 409}
 
 
 def _refused(request: HttpRequest, reason: str, survey: Survey | None = None) -> HttpResponse:
@@ -58,7 +59,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, "invalid")
     survey = Survey.objects.select_related("client", "ticket").filter(pk=survey_id).first()
     if survey is None or survey.status != SurveyStatus.SENT or survey.channel == "chat":
-        return _refused(request, "invalid")
+        return _refused(request, "unknown")
     if request.method == "GET":
         if survey.answered_at is not None:
             return _refused(request, "answered", survey)

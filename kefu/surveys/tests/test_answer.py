@@ -53,6 +53,10 @@ def test_altered_link_is_refused(tenant_a: Tenant, rule: SurveyRule) -> None:
         assert answer.status_code == 400, bad
         assert "链接无效" in answer.content.decode()
     assert not Survey.objects.filter(answered_at__isnull=False).exists()
+    # kefu's own signature on a survey that was never sent: no such survey either.
+    queued = Survey.objects.create(client=tenant_a.client, channel="email", status="queued")
+    answer = HttpClient().post(survey_path(queued.pk), {"score": "5"})
+    assert answer.status_code == 404 and "链接无效" in answer.content.decode()
 
 
 def test_expired_link_is_refused(tenant_a: Tenant, rule: SurveyRule) -> None:
