@@ -5,7 +5,12 @@ survey with channel phone."""
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import date
+
+import pytest
+from django.core.management import CommandError, call_command
 
 from kefu.conftest import Tenant
 from kefu.surveys.models import CallbackKind, CallbackTask, Survey, SurveyRule, SurveyStatus
@@ -97,3 +102,16 @@ def test_the_outcome_is_a_phone_survey(tenant_a: Tenant, rule: SurveyRule) -> No
     answered = phone.get(ticket=reached.ticket)
     assert (answered.score, answered.status, answered.comment) == (5, SurveyStatus.SENT, "满意")
     assert phone.get(ticket=refused.ticket).answered_at is None
+
+
+def test_the_command_shows_the_same_sample(tenant_a: Tenant, rule: SurveyRule) -> None:
+    _week_of_tickets(tenant_a)
+    out = io.StringIO()
+    call_command("callbacks", "sample", "--client", "ACME", "--week", "2026-03-04", stdout=out)
+    shown = json.loads(out.getvalue())
+    plan = callback_sample_plan(rule=rule, week=WEEK)
+    assert shown["week"] == "2026-03-02"
+    assert [c["tickets"] for c in shown["channels"]] == [s.picked for s in plan]
+    assert shown["created"] == 0 and not CallbackTask.objects.exists()
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("callbacks", "sample", "--client", "ACME", "--week", "March")
