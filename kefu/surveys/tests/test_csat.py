@@ -3,12 +3,15 @@ from every channel; surveys not sent count nowhere, and each figure leads to its
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+
+from openpyxl import load_workbook
 
 from kefu.conftest import Tenant, login
 from kefu.reports.periods import month
 from kefu.reports.selectors import survey_kpis
-from kefu.reports.services import render_html, report_build
+from kefu.reports.services import render_html, render_xlsx, report_build
 from kefu.surveys.models import Survey, SurveyStatus
 from kefu.surveys.tests.conftest import sh
 
@@ -75,6 +78,9 @@ def test_the_report_and_dashboard_show_them_and_lead_to_the_surveys(tenant_a: Te
     assert data["surveys_by_channel"]["phone"]["surveys_sent"] == 3  # the JSON
     html = render_html(data)  # the PDF is drawn from this HTML
     assert 'id="survey-channels"' in html and 'data-channel="sms"' in html
+    sheet = load_workbook(io.BytesIO(render_xlsx(data)))["满意度 Surveys"]
+    rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["email"][2:6] == (4, 3, 2, 2 / 3)
     web = login(tenant_a.supervisor)
     page = web.get("/reports/monthly/ACME/2026-03/").content.decode()
     assert "/reports/surveys/ACME/2026-03/?channel=email" in page
