@@ -79,8 +79,8 @@ def test_the_report_and_dashboard_show_them_and_lead_to_the_surveys(tenant_a: Te
     html = render_html(data)  # the PDF is drawn from this HTML
     assert 'id="survey-channels"' in html and 'data-channel="sms"' in html
     sheet = load_workbook(io.BytesIO(render_xlsx(data)))["满意度 Surveys"]
-    rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows["email"][2:6] == (4, 3, 2, 2 / 3)
+    lines = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert lines["email"][2:6] == (4, 3, 2, 2 / 3)
     web = login(tenant_a.supervisor)
     page = web.get("/reports/monthly/ACME/2026-03/").content.decode()
     assert "/reports/surveys/ACME/2026-03/?channel=email" in page
