@@ -1,6 +1,6 @@
 """The demo's surveys and callbacks as kefu makes them live (the history's surveys are
-imported): the latest resolved email tickets of each client without a survey get theirs
-by mail (written to the mail outbox, links answerable on the demo server), recent low
+imported): the latest resolved email tickets of each client without a survey (up to three,
+customers with an email address) get theirs by mail (written to the mail outbox, links answerable on the demo server), recent low
 scores have their callback tasks, and last week's phone sample is drawn."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from kefu.surveys.services import (
     survey_followup,
     survey_send,
 )
-from kefu.tickets.models import Status, Ticket
+from kefu.tickets.models import IdentifierKind, Status, Ticket
 
 SURVEY_MAILS = 3
 RECENT = timedelta(days=14)
@@ -34,9 +34,11 @@ def demo_surveys(*, client: Client, now: datetime) -> int:
                 channel="email",
                 status__in=[Status.RESOLVED, Status.CLOSED],
                 first_resolved_at__lte=now - timedelta(minutes=rule.delay_minutes),
-                customer__isnull=False,
+                # a customer kefu can mail (the address itself is encrypted)
+                customer__identifiers__kind=IdentifierKind.EMAIL,
             )
             .exclude(surveys__isnull=False)
+            .distinct()
             .order_by("-first_resolved_at")[:SURVEY_MAILS]
         )
         for ticket in latest:
