@@ -1,7 +1,8 @@
 """The demo's surveys and callbacks as kefu makes them live (the history's surveys are
 imported): the latest resolved email tickets of each client without a survey (up to three,
-customers with an email address) get theirs by mail (written to the mail outbox, links answerable on the demo server), recent low
-scores have their callback tasks, and last week's phone sample is drawn."""
+customers with an email address) get theirs by mail (written to the mail outbox, links
+answerable on the demo server), recent low scores have their callback tasks, and last
+week's phone sample is drawn."""
 
 from __future__ import annotations
 
