@@ -49,7 +49,7 @@ pytest: install
 test: lint types pytest
 
 messages: install
-	cd kefu && ../$(KEFU) makemessages -l en --no-obsolete -i "*/tests/*" -i "demo/*" && msgfmt -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
+	cd kefu && ../$(KEFU) makemessages -l en --no-obsolete -i "*/tests/*" -i "demo/*" && msgfmt -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po && msgfmt -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) node_modules

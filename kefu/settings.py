@@ -133,9 +133,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
+    "kefu.core.vendor_apps.TaskQueueConfig",  # django_tasks_db under a Chinese name
     "ninja",
-    "axes",
+    "kefu.core.vendor_apps.LoginProtectionConfig",  # axes under a Chinese name
     "kefu.core",
     "kefu.accounts",
     "kefu.contracts",
@@ -149,7 +149,9 @@ INSTALLED_APPS = [
     "kefu.privacy",
     "kefu.mail",
     "kefu.sms",
+    "kefu.portal",
     "kefu.demo",
+    "kefu.kb",
     "django_prometheus",
 ]
 
@@ -161,6 +163,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A client's own host name serves its portal (kefu/portal/middleware.py).
+    "kefu.portal.middleware.PortalHostMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kefu.accounts.middleware.UserLanguageMiddleware",
@@ -188,6 +192,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kefu.core.context_processors.kefu",
                 "kefu.calendars.context_processors.holiday_year",
+                "kefu.portal.context_processors.portal_frame",
             ],
         },
     },
@@ -317,6 +322,14 @@ KEFU_SMS_ALIYUN_KEY_ID = os.environ.get("KEFU_SMS_ALIYUN_KEY_ID", "")
 KEFU_SMS_ALIYUN_KEY_SECRET = os.environ.get("KEFU_SMS_ALIYUN_KEY_SECRET", "")
 KEFU_SMS_TIMEOUT = float(os.environ.get("KEFU_SMS_TIMEOUT", "10"))
 KEFU_SMS_PER_NUMBER = os.environ.get("KEFU_SMS_PER_NUMBER", "1/60,5/3600,10/86400")
+
+# The customer portal (kefu/portal, README "Customer portal"): sign-in codes and links.
+KEFU_PORTAL_CODE_MINUTES = int(os.environ.get("KEFU_PORTAL_CODE_MINUTES", "10"))
+KEFU_PORTAL_LINK_MINUTES = int(os.environ.get("KEFU_PORTAL_LINK_MINUTES", "30"))
+KEFU_PORTAL_MAX_GUESSES = int(os.environ.get("KEFU_PORTAL_MAX_GUESSES", "5"))
+KEFU_PORTAL_LOCKOUT_MINUTES = int(os.environ.get("KEFU_PORTAL_LOCKOUT_MINUTES", "15"))
+KEFU_PORTAL_PER_ADDRESS_HOUR = int(os.environ.get("KEFU_PORTAL_PER_ADDRESS_HOUR", "5"))
+KEFU_PORTAL_PER_IP_HOUR = int(os.environ.get("KEFU_PORTAL_PER_IP_HOUR", "20"))
 
 # Scheduled backups (kefu/core/backup/, README "Backups"): one every KEFU_BACKUP_EVERY
 # (hourly, daily, weekly or like 6h) into KEFU_BACKUP_DIR, the newest KEFU_BACKUP_KEEP kept.

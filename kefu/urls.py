@@ -34,6 +34,12 @@ urlpatterns = [
     path("privacy/", include("kefu.privacy.urls")),
     path("surveys/", include("kefu.surveys.urls")),
     path("s/<str:token>/", survey_views.answer, name="survey_answer"),
+    path("kb/", include("kefu.kb.urls")),
+    # Customers' knowledge-base pages: before any other p/<client_code>/ include.
+    path("p/<str:client_code>/kb/", include("kefu.kb.public_urls")),
+    path("p/", include("kefu.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+
+handler404 = "kefu.core.error_views.page_not_found"

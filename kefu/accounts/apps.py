@@ -5,6 +5,7 @@ from django.contrib.auth.signals import user_logged_out
 class AccountsConfig(AppConfig):
     name = "kefu.accounts"
     label = "accounts"
+    verbose_name = "账号与权限 / accounts"
 
     def ready(self) -> None:
         # The receivers use the services, which need the models: importable once apps load.

@@ -157,6 +157,8 @@ class ApiToken(models.Model):
 class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("工单已分派给你")
     ESCALATION_ANSWERED = "escalation_answered", _("甲方部门已答复")
+    ESCALATION_INFO_REQUESTED = "escalation_info_asked", _("甲方部门要求补充信息")
+    ESCALATION_RETURNED = "escalation_returned", _("甲方部门退回升级")
     SLA_WARNING = "sla_warning", _("时效预警")
     SLA_BREACH = "sla_breach", _("时效超时")
 

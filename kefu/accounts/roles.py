@@ -44,6 +44,8 @@ class Perm(StrEnum):
     REVEAL_MESSAGE_PII = "message.reveal_pii"
     AUDIT_VIEW = "audit.view"
     PRIVACY_MANAGE = "privacy.manage"
+    # Write knowledge-base articles, categories, synonyms and canned replies.
+    KB_EDIT = "kb.edit"
 
 
 _AGENT = {
@@ -70,7 +72,13 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SUPERVISOR: frozenset(
         _AGENT
         | _REVEAL_ALL
-        | {Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW, Perm.CUSTOMER_MERGE, Perm.CHAT_SUPERVISE}
+        | {
+            Perm.OVERVIEW_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.CUSTOMER_MERGE,
+            Perm.CHAT_SUPERVISE,
+            Perm.KB_EDIT,
+        }
     ),
     Role.AGENT: frozenset(_AGENT | {Perm.REVEAL_PHONE}),
     Role.AUDITOR: frozenset({Perm.OVERVIEW_VIEW, Perm.AUDIT_VIEW}),

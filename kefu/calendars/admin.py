@@ -17,6 +17,7 @@ from kefu.calendars import services
 from kefu.calendars.models import Calendar, CalendarException, HolidayYear, StatutoryDay
 from kefu.calendars.validation import intervals_check, timezone_check, weekly_check
 from kefu.core.admin import AuditedAdmin
+from kefu.core.admin_fields import IntervalsField, WeeklyHoursField
 from kefu.sla.services import sla_recompute_for_calendars
 
 
@@ -26,6 +27,8 @@ def _recompute(calendar_ids: list[int]) -> None:
 
 
 class CalendarForm(forms.ModelForm[Calendar]):
+    weekly = WeeklyHoursField(label="每周服务时间 / weekly hours")
+
     class Meta:
         model = Calendar
         fields = ("name", "timezone", "weekly", "holidays")
@@ -38,6 +41,8 @@ class CalendarForm(forms.ModelForm[Calendar]):
 
 
 class CalendarExceptionForm(forms.ModelForm[CalendarException]):
+    hours = IntervalsField(label="服务时间 / hours")
+
     class Meta:
         model = CalendarException
         fields = ("date", "hours", "note")

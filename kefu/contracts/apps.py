@@ -6,6 +6,7 @@ from django.apps import AppConfig
 class ContractsConfig(AppConfig):
     name = "kefu.contracts"
     label = "contracts"
+    verbose_name = "甲方与合同 / clients and contracts"
 
     def ready(self) -> None:
         from kefu.contracts import jobs

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic import ValidationError as PydanticError
 
 from kefu.calendars.models import Calendar
@@ -52,6 +53,17 @@ KPI_KEYS = (
     "sla.resolution",
 )
 Channel = Literal["email", "chat", "phone", "wechat", "portal", "api"]
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise ValueError(f"不是有效的邮箱地址 / not an email address: {value!r}") from exc
+    return value
+
+
+Recipient = Annotated[str, AfterValidator(_email)]
 
 
 class _Doc(BaseModel):
@@ -131,7 +143,7 @@ class ContractDoc(_Doc):
     calendars: Calendars = Calendars()
     service_level_seconds: int = Field(20, ge=1, le=600)
     retention_days: int = Field(180, ge=0)
-    report_recipients: list[str] = []
+    report_recipients: list[Recipient] = []
     kpis: list[KpiDoc] = []
     sla_targets: list[dict[str, Any]] = []
     improvement_goals: list[GoalDoc] = []
@@ -349,3 +361,21 @@ def contract_dump(contract: Contract) -> str:
     if survey is not None:
         doc["survey"] = survey
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+def doc_field_check(model: type[BaseModel], name: str, value: Any) -> Any:
+    """``value`` checked as the YAML loader checks field ``name`` of ``model`` (the admin's
+    forms use it, so both accept the same values); a Django ValidationError in the loader's
+    words otherwise."""
+    info = model.model_fields[name]
+    # The field's type with its constraints (min_length, validators), built at run time.
+    adapter: TypeAdapter[Any] = TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
+    try:
+        return adapter.validate_python(value)
+    except PydanticError as exc:
+        raise ValidationError(
+            [
+                f"{'.'.join(str(p) for p in error['loc']) or name}: {error['msg']}"
+                for error in exc.errors()
+            ]
+        ) from exc

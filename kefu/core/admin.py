@@ -48,4 +48,14 @@ class AuditedMixin:
 
 
 class AuditedAdmin(AuditedMixin, admin.ModelAdmin[M]):
-    pass
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Every tenant-owned model's key is named "client" without a label of its own.
+        if db_field.name == "client" and field is not None:
+            field.label = "甲方 / client"
+        return field
+
+
+admin.site.site_header = "kefu 客服 · 管理后台 / administration"
+admin.site.site_title = "kefu 客服管理后台"
+admin.site.index_title = "站点管理 / site administration"

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 class CoreConfig(AppConfig):
     name = "kefu.core"
     label = "core"
-    verbose_name = "kefu core"
+    verbose_name = "系统 / system"
 
     def ready(self) -> None:
         from django.core.signals import request_finished

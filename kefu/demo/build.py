@@ -29,9 +29,11 @@ from kefu.chat.services import widget_create
 from kefu.contracts.documents import contract_load
 from kefu.contracts.models import Client, Department
 from kefu.core.tenancy import ClientOwned
+from kefu.demo import kb as demo_kb
 from kefu.demo import mail as demo_mail
 from kefu.demo import surveys as demo_surveys
 from kefu.demo import vocabulary as vocab
+from kefu.demo.portal import demo_portal
 from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
 from kefu.sla import services as sla
 from kefu.surveys.senders import VIA as SURVEY_VIA
@@ -102,6 +104,7 @@ def reset() -> None:
         Client.objects.filter(code__in=[c.code for c in CLIENTS]).values_list("pk", flat=True)
     )
     demo_mail.reset()
+    demo_kb.reset(ids)
     owned = [m for m in apps.get_models() if issubclass(m, ClientOwned)]
     Ticket.tags.through.objects.filter(ticket__client_id__in=ids).delete()
     for _ in range(len(owned) + 1):
@@ -214,6 +217,8 @@ def build(
             counts[spec.code] = dict(result.created)
             _make_live(rng, client, now, people)
             _send_queued(client)
+            counts.setdefault("portal", {})[spec.code] = demo_portal(client=client, name=spec.name)
+            counts[f"{spec.code} kb"] = demo_kb.demo_kb(client=client)
             if spec.code == "HUAXIN":
                 counts["mail"] = demo_mail.demo_mail(client=client, now=now)
             counts[spec.code]["survey_mails"] = demo_surveys.demo_surveys(client=client, now=now)

@@ -46,3 +46,41 @@ class ServiceReport(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.period} v{self.version}"
+
+
+class ReviewKind(models.TextChoices):
+    SIGN_OFF = "sign_off", _("确认")
+    DISPUTE = "dispute", _("异议")
+
+
+class ReportReview(ClientOwned):
+    """The client's answer to one issued version: a sign-off with its comment, or a dispute
+    with its reason, which the provider answers in kefu. Kept, never edited: the history of
+    how a month's figures were agreed."""
+
+    report = models.ForeignKey(ServiceReport, on_delete=models.CASCADE, related_name="reviews")
+    kind = models.CharField(_("类型"), max_length=10, choices=ReviewKind.choices)
+    comment = models.TextField(_("意见"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+    answer = models.TextField(_("乙方答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("报告确认与异议")
+        verbose_name_plural = _("报告确认与异议")
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.kind}"

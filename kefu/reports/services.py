@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import jieba
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
@@ -132,18 +132,6 @@ def report_issue(
 
     if data["contract"] is not None:
         tasks.report_mail.enqueue(report.pk)
-    return report
-
-
-@transaction.atomic
-def report_sign_off(*, report: ServiceReport, actor: User) -> ServiceReport:
-    if actor.role != Role.AUDITOR or actor.client_id != report.client_id:
-        raise PermissionDenied("只有该甲方的联系人可以确认报告")
-    if report.signed_off_at is not None:
-        raise ValidationError("报告已确认 / already signed off")
-    report.signed_off_at = timezone.now()
-    report.signed_off_by = actor
-    report.save(update_fields=["signed_off_at", "signed_off_by"])
     return report
 
 
@@ -279,18 +267,22 @@ def _survey_rows(by_channel: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def render_html(data: dict[str, Any], *, plan: str = "", standalone: bool = True) -> str:
+def render_html(
+    data: dict[str, Any], *, plan: str = "", standalone: bool = True, stamp: str = ""
+) -> str:
+    """``stamp``: the issued version's line (version, issue time, review state) printed at
+    the top; empty for live figures."""
     return render_to_string(
         "reports/monthly_document.html",
-        {**report_context(data, plan=plan), "standalone": standalone},
+        {**report_context(data, plan=plan), "standalone": standalone, "stamp": stamp},
     )
 
 
-def render_pdf(data: dict[str, Any], *, plan: str = "") -> bytes:
+def render_pdf(data: dict[str, Any], *, plan: str = "", stamp: str = "") -> bytes:
     from weasyprint import CSS, HTML
 
     css = CSS(filename=str(settings.BASE_DIR / "static" / "kefu" / "report.css"))
-    return HTML(string=render_html(data, plan=plan)).write_pdf(stylesheets=[css])
+    return HTML(string=render_html(data, plan=plan, stamp=stamp)).write_pdf(stylesheets=[css])
 
 
 def render_xlsx(data: dict[str, Any]) -> bytes:

@@ -13,4 +13,6 @@ urlpatterns = [
     path("issued/<int:pk>/", views.issued, name="issued"),
     path("issued/<int:pk>/file.<str:kind>", views.issued_file, name="issued_file"),
     path("issued/<int:pk>/sign-off/", views.sign_off, name="sign_off"),
+    path("issued/<int:pk>/dispute/", views.dispute, name="dispute"),
+    path("disputes/<int:review_id>/answer/", views.dispute_answer, name="dispute_answer"),
 ]

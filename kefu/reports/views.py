@@ -10,6 +10,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import User
@@ -19,9 +20,9 @@ from kefu.contracts.selectors import clients_visible_to
 from kefu.core.params import date_in_range
 from kefu.core.tenancy import get_visible_or_404
 from kefu.phone.models import Call
-from kefu.reports import display, services
+from kefu.reports import display, review, services
 from kefu.reports.evaluation import evaluate, kpi_value
-from kefu.reports.models import ServiceReport
+from kefu.reports.models import ReportReview, ServiceReport
 from kefu.reports.periods import Period, month
 from kefu.reports.selectors import client_kpis, contract_for
 from kefu.surveys.models import Survey
@@ -59,7 +60,7 @@ def _month(text: str, client: Client) -> str:
 def _recent_months(n: int = 3) -> list[str]:
     first = timezone.localdate().replace(day=1)
     out = []
-    for _ in range(n):
+    for _step in range(n):
         first = (first - timedelta(days=1)).replace(day=1)
         out.append(first.strftime("%Y-%m"))
     return out
@@ -137,9 +138,30 @@ def issued(request: HttpRequest, pk: int) -> HttpResponse:
         client=report.client,
         label=report.period,
         links=_links(report.client, report.period),
-        can_sign=user.role == Role.AUDITOR and report.signed_off_at is None,
     )
+    context.update(_review_context(user, report))
     return render(request, "reports/report_page.html", context)
+
+
+def _review_context(user: User, report: ServiceReport) -> dict[str, Any]:
+    state = review.report_review_state(report)
+    may_review = user.role == Role.AUDITOR and state.current and not state.signed
+    return {
+        "review_state": state,
+        "stamp": review.report_stamp(report),
+        "reviews": report.reviews.select_related("by", "answered_by"),
+        "can_sign": may_review,
+        "can_dispute": may_review,
+        "can_answer": user.role in (Role.ADMIN, Role.SUPERVISOR),
+        "latest_url": (
+            None
+            if state.current
+            else ServiceReport.objects.visible_to(user)
+            .filter(client=report.client, period=report.period, version=state.latest_version)
+            .values_list("pk", flat=True)
+            .first()
+        ),
+    }
 
 
 _FILE_TYPES = {
@@ -159,7 +181,7 @@ def issued_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     user = _user(request)
     report = get_visible_or_404(ServiceReport, user, pk=pk)
     if kind == "pdf":
-        body = services.render_pdf(report.data, plan=report.plan)
+        body = services.render_pdf(report.data, plan=report.plan, stamp=review.report_stamp(report))
     else:
         body = services.render_xlsx(report.data)
     return FileResponse(
@@ -173,14 +195,51 @@ def issued_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
 @login_required
 @require_POST
 def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """The auditor signs the version off; the form asks them to confirm they checked it."""
     user = _user(request)
     report = get_visible_or_404(ServiceReport, user, pk=pk)
+    if user.role != Role.AUDITOR:
+        raise PermissionDenied
+    if request.POST.get("checked") != "yes":
+        messages.error(request, _("请先勾选“我已核对本版本的数据”再确认。"))
+        return redirect("reports:issued", pk=report.pk)
     try:
-        services.report_sign_off(report=report, actor=user)
-        messages.success(request, "已确认 / signed off")
+        review.report_sign_off(report=report, actor=user, comment=request.POST.get("comment", ""))
+        messages.success(
+            request, _("已确认 v%(version)s，已记入审计日志。") % {"version": report.version}
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("reports:issued", pk=report.pk)
+
+
+@login_required
+@require_POST
+def dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    """The auditor disputes the version with a reason; the provider answers it here."""
+    user = _user(request)
+    report = get_visible_or_404(ServiceReport, user, pk=pk)
+    try:
+        review.report_dispute(report=report, actor=user, reason=request.POST.get("reason", ""))
+        messages.success(request, _("异议已提交，乙方答复后会显示在此页。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("reports:issued", pk=report.pk)
+
+
+@login_required
+@require_POST
+def dispute_answer(request: HttpRequest, review_id: int) -> HttpResponse:
+    user = _user(request)
+    found = get_visible_or_404(ReportReview, user, pk=review_id)
+    try:
+        review.report_dispute_answer(
+            review=found, actor=user, answer=request.POST.get("answer", "")
+        )
+        messages.success(request, _("已答复异议。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("reports:issued", pk=found.report_id)
 
 
 _DASHBOARD_KPIS = (

@@ -56,7 +56,9 @@ def upload_attachments(
 
 @router.get(
     "/attachments/{attachment_id}",
-    response={200: None, **ERRORS},
+    # The 200 is described only here: a file, not JSON. Declaring it in ``response`` as well
+    # gave the document two "200" keys, which the docs page refused to parse.
+    response=ERRORS,
     openapi_extra={
         "responses": {
             "200": {

@@ -6,6 +6,7 @@ from django.apps import AppConfig
 class TicketsConfig(AppConfig):
     name = "kefu.tickets"
     label = "tickets"
+    verbose_name = "工单 / tickets"
 
     def ready(self) -> None:
         from kefu.core.jobs import job_register

@@ -443,6 +443,9 @@ class EventType(models.TextChoices):
     ESCALATION_ANSWERED = "escalation_answered", _("甲方部门已答复")
     ESCALATION_WARNED = "escalation_warned", _("升级即将逾期")
     ESCALATION_OVERDUE = "escalation_overdue", _("升级已逾期")
+    ESCALATION_INFO_REQUESTED = "escalation_info_asked", _("甲方部门要求补充信息")
+    ESCALATION_INFO_GIVEN = "escalation_info_given", _("已向甲方部门补充信息")
+    ESCALATION_RETURNED = "escalation_returned", _("甲方部门退回升级")
     REOPENED = "reopened", _("重新打开")
     SLA_BREACHED = "sla_breached", _("时效超时")
     CUSTOMER_MERGED = "customer_merged", _("客户记录合并")
@@ -450,6 +453,9 @@ class EventType(models.TextChoices):
 
 _DEPARTMENT_EVENTS = (
     EventType.ESCALATED,
+    EventType.ESCALATION_INFO_REQUESTED,
+    EventType.ESCALATION_INFO_GIVEN,
+    EventType.ESCALATION_RETURNED,
     EventType.ESCALATION_WARNED,
     EventType.ESCALATION_OVERDUE,
 )
@@ -504,6 +510,7 @@ class TicketEvent(ClientOwned):
 class EscalationStatus(models.TextChoices):
     OPEN = "open", _("待部门答复")
     ANSWERED = "answered", _("已答复")
+    RETURNED = "returned", _("已退回")
 
 
 class Escalation(ClientOwned):
@@ -538,6 +545,9 @@ class Escalation(ClientOwned):
     )
     created_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Set while the department waits for information it asked the provider for; the
+    # escalation stays open and its promised time is still watched.
+    info_requested_at = models.DateTimeField(_("要求补充信息时间"), null=True, blank=True)
     warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
     warned_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(_("逾期时间"), null=True, blank=True)
@@ -623,3 +633,28 @@ class Delivery(ClientOwned):
     def resendable(self) -> bool:
         """A failed delivery the agent may send again (its channel's transport can)."""
         return self.status == DeliveryStatus.FAILED and channel_resendable(self.channel)
+
+
+class SavedView(models.Model):
+    """A queue filter saved under a name: the owner's own, or shared with every provider
+    user who works the queue. ``query`` is the queue page's query string (its filters and
+    sort), so a view opens exactly what was on screen when it was saved."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("名称"), max_length=40)
+    query = models.CharField(_("筛选条件"), max_length=500)
+    shared = models.BooleanField(_("共享给所有坐席"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name")
+        ]
+        verbose_name = _("保存的视图")
+        verbose_name_plural = _("保存的视图")
+
+    def __str__(self) -> str:
+        return self.name

@@ -658,7 +658,10 @@ def _change_status(
     old = ticket.status
     if status not in STATUS_TRANSITIONS[old]:
         raise ValidationError(
-            {"status": _("不能从“%(old)s”变为“%(new)s”") % {"old": old, "new": status}}
+            {
+                "status": _("不能从“%(old)s”变为“%(new)s”")
+                % {"old": Status(old).label, "new": Status(status).label}
+            }
         )
     ticket.status = status
     fields = ["status"]
@@ -859,10 +862,9 @@ def ticket_escalate(
     return escalation
 
 
-@transaction.atomic
-def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str) -> Escalation:
-    """The department answers inside kefu; the ticket returns to its agent, and the
-    promised time is no longer watched."""
+def _department_turn(escalation: Escalation, actor: User | None, field: str) -> Escalation:
+    """The escalation, locked, once ``actor`` may act for its department and it is still
+    open."""
     require(actor, Perm.ESCALATION_ANSWER)
     if (
         actor is not None
@@ -870,43 +872,186 @@ def escalation_answer(*, escalation: Escalation, actor: User | None, answer: str
         and actor.department_id != escalation.department_id
     ):
         raise PermissionDenied(_("这不是你部门的升级事项。"))
-    if escalation.status != EscalationStatus.OPEN:
-        raise ValidationError({"answer": _("该升级事项已经答复过了")})
-    validation.text_check(answer, field="answer")
-    if not answer.strip():
-        raise ValidationError({"answer": _("答复内容不能为空")})
-    now = timezone.now()
-    escalation.status = EscalationStatus.ANSWERED
-    escalation.answer = answer.strip()
-    escalation.answered_by = actor
-    escalation.answered_at = now
-    escalation.next_check_at = None  # answered: the promise is no longer watched
-    escalation.save(
-        update_fields=["status", "answer", "answered_by", "answered_at", "next_check_at"]
+    locked = (
+        Escalation.objects.select_for_update().select_related("department").get(pk=escalation.pk)
     )
-    ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
-    _NEW_MESSAGE.create(
+    if locked.status != EscalationStatus.OPEN:
+        raise ValidationError({field: _("该升级事项已经答复或退回了")})
+    return locked
+
+
+def _escalation_text(text: str, field: str, empty: str) -> str:
+    validation.text_check(text, field=field)
+    if not text.strip():
+        raise ValidationError({field: empty})
+    return text.strip()
+
+
+def _escalation_note(
+    ticket: Ticket,
+    actor: User | None,
+    escalation: Escalation,
+    text: str,
+    at: datetime,
+    attachments: Sequence[UploadedFile],
+) -> Message:
+    """The department's words (or the provider's to it) as an internal note, signed with
+    the person and, once, the department."""
+    name = escalation.department.name
+    who = str(actor) if actor else ""
+    note = _NEW_MESSAGE.create(
         client_id=ticket.client_id,
         ticket=ticket,
         direction=Direction.NOTE,
         author=actor,
-        author_name=f"{actor} · {escalation.department.name}" if actor else "",
-        body_text=escalation.answer,
-        created_at=now,
+        author_name=who if not who or name in who else f"{who} · {name}",
+        body_text=text,
+        created_at=at,
     )
+    _attach(note, attachments)
+    return note
+
+
+def _escalation_closed(
+    escalation: Escalation,
+    actor: User | None,
+    text: str,
+    status: str,
+    event: str,
+    notify: str,
+    attachments: Sequence[UploadedFile],
+) -> Escalation:
+    """The department is done with the escalation (answered or returned): the ticket goes
+    back to its agent and the promised time is no longer watched."""
+    now = timezone.now()
+    escalation.status = status
+    escalation.answer = text
+    escalation.answered_by = actor
+    escalation.answered_at = now
+    escalation.info_requested_at = None
+    escalation.next_check_at = None
+    escalation.save(
+        update_fields=[
+            "status",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "info_requested_at",
+            "next_check_at",
+        ]
+    )
+    ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
+    _escalation_note(ticket, actor, escalation, text, now, attachments)
     ticket.escalated = ticket.escalations.filter(status=EscalationStatus.OPEN).exists()
     _touch(ticket, now, "escalated")
     if ticket.status not in OPEN_STATUSES:
         _change_status(ticket, actor, Status.OPEN, now)
     _event(
-        ticket,
+        ticket, event, actor, now, escalation=escalation.pk, department=escalation.department.name
+    )
+    if ticket.assignee_id is not None:
+        tasks.notify_user.enqueue(ticket.assignee_id, notify, ticket.pk)
+    events.ticket_changed(ticket, notify)
+    return escalation
+
+
+@transaction.atomic
+def escalation_answer(
+    *,
+    escalation: Escalation,
+    actor: User | None,
+    answer: str,
+    attachments: Sequence[UploadedFile] = (),
+) -> Escalation:
+    """The department answers inside kefu, with files if it has them (checked like any
+    upload); the ticket returns to its agent, and the promised time is no longer watched."""
+    escalation = _department_turn(escalation, actor, "answer")
+    text = _escalation_text(answer, "answer", _("答复内容不能为空"))
+    return _escalation_closed(
+        escalation,
+        actor,
+        text,
+        EscalationStatus.ANSWERED,
         EventType.ESCALATION_ANSWERED,
+        "escalation_answered",
+        attachments,
+    )
+
+
+@transaction.atomic
+def escalation_return(*, escalation: Escalation, actor: User | None, reason: str) -> Escalation:
+    """The department sends the escalation back (not its matter, not enough to act on)
+    with a reason; the agent handles the ticket again or escalates elsewhere. The customer
+    was promised a time: the agent sees the return at once (notified) to keep it."""
+    escalation = _department_turn(escalation, actor, "reason")
+    text = _escalation_text(reason, "reason", _("请填写退回原因"))
+    return _escalation_closed(
+        escalation,
+        actor,
+        text,
+        EscalationStatus.RETURNED,
+        EventType.ESCALATION_RETURNED,
+        "escalation_returned",
+        (),
+    )
+
+
+@transaction.atomic
+def escalation_ask_info(*, escalation: Escalation, actor: User | None, question: str) -> Escalation:
+    """The department asks the provider for what it needs to act. The escalation stays
+    open and its promised time keeps running: the promise was made to the customer."""
+    escalation = _department_turn(escalation, actor, "question")
+    text = _escalation_text(question, "question", _("请写明需要补充的信息"))
+    now = timezone.now()
+    escalation.info_requested_at = now
+    escalation.save(update_fields=["info_requested_at"])
+    ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
+    _escalation_note(ticket, actor, escalation, text, now, ())
+    _touch(ticket, now)
+    _event(
+        ticket,
+        EventType.ESCALATION_INFO_REQUESTED,
         actor,
         now,
         escalation=escalation.pk,
         department=escalation.department.name,
     )
     if ticket.assignee_id is not None:
-        tasks.notify_user.enqueue(ticket.assignee_id, "escalation_answered", ticket.pk)
-    events.ticket_changed(ticket, "escalation_answered")
+        tasks.notify_user.enqueue(ticket.assignee_id, "escalation_info_asked", ticket.pk)
+    events.ticket_changed(ticket, "escalation_info_asked")
+    return escalation
+
+
+@transaction.atomic
+def escalation_give_info(
+    *,
+    escalation: Escalation,
+    actor: User | None,
+    info: str,
+    attachments: Sequence[UploadedFile] = (),
+) -> Escalation:
+    """The provider answers the department's question (with files); the department sees
+    it on the ticket and in its history."""
+    require(actor, Perm.TICKET_NOTE)
+    escalation = (
+        Escalation.objects.select_for_update().select_related("department").get(pk=escalation.pk)
+    )
+    if escalation.status != EscalationStatus.OPEN or escalation.info_requested_at is None:
+        raise ValidationError({"info": _("甲方部门没有在等待补充信息")})
+    text = _escalation_text(info, "info", _("补充信息不能为空"))
+    now = timezone.now()
+    escalation.info_requested_at = None
+    escalation.save(update_fields=["info_requested_at"])
+    ticket = Ticket.objects.select_for_update().get(pk=escalation.ticket_id)
+    _escalation_note(ticket, actor, escalation, text, now, attachments)
+    _touch(ticket, now)
+    _event(
+        ticket,
+        EventType.ESCALATION_INFO_GIVEN,
+        actor,
+        now,
+        escalation=escalation.pk,
+        department=escalation.department.name,
+    )
+    events.ticket_changed(ticket, "escalation_info_given")
     return escalation

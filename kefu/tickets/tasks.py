@@ -25,6 +25,8 @@ from kefu.tickets.models import Escalation, EscalationStatus, Ticket
 _SUBJECTS = {
     "assigned": "工单已分派给你 / Ticket assigned to you: {number}",
     "escalation_answered": "甲方部门已答复 / Department answered: {number}",
+    "escalation_info_asked": "甲方部门要求补充信息 / Department asks for information: {number}",
+    "escalation_returned": "甲方部门退回升级 / Department returned the escalation: {number}",
 }
 
 

@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,7 +27,16 @@ from kefu.core.params import int_param
 from kefu.core.tenancy import get_visible_or_404
 from kefu.privacy import reveal
 from kefu.sla import selectors as sla_selectors
-from kefu.tickets import customers, delivery, forms, intake, selectors, services
+from kefu.tickets import (
+    bulk,
+    customers,
+    delivery,
+    forms,
+    intake,
+    queue_views,
+    selectors,
+    services,
+)
 from kefu.tickets.attachments import attachment_response
 from kefu.tickets.channels import channel_adapter, transport_problem
 from kefu.tickets.models import (
@@ -38,6 +47,7 @@ from kefu.tickets.models import (
     Kind,
     Message,
     Priority,
+    SavedView,
     Status,
     Ticket,
 )
@@ -51,20 +61,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _filters(request: HttpRequest) -> selectors.TicketFilters:
-    g = request.GET
-    return selectors.TicketFilters(
-        client=g.get("client", ""),
-        status=g.get("status", "active"),
-        priority=g.get("priority", ""),
-        kind=g.get("kind", ""),
-        channel=g.get("channel", ""),
-        assignee=g.get("assignee", ""),
-        escalated=g.get("escalated") == "1",
-        undelivered=g.get("undelivered") == "1",
-        q=g.get("q", "")[:100],
-        period=g.get("period", "")[:10],
-        resolved=g.get("resolved", "")[:10],
-    )
+    return queue_views.filters_from(request.GET)
 
 
 @login_required
@@ -78,35 +75,58 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
+    """The queue: its views with live counts, the filtered list with its total, a page at a
+    time (keyset, so a deep page costs what the first does)."""
     user = _user(request)
     filters = _filters(request)
     sort = request.GET.get("sort", "")
     params = request.GET.copy()
-    qs = selectors.with_undelivered_flag(
-        selectors.with_promise_due(selectors.ticket_list(user=user, filters=filters))
-    )
+    for key in ("after", "before", "p"):
+        params.pop(key, None)
+    base = selectors.ticket_list(user=user, filters=filters)
+    qs = selectors.with_undelivered_flag(selectors.with_promise_due(base))
+    page = max(1, min(int(request.GET["p"]), 10**6)) if request.GET.get("p", "").isdigit() else 1
     if sort == "due":
-        after = request.GET.get("after", "")
-        rows, cursor = selectors.due_page(qs, after=after, size=50)
-        params.pop("after", None)
-        next_url = f"?{params.urlencode()}&{urlencode({'after': cursor})}" if cursor else ""
-        paged = bool(after)
+        rows, cursor = selectors.due_page(qs, after=request.GET.get("after", ""), size=PAGE_SIZE)
+        next_query: dict[str, object] | None = {"after": cursor} if cursor else None
     else:
         before_raw = request.GET.get("before", "")
         before = int(before_raw) if before_raw.isdigit() else None
-        rows, next_before = selectors.keyset_page(qs, before=before, size=50)
-        params.pop("before", None)
-        next_url = f"?{params.urlencode()}&before={next_before}" if next_before else ""
-        paged = before is not None
+        rows, next_before = selectors.keyset_page(qs, before=before, size=PAGE_SIZE)
+        next_query = {"before": next_before} if next_before else None
+    if page == 1 and (request.GET.get("after") or request.GET.get("before")):
+        page = 2  # a cursor without a page number: at least the second page
+    views = queue_views.views_for(user)
+    counts = queue_views.view_counts(user, views)
+    current = queue_views.clean_query(request.GET)
+    total = base.count()
     sort_due = params.copy()
     sort_due["sort"] = "due"
+    sort_new = params.copy()
+    sort_new.pop("sort", None)
     context = {
         "tickets": rows,
         "filters": filters,
         "sort": sort,
         "sort_due_query": sort_due.urlencode(),
-        "next_url": next_url,
-        "first_url": f"?{params.urlencode()}" if paged else "",
+        "sort_new_query": sort_new.urlencode(),
+        "next_url": (
+            f"?{params.urlencode()}&{urlencode({**next_query, 'p': page + 1})}"
+            if next_query
+            else ""
+        ),
+        "first_url": f"?{params.urlencode()}" if page > 1 else "",
+        "total": total,
+        "first_row": (page - 1) * PAGE_SIZE + 1 if rows else 0,
+        "last_row": (page - 1) * PAGE_SIZE + len(rows),
+        "views": [(v, counts[v.key]) for v in views],
+        "current_view": next((v.key for v in views if v.query == current), ""),
+        "current_query": current,
+        "can_save_view": user.has_kefu_perm(Perm.TICKET_REPLY),
+        "can_bulk": user.has_kefu_perm(Perm.TICKET_ASSIGN),
+        "bulk_agents": (
+            bulk.bulk_assignable_agents(user) if user.has_kefu_perm(Perm.TICKET_ASSIGN) else []
+        ),
         "clients": clients_visible_to(user),
         "statuses": Status.choices,
         "priorities": Priority.choices,
@@ -116,6 +136,83 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Target") == "queue-results":
         return render(request, "tickets/_queue_results.html", context)
     return render(request, "tickets/queue.html", context)
+
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_POST
+def queue_bulk(request: HttpRequest) -> HttpResponse:
+    """Apply one change to the tickets ticked on the queue page, then go back to it."""
+    user = _user(request)
+    back = f"{reverse('tickets:queue')}?{QueryDict(request.POST.get('back', '')[:500]).urlencode()}"
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    assignee_raw = request.POST.get("assignee", "")
+    assignee = None
+    if assignee_raw.isdigit():
+        assignee = next(
+            (a for a in bulk.bulk_assignable_agents(user) if a.pk == int(assignee_raw)), None
+        )
+        if assignee is None:
+            raise PermissionDenied
+    change = bulk.BulkChange(
+        assignee=assignee,
+        unassign=assignee_raw == bulk.UNASSIGN,
+        status=request.POST.get("status") or None,
+        priority=request.POST.get("priority") or None,
+        add_tags=[
+            t.strip()
+            for t in request.POST.get("tags", "").replace("，", ",").split(",")
+            if t.strip()
+        ],
+    )
+    if not ids:
+        messages.error(request, _("请先勾选工单"))
+        return redirect(back)
+    try:
+        result = bulk.tickets_bulk_update(actor=user, ticket_ids=ids, change=change)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return redirect(back)
+    messages.success(request, _("已批量修改 %(n)s 张工单。") % {"n": len(result.changed)})
+    for number, why in result.refused[:20]:
+        messages.error(request, f"{number}: {why}")
+    if len(result.refused) > 20:
+        messages.error(request, _("另有 %(n)s 张未修改。") % {"n": len(result.refused) - 20})
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def view_save(request: HttpRequest) -> HttpResponse:
+    """Save the queue's current filters under a name (``query`` is the page's query)."""
+    user = _user(request)
+    query = QueryDict(request.POST.get("query", "")[:500])
+    try:
+        view = queue_views.saved_view_create(
+            user=user,
+            name=request.POST.get("name", ""),
+            query=query,
+            shared=request.POST.get("shared") == "1",
+        )
+        messages.success(request, _("已保存视图“%(name)s”。") % {"name": view.name})
+        return redirect(f"{reverse('tickets:queue')}?{view.query}")
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    return redirect(f"{reverse('tickets:queue')}?{query.urlencode()}")
+
+
+@login_required
+@require_POST
+def view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    user = _user(request)
+    view = get_object_or_404(SavedView, pk=view_id, owner=user)
+    queue_views.saved_view_delete(user=user, view=view)
+    messages.success(request, _("已删除视图“%(name)s”。") % {"name": view.name})
+    return redirect("tickets:queue")
 
 
 _TICKET_PARTS = {
@@ -181,9 +278,11 @@ def _act(
     form_class: Callable[..., Any],
     perm: Perm,
     apply: Callable[[Any, Any, User], object],
+    said: Callable[[Ticket, Any], str],
     **form_kwargs: Any,
 ) -> HttpResponse:
-    """Validate one action form and apply it; errors come back as page messages."""
+    """Validate one action form and apply it; ``said`` tells the user what happened (from
+    the ticket after the change and the form's data); errors come back as page messages."""
     user = _user(request)
     ticket = selectors.access_ticket(user, pk, perm)
     form = form_class(request.POST, **form_kwargs)
@@ -195,7 +294,7 @@ def _act(
     else:
         try:
             apply(ticket, form.cleaned_data, user)
-            messages.success(request, _("已保存。"))
+            messages.success(request, said(ticket, form.cleaned_data))
         except ValidationError as exc:
             for text in exc.messages:
                 messages.error(request, text)
@@ -243,7 +342,14 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
             attachments=request.FILES.getlist("attachments"),
             channel_data={k: v for k, v in d.items() if k not in ("body", "new_status")},
         ),
+        _said_reply,
     )
+
+
+def _said_reply(ticket: Ticket, data: Any) -> str:
+    if data.get("new_status"):
+        return _("已回复并设为“%(status)s”。") % {"status": ticket.get_status_display()}
+    return _("已回复，送达状态见对话。")
 
 
 @login_required
@@ -275,6 +381,7 @@ def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
             body=d["body"],
             attachments=request.FILES.getlist("attachments"),
         ),
+        lambda t, d: _("已添加内部备注（客户不可见）。"),
     )
 
 
@@ -287,6 +394,7 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
         forms.StatusForm,
         Perm.TICKET_STATUS,
         lambda t, d, u: services.ticket_set_status(ticket=t, actor=u, status=d["status"]),
+        lambda t, d: _("状态已改为“%(status)s”。") % {"status": t.get_status_display()},
     )
 
 
@@ -300,8 +408,15 @@ def ticket_assign(request: HttpRequest, pk: int) -> HttpResponse:
         forms.AssignForm,
         Perm.TICKET_ASSIGN,
         lambda t, d, u: services.ticket_assign(ticket=t, actor=u, assignee=d["assignee"]),
+        _said_assign,
         agents=selectors.assignable_agents(ticket=ticket),
     )
+
+
+def _said_assign(ticket: Ticket, data: Any) -> str:
+    if data["assignee"] is None:
+        return _("已取消分配。")
+    return _("已分配给 %(name)s。") % {"name": data["assignee"]}
 
 
 @login_required
@@ -319,6 +434,7 @@ def ticket_update(request: HttpRequest, pk: int) -> HttpResponse:
             priority=d["priority"],
             tags=[s for s in d["tags"].replace("，", ",").split(",") if s.strip()],
         ),
+        lambda t, d: _("已更新类型、优先级和标签。"),
     )
 
 
@@ -338,6 +454,7 @@ def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
             reason=d["reason"],
             expected_by=d["expected_by"],
         ),
+        lambda t, d: _("已升级到%(department)s，等待其答复。") % {"department": d["department"]},
         client_id=ticket.client_id,
     )
 
@@ -408,23 +525,58 @@ def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def escalation_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The department's turn, by the button pressed: answer (with files), ask the provider
+    for information, or return the escalation with a reason."""
     user = _user(request)
     escalation = selectors.access_escalation(user, pk)
     if not user.has_kefu_perm(Perm.ESCALATION_ANSWER):
         raise PermissionDenied
     form = forms.AnswerForm(request.POST)
-    if form.is_valid():
-        try:
+    if not form.is_valid():
+        messages.error(request, _("请先填写内容"))
+        return redirect(reverse("tickets:detail", args=[escalation.ticket_id]))
+    text = form.cleaned_data["answer"]
+    action = request.POST.get("action", "answer")
+    try:
+        if action == "ask":
+            services.escalation_ask_info(escalation=escalation, actor=user, question=text)
+            messages.success(request, _("已请客服补充信息，升级仍在处理中，承诺时间不变。"))
+        elif action == "return":
+            services.escalation_return(escalation=escalation, actor=user, reason=text)
+            messages.success(request, _("已退回升级，工单交回客服处理。"))
+        else:
             services.escalation_answer(
-                escalation=escalation, actor=user, answer=form.cleaned_data["answer"]
+                escalation=escalation,
+                actor=user,
+                answer=text,
+                attachments=request.FILES.getlist("attachments"),
             )
             messages.success(request, _("答复已提交，工单已退回客服处理。"))
-        except ValidationError as exc:
-            for text in exc.messages:
-                messages.error(request, text)
-    else:
-        messages.error(request, _("答复内容不能为空"))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
     return redirect(reverse("tickets:detail", args=[escalation.ticket_id]))
+
+
+@login_required
+@require_POST
+def escalation_info(request: HttpRequest, pk: int) -> HttpResponse:
+    """The provider gives the department the information it asked for."""
+    user = _user(request)
+    escalation = selectors.access_escalation(user, pk)
+    ticket = selectors.access_ticket(user, escalation.ticket_id, Perm.TICKET_NOTE)
+    try:
+        services.escalation_give_info(
+            escalation=escalation,
+            actor=user,
+            info=request.POST.get("info", ""),
+            attachments=request.FILES.getlist("attachments"),
+        )
+        messages.success(request, _("补充信息已发给甲方部门。"))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(reverse("tickets:detail", args=[ticket.pk]))
 
 
 @login_required
@@ -565,9 +717,7 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
         return redirect(reverse("tickets:customer_merge", args=[target.pk]))
     term = request.GET.get("other", "")[:254].strip()
     candidates = (
-        selectors.customer_merge_candidates(user=user, customer=customer, term=term)
-        if term
-        else []
+        selectors.customer_merge_candidates(user=user, customer=customer, term=term) if term else []
     )
     summaries = selectors.customer_summaries(user=user, customers=[customer, *candidates])
     return render(
@@ -581,7 +731,6 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
             "ticket_id": ticket_id if ticket_id.isdigit() else "",
         },
     )
-
 
 
 @login_required

@@ -1,9 +1,9 @@
 """The admin's calendar forms refuse what the YAML loader refuses, with the same words on
-the same field, and every save moves the running clocks that depend on it."""
+the same field, and every save moves the running clocks that depend on it. The weekly hours
+are edited as one row of intervals per weekday, not as JSON text."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -24,25 +24,30 @@ from kefu.tickets import services as tickets
 ADD = "/admin/calendars/calendar/add/"
 GOOD_WEEKLY = {"mon": ["09:00-12:00", "13:30-18:00"]}
 
-# (field, value, the loader's path in the error) — each refused by both.
+# (field, value, the loader's path in the error) — each refused by both. (A weekly value
+# that is not a mapping of weekdays to lists cannot be typed into the rows at all.)
 BAD = [
     ("weekly", {"mon": ["18:00-09:00"]}, "weekly.mon[0]"),
     ("weekly", {"mon": ["9:00-12:00"]}, "weekly.mon[0]"),
     ("weekly", {"mon": ["09:00-12:00", "11:00-13:00"]}, "weekly.mon[1]"),
-    ("weekly", {"monday": ["09:00-12:00"]}, "weekly.monday"),
-    ("weekly", {"mon": "09:00-12:00"}, "weekly.mon"),
+    ("weekly", {"fri": ["09:00-12:00", "24:00-24:30"]}, "weekly.fri[1]"),
     ("weekly", {"mon": []}, "weekly"),
-    ("weekly", ["09:00-12:00"], "weekly"),
     ("timezone", "Asia/Beijing", "timezone"),
     ("timezone", "../etc/passwd", "timezone"),
 ]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _rows(weekly: dict[str, list[str]]) -> dict[str, str]:
+    """The weekly editor's seven rows, as a browser posts them."""
+    return {f"weekly_{day}": ", ".join(weekly.get(day, [])) for day in WEEKDAYS}
 
 
 def _form(**fields: Any) -> dict[str, Any]:
     data = {
         "name": "office",
         "timezone": "Asia/Shanghai",
-        "weekly": json.dumps(GOOD_WEEKLY),
+        **_rows(GOOD_WEEKLY),
         "holidays": "none",
         "exceptions-TOTAL_FORMS": "0",
         "exceptions-INITIAL_FORMS": "0",
@@ -67,8 +72,8 @@ def test_the_admin_refuses_what_the_loader_refuses_on_the_named_field(
     loader_says = refused.value.messages[0]
     assert loader_says.startswith(f"{path}:")
 
-    posted = json.dumps(value) if field == "weekly" else value
-    page = admin_http.post(ADD, _form(**{field: posted}))
+    posted = _rows(value) if field == "weekly" else {field: value}
+    page = admin_http.post(ADD, _form(**posted))
     assert page.status_code == 200
     assert page.context["adminform"].form.errors[field] == [loader_says]
     assert not Calendar.objects.filter(name="office").exists()
@@ -81,7 +86,7 @@ def test_a_bad_exception_row_is_refused_on_its_hours(admin_http: HttpClient) -> 
             **{
                 "exceptions-TOTAL_FORMS": "1",
                 "exceptions-0-date": "2026-12-26",
-                "exceptions-0-hours": json.dumps(["09:00-25:00"]),
+                "exceptions-0-hours": "09:00-25:00",
                 "exceptions-0-note": "",
             }
         ),
@@ -97,11 +102,11 @@ def test_a_good_calendar_saves_and_matches_the_loader(admin_http: HttpClient) ->
         ADD,
         _form(
             timezone=" Asia/Shanghai",
-            weekly=json.dumps({"mon": [" 09:00-12:00", "13:30-18:00"]}),
             **{
+                "weekly_mon": " 09:00-12:00，13:30-18:00 ",
                 "exceptions-TOTAL_FORMS": "1",
                 "exceptions-0-date": "2026-12-26",
-                "exceptions-0-hours": "[]",
+                "exceptions-0-hours": "",
                 "exceptions-0-note": "年会",
             },
         ),
@@ -165,7 +170,7 @@ def test_changing_a_calendar_in_the_admin_moves_its_clocks(
     data = _form(
         name="cn-standard",
         holidays="cn",
-        weekly=json.dumps({d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}),
+        **_rows({d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}),
         **{"exceptions-TOTAL_FORMS": str(len(exceptions))},
     )
     data["exceptions-INITIAL_FORMS"] = str(len(exceptions))
@@ -173,7 +178,7 @@ def test_changing_a_calendar_in_the_admin_moves_its_clocks(
         data[f"exceptions-{i}-id"] = str(exc.pk)
         data[f"exceptions-{i}-calendar"] = str(calendar.pk)
         data[f"exceptions-{i}-date"] = exc.date.isoformat()
-        data[f"exceptions-{i}-hours"] = json.dumps(exc.hours)
+        data[f"exceptions-{i}-hours"] = ", ".join(exc.hours)
         data[f"exceptions-{i}-note"] = exc.note
     page = admin_http.post(f"/admin/calendars/calendar/{calendar.pk}/change/", data)
     assert page.status_code == 302, page.context["adminform"].form.errors
@@ -186,7 +191,12 @@ def test_changing_a_calendar_in_the_admin_moves_its_clocks(
 def test_the_admin_pages_open(admin_http: HttpClient) -> None:
     calendar_load(text=(EXAMPLES / "calendars" / "cn-standard.yaml").read_text(encoding="utf-8"))
     calendar = Calendar.objects.get(name="cn-standard")
-    assert admin_http.get(f"/admin/calendars/calendar/{calendar.pk}/change/").status_code == 200
+    page = admin_http.get(f"/admin/calendars/calendar/{calendar.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # One row per weekday holding that day's intervals, not a JSON text box.
+    assert 'name="weekly_mon"' in html and 'value="09:00-12:00, 13:30-18:00"' in html
+    assert "{&quot;mon&quot;" not in html
     day = StatutoryDay.objects.get(date="2026-10-01")
     page = admin_http.get(f"/admin/calendars/statutoryday/{day.pk}/change/")
     assert page.status_code == 200

@@ -187,7 +187,13 @@ def test_department_answers_escalation(open_page: Any, tenant_a: Tenant) -> None
     page.get_by_role("link", name=tenant_a.ticket.number).click()
     page.wait_for_load_state()
     page.fill("#answer-form textarea[name=answer]", "已安排售后工程师明日上门。")
-    page.click("#answer-form button[type=submit]")
+    page.set_input_files(
+        "#answer-form input[type=file]",
+        files=[
+            {"name": "派工单.txt", "mimeType": "text/plain", "buffer": "工程师：李师傅".encode()}
+        ],
+    )
+    page.click("#answer-form button[value=answer]")
     page.wait_for_load_state()
     assert "已安排售后工程师明日上门。" in page.content()
     p.clean()
@@ -196,6 +202,36 @@ def test_department_answers_escalation(open_page: Any, tenant_a: Tenant) -> None
     agent.login(tenant_a.agent.username)
     agent.page.goto(f"{agent.base}/tickets/{tenant_a.ticket.pk}/")
     assert "已安排售后工程师明日上门。" in agent.page.locator(".conversation").inner_text()
+    assert "派工单.txt" in agent.page.locator(".conversation").inner_text()
+    agent.clean()
+
+
+def test_department_asks_for_information_then_returns(open_page: Any, tenant_a: Tenant) -> None:
+    dept = open_page()
+    dept.login(tenant_a.department_user.username)
+    url = f"{dept.base}/tickets/{tenant_a.ticket.pk}/"
+    dept.page.goto(url)
+    dept.page.fill("#answer-form textarea[name=answer]", "请提供购买凭证")
+    dept.page.click("#ask-info")
+    assert "承诺时间不变" in dept.page.locator(".messages").inner_text()
+    assert "待补充信息" in dept.page.locator("#escalations").inner_text()
+
+    agent = open_page()
+    agent.login(tenant_a.agent.username)
+    agent.page.goto(url)
+    agent.page.fill("#info-form textarea[name=info]", "凭证：京东订单 2025-06-18")
+    agent.page.click("#info-form button")
+    assert "补充信息已发给甲方部门" in agent.page.locator(".messages").inner_text()
+
+    dept.page.goto(url)
+    assert "京东订单" in dept.page.locator(".conversation").inner_text()
+    dept.page.fill("#answer-form textarea[name=answer]", "该机型由安装部门负责，请转交")
+    dept.page.click("#return-escalation")
+    assert "已退回升级" in dept.page.locator(".messages").inner_text()
+    escalations = dept.page.locator("#escalations").inner_text()
+    assert "已退回" in escalations and "该机型由安装部门负责" in escalations
+    assert dept.page.locator("#answer-form").count() == 0
+    dept.clean()
     agent.clean()
 
 
@@ -310,3 +346,103 @@ def test_new_ticket_warns_about_the_customers_open_tickets(
     assert tenant_a.ticket.number in panel and "邮件" in panel
     assert p.failed == []
     p.clean()
+
+
+def test_api_docs_render(open_page: Any, tenant_a: Tenant) -> None:
+    """/api/v1/docs lists the operations from kefu's own files (no CDN), with no error."""
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    response = p.page.goto(p.base + "/api/v1/docs")
+    assert response is not None and response.status == 200
+    p.page.wait_for_selector(".opblock-tag", timeout=15_000)
+    assert p.page.locator(".opblock").count() >= 10
+    assert "duplicated mapping key" not in p.page.content()
+    p.clean()
+
+
+def test_error_page_in_kefus_layout_fits_a_phone(open_page: Any, tenant_a: Tenant) -> None:
+    p = open_page()
+    p.page.set_viewport_size({"width": 390, "height": 800})
+    p.login(tenant_a.agent.username)
+    response = p.page.goto(p.base + "/tickets/999999999/")
+    assert response is not None and response.status == 404
+    assert "页面不存在 / Page not found" in p.page.locator("h1").inner_text()
+    assert p.page.locator("header.topbar").count() == 1
+    width = p.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    p.errors = [e for e in p.errors if "404" not in e]  # the browser logs the page's status
+    p.clean()
+
+
+PHONE_PAGES = {
+    "agent": ["/tickets/", "{ticket}", "/tickets/new/", "/chat/console/"],
+    "supervisor": ["/tickets/", "{ticket}", "/tickets/overview/", "{dashboard}", "/reports/"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(PHONE_PAGES))
+def test_main_pages_fit_a_phone(open_page: Any, tenant_a: Tenant, role: str) -> None:
+    """At 390 px nothing scrolls sideways: the menu wraps whole words and tables give up
+    columns, so the queue's header cells stay over their data."""
+    p = open_page()
+    p.page.set_viewport_size({"width": 390, "height": 844})
+    p.login(getattr(tenant_a, role).username)
+    shots = os.environ.get("KEFU_SCREENSHOTS")
+    for url in PHONE_PAGES[role]:
+        url = url.format(
+            ticket=f"/tickets/{tenant_a.ticket.pk}/",
+            dashboard=f"/reports/dashboard/{tenant_a.client.code}/",
+        )
+        response = p.page.goto(p.base + url)
+        assert response is not None and response.status == 200, url
+        if shots:
+            name = url.strip("/").replace("/", "_") or "home"
+            p.page.screenshot(path=f"{shots}/{role}-{name}.png", full_page=True)
+        width = p.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, width)
+        lines = p.page.evaluate(
+            "Math.max(...[...document.querySelectorAll('.topbar nav a')]"
+            ".map(a => Math.round(a.getBoundingClientRect().height)))"
+        )
+        assert lines < 40, (url, "a menu item wraps inside itself", lines)
+    p.clean()
+
+
+def test_auditor_disputes_then_signs_off_with_a_comment(open_page: Any, tenant_a: Tenant) -> None:
+    from kefu.reports.models import ServiceReport
+    from kefu.reports.services import report_issue
+
+    report = report_issue(client=tenant_a.client, month_label="2026-10", actor=None)
+    url = f"/reports/issued/{report.pk}/"
+    auditor = open_page()
+    auditor.login(tenant_a.auditor.username)
+    auditor.page.goto(auditor.base + url)
+    auditor.page.click("#dispute summary")
+    auditor.page.fill("#dispute-form textarea[name=reason]", "十月投诉量比我方台账多 2 件")
+    auditor.page.click("#dispute-form button")
+    assert "异议已提交" in auditor.page.locator(".messages").inner_text()
+    assert "待乙方答复" in auditor.page.locator("#review-state").inner_text()
+
+    supervisor = open_page()
+    supervisor.login(tenant_a.supervisor.username)
+    supervisor.page.goto(supervisor.base + url)
+    supervisor.page.fill(".dispute-answer textarea", "其中 2 件为同一客户的重复来电")
+    supervisor.page.click(".dispute-answer button")
+    assert "其中 2 件为同一客户的重复来电" in supervisor.page.locator("#reviews").inner_text()
+
+    auditor.page.reload()
+    auditor.page.click("#sign-off summary")
+    auditor.page.fill("#sign-off-form textarea[name=comment]", "答复已接受")
+    auditor.page.click("#sign-off-form button")  # the box is not ticked: the browser stops it
+    assert ServiceReport.objects.get(pk=report.pk).signed_off_at is None
+    auditor.page.check("#sign-off-form input[name=checked]")
+    auditor.page.click("#sign-off-form button")
+    assert "已记入审计日志" in auditor.page.locator(".messages").inner_text()
+    assert "甲方已确认" in auditor.page.locator("#review-state").inner_text()
+    assert "答复已接受" in auditor.page.locator("#reviews").inner_text()
+    if shots := os.environ.get("KEFU_SCREENSHOTS"):
+        auditor.page.set_viewport_size({"width": 390, "height": 844})
+        auditor.page.screenshot(path=f"{shots}/report-review.png", full_page=True)
+    assert ServiceReport.objects.get(pk=report.pk).signed_off_by_id == tenant_a.auditor.pk
+    auditor.clean()
+    supervisor.clean()

@@ -16,9 +16,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from kefu.conftest import Tenant, api_client, login
-from kefu.reports.models import ServiceReport
+from kefu.reports.models import ReportReview, ServiceReport
 from kefu.routing import websocket_urlpatterns
-from kefu.tickets.models import Escalation, Message, Ticket, TicketEvent
+from kefu.tickets.models import Escalation, Message, SavedView, Ticket, TicketEvent
 
 # Which of tenant B's objects each path parameter names. "token" rows are per user, not per
 # client: they are checked the same way (another user's token is never reachable).
@@ -38,13 +38,21 @@ PARAMS = {
     "delivery_id": "delivery",
     "conversation_id": "conversation",
     "widget_id": "widget",
+    "review_id": "report_review",
+    "view_id": "saved_view",
+    # The customer portal (/p/<code>/…): a ticket by its number, a sign-in link's parts.
+    "number": "ticket_number",
+    "challenge": "challenge",
+    "secret": "link_secret",
 }
 PARAMS_BY_NAME = {
     "tickets:escalation_answer": "escalation",
+    "tickets:escalation_info": "escalation",
     "accounts:token_revoke": "token",
     "reports:issued": "report",
     "reports:issued_file": "report",
     "reports:sign_off": "report",
+    "reports:dispute": "report",
     "privacy:retention_certificate": "retention_run",
     "surveys:callback": "callback",
     # A survey's answer link needs no login (its signature is the key): one of client B
@@ -53,7 +61,9 @@ PARAMS_BY_NAME = {
 }
 # The Django admin is the provider admin's tool over all tenants (is_staff only); users of a
 # client are never staff, which test_admin_is_closed_to_client_users checks.
-SKIP_NAMESPACES = ("admin",)
+# The help centre (kb_public, /p/<code>/kb/) is public by design: a client's published
+# articles are for anyone, and kefu/kb/tests check that only those are shown.
+SKIP_NAMESPACES = ("admin", "kb_public")
 ROLES = ("agent", "supervisor", "auditor", "department_user")
 
 
@@ -150,6 +160,12 @@ def _survey_token(b: Tenant) -> str:
     return survey_token(Survey.objects.create(client=b.client, status="queued").pk)
 
 
+def _report_review(b: Tenant, report: ServiceReport) -> int:
+    from kefu.reports.review import report_dispute
+
+    return int(report_dispute(report=report, actor=b.auditor, reason="投诉量与我方统计不符").pk)
+
+
 def _objects(b: Tenant, token_id: int) -> dict[str, object]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -183,6 +199,11 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "conversation": _conversation(b),
         "callback": _callback(b),
         "survey_token": _survey_token(b),
+        "report_review": _report_review(b, report),
+        "saved_view": SavedView.objects.create(owner=b.agent, name="B 的视图", query="").pk,
+        "ticket_number": b.ticket.number,
+        "challenge": 1,
+        "link_secret": "x" * 32,
     }
 
 
@@ -210,6 +231,8 @@ def _snapshot(b: Tenant) -> tuple[object, ...]:
         Escalation.objects.get(pk=b.escalation.pk).status,
         ServiceReport.objects.filter(client=b.client, signed_off_at__isnull=False).count(),
         ServiceReport.objects.filter(client=b.client).count(),
+        ReportReview.objects.filter(client=b.client).count(),
+        ReportReview.objects.filter(client=b.client, answered_at__isnull=False).count(),
     )
 
 

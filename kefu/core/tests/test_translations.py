@@ -26,10 +26,12 @@ def test_every_string_has_an_english_translation() -> None:
     assert untranslated == [], "run `make messages` and translate: " + ", ".join(untranslated)
 
 
-def test_compiled_catalogue_matches_the_source(tmp_path: Path) -> None:
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+def test_compiled_catalogue_matches_the_source(tmp_path: Path, language: str) -> None:
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         pytest.skip("msgfmt (gettext) is not installed")
+    catalogue = LOCALE.parents[1] / language / "LC_MESSAGES"
     out = tmp_path / "django.mo"
-    subprocess.run([msgfmt, "-o", str(out), str(LOCALE / "django.po")], check=True)
-    assert out.read_bytes() == (LOCALE / "django.mo").read_bytes(), "run `make messages`"
+    subprocess.run([msgfmt, "-o", str(out), str(catalogue / "django.po")], check=True)
+    assert out.read_bytes() == (catalogue / "django.mo").read_bytes(), "run `make messages`"

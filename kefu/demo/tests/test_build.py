@@ -7,11 +7,16 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client as HttpClient
 
 from kefu.accounts.models import User
 from kefu.contracts.models import Client
+from kefu.demo.portal import demo_portal
 from kefu.mail.models import InboundMail
+from kefu.portal.models import PortalSite
+from kefu.privacy.fields import phone_index
 from kefu.sla.models import SlaClock
+from kefu.sms.models import SmsMessage
 from kefu.surveys.models import CallbackTask, Survey, SurveyRule
 from kefu.tickets import services
 from kefu.tickets.models import Channel, Delivery, Escalation, Kind, Message, Ticket
@@ -103,6 +108,19 @@ def test_demo_builds_a_working_help_desk_once(settings: Any) -> None:
     results = dict(InboundMail.objects.values_list("message_id", "result"))
     assert results["demo-autoreply@demo.kefu.example"] == "ignored"
     assert results["demo-nowhere@demo.kefu.example"] == "quarantined"
+    # Each client has its portal; a customer of the demo signs in by a code from the
+    # console SMS outbox and sees their history.
+    assert "/p/HUAXIN/" in text and "/p/MINGDA/" in text
+    assert PortalSite.objects.count() == 2
+    phone = demo_portal(client=Client.objects.get(code="MINGDA"), name="明达物业服务")
+    http = HttpClient()
+    assert http.post("/p/MINGDA/login/", {"method": "sms", "phone": phone}).status_code == 302
+    sms = SmsMessage.objects.get(purpose="login_code")
+    answer = http.post("/p/MINGDA/login/code/", {"code": sms.params["code"]})
+    assert answer.status_code == 302
+    mine = Ticket.objects.filter(customer__identifiers__key=phone_index(phone)).distinct()
+    page = http.get("/p/MINGDA/tickets/").content.decode()
+    assert mine.exists() and all(t.number in page for t in mine)
     assert "already loaded" in _demo()
     assert Ticket.objects.count() == 242
     client = Client.objects.get(code="HUAXIN")

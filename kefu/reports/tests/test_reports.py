@@ -54,7 +54,9 @@ def test_auditor_signs_off_in_the_ui(imported: Tenant) -> None:
     http = login(imported.auditor)
     page = http.get(f"/reports/issued/{report.pk}/").content.decode()
     assert "sign-off-form" in page and "一次解决率" in page and "<code>fcr</code>" not in page
-    http.post(f"/reports/issued/{report.pk}/sign-off/")
+    http.post(f"/reports/issued/{report.pk}/sign-off/")  # without ticking "checked": refused
+    assert ServiceReport.objects.get(pk=report.pk).signed_off_at is None
+    http.post(f"/reports/issued/{report.pk}/sign-off/", {"checked": "yes", "comment": "无误"})
     report.refresh_from_db()
     assert report.signed_off_by == imported.auditor and report.signed_off_at is not None
     assert "sign-off-form" not in http.get(f"/reports/issued/{report.pk}/").content.decode()

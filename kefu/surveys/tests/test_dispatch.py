@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kefu.conftest import Tenant, run_tasks
@@ -114,3 +115,11 @@ def test_a_survey_that_could_not_be_sent_is_not_counted(tenant_a: Tenant, rule: 
     )
     assert figures["volume"]["surveys_sent"] == 0
     assert figures["kpis"]["survey_response_rate"]["value"] is None
+
+
+def test_the_portal_ticket_page_links_its_survey(tenant_a: Tenant, rule: SurveyRule) -> None:
+    ticket = resolved_ticket(tenant_a, channel="portal")
+    assert 'id="survey-link"' not in render_to_string("portal/_rate_slot.html", {"ticket": ticket})
+    survey_dispatch_due(now=timezone.now() + timedelta(minutes=61))
+    slot = render_to_string("portal/_rate_slot.html", {"ticket": ticket})
+    assert f'href="{survey_link_for_ticket(ticket)}"' in slot

@@ -46,7 +46,7 @@ def _counts() -> tuple[int, ...]:
     )
 
 
-@pytest.mark.parametrize("channel", ["chat", "wechat", "portal", "api", "email"])
+@pytest.mark.parametrize("channel", ["chat", "wechat", "api", "email"])
 def test_reply_without_transport_is_refused_and_nothing_is_saved(
     tenant_a: Tenant, channel: str
 ) -> None:
@@ -89,16 +89,16 @@ def test_the_page_says_what_to_configure_before_the_agent_types(tenant_a: Tenant
 
 
 def test_a_registered_adapter_takes_over_the_channel(tenant_a: Tenant) -> None:
-    ticket = _ticket(tenant_a, "portal")
-    channel_register(LoopbackAdapter("portal"))
+    ticket = _ticket(tenant_a, "wechat")
+    channel_register(LoopbackAdapter("wechat"))
     try:
         message = services.ticket_reply(ticket=ticket, actor=tenant_a.agent, body="您好")
         assert Delivery.objects.get(message=message).status == "queued"
         assert "sent" in deliver_queued()
         assert Delivery.objects.get(message=message).accepted_at is not None
     finally:
-        channel_unregister("portal")
-    assert channel_adapter("portal") is None
+        channel_unregister("wechat")
+    assert channel_adapter("wechat") is None
 
 
 def test_resolving_with_the_reply_still_queued_meets_the_clock_on_acceptance(

@@ -123,3 +123,46 @@ def test_an_assignment_shows_in_the_queue_and_rings_the_bell(
     p.page.wait_for_load_state()
     assert "未读" not in p.page.locator("#notification-list").inner_text()
     p.clean()
+
+
+def test_a_views_count_changes_without_a_reload(open_page: Any, tenant_a: Tenant) -> None:
+    """ "未分派 (n)" on an open queue page counts a new ticket and drops it once assigned."""
+    p = open_page()
+    p.login(tenant_a.agent.username)
+    p.page.goto(p.base + "/tickets/")
+    p.page.locator("#queue-results[data-connected]").wait_for(state="attached")
+    _mark(p.page)
+    count = p.page.locator('[data-count="unassigned"]')
+    before = int(count.inner_text())
+    ticket = services.ticket_create(
+        client=tenant_a.client, subject="新的未分派工单", body="x", channel="email"
+    )
+    p.page.locator('[data-count="unassigned"]', has_text=str(before + 1)).wait_for(timeout=5000)
+    services.ticket_assign(ticket=ticket, actor=tenant_a.supervisor, assignee=tenant_a.agent)
+    p.page.locator('[data-count="unassigned"]', has_text=str(before)).wait_for(timeout=5000)
+    assert _not_reloaded(p.page)
+    p.clean()
+
+
+def test_bulk_assign_of_fifty_tickets(open_page: Any, tenant_a: Tenant) -> None:
+    """A supervisor ticks a page of the queue and assigns all of it to one agent."""
+    from kefu.tickets.models import Ticket
+
+    made = [
+        services.ticket_create(
+            client=tenant_a.client, subject=f"批量分派{i}", body="x", channel="email"
+        )
+        for i in range(50)
+    ]
+    p = open_page()
+    p.login(tenant_a.supervisor.username)
+    p.page.goto(p.base + "/tickets/?assignee=none&status=active")
+    assert p.page.locator("#bulk-form").is_hidden()
+    p.page.check("#pick-all")
+    assert "已选 50 张" in p.page.locator("#bulk-count").inner_text()
+    p.page.select_option("#bulk-form select[name=assignee]", str(tenant_a.agent.pk))
+    p.page.click("#bulk-form button[type=submit]")
+    p.page.locator(".messages", has_text="已批量修改 50 张工单").wait_for(timeout=30_000)
+    assigned = Ticket.objects.filter(pk__in=[t.pk for t in made], assignee=tenant_a.agent)
+    assert assigned.count() == 50
+    p.clean()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -50,13 +52,18 @@ def test_agent_replies_and_changes_status_through_pages(tenant_a: Tenant) -> Non
     assert r.status_code == 302
     page = http.get(f"/tickets/{t.pk}/").content.decode()
     assert "已为您预约明天上门" in page
+    assert "已回复并设为“等待客户”。" in page  # says what happened, not just "saved"
     assert Ticket.objects.get(pk=t.pk).status == "pending"
     r = http.post(f"/tickets/{t.pk}/status/", {"status": "resolved"})
     assert Ticket.objects.get(pk=t.pk).status == "resolved"
-    # An impossible transition is refused with a message, nothing changes.
+    assert "状态已改为“已解决”。" in http.get(f"/tickets/{t.pk}/").content.decode()
+    # An impossible transition is refused with a message in words, nothing changes.
     http.post(f"/tickets/{t.pk}/status/", {"status": "pending"})
     assert Ticket.objects.get(pk=t.pk).status == "resolved"
-    assert "不能从" in http.get(f"/tickets/{t.pk}/").content.decode()
+    page = http.get(f"/tickets/{t.pk}/").content.decode()
+    flash = re.search(r'<ul class="messages">(.*?)</ul>', page, re.S)
+    assert flash is not None and "不能从“已解决”变为“等待客户”" in flash.group(1)
+    assert "resolved" not in flash.group(1)  # words, not internal codes
 
 
 def test_auditor_sees_ticket_read_only(tenant_a: Tenant) -> None:

@@ -40,3 +40,8 @@ class Command(BaseCommand):
             f"在线客服试用 / Try the chat widget (as a supervisor): "
             f"{settings.KEFU_BASE_URL}/chat/widgets/"
         )
+        self.stdout.write(
+            f"客户门户 / Customer portal: {settings.KEFU_BASE_URL}/p/HUAXIN/ "
+            f"{settings.KEFU_BASE_URL}/p/MINGDA/ (短信验证码见 / SMS codes in "
+            f"{settings.KEFU_SMS_OUTBOX})"
+        )
