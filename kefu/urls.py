@@ -6,6 +6,7 @@ from django.views.decorators.cache import cache_control
 
 from kefu.api import api
 from kefu.core import health_views, metrics
+from kefu.surveys import views as survey_views
 from kefu.tickets import views as ticket_views
 
 
@@ -31,6 +32,8 @@ urlpatterns = [
     path("mail/", include("kefu.mail.urls")),
     path("chat/", include("kefu.chat.urls")),
     path("privacy/", include("kefu.privacy.urls")),
+    path("surveys/", include("kefu.surveys.urls")),
+    path("s/<str:token>/", survey_views.answer, name="survey_answer"),
     path("kb/", include("kefu.kb.urls")),
     # Customers' knowledge-base pages: before any other p/<client_code>/ include.
     path("p/<str:client_code>/kb/", include("kefu.kb.public_urls")),

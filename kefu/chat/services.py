@@ -39,7 +39,8 @@ from kefu.contracts.models import Client
 from kefu.core.audit import audit_record
 from kefu.core.models import AuditAction
 from kefu.core.prepared import PreparedQuery
-from kefu.surveys.models import Survey
+from kefu.surveys.models import Survey, SurveyOrigin
+from kefu.surveys.services import survey_followup
 from kefu.tickets import services as tickets
 from kefu.tickets.channels import Accepted
 from kefu.tickets.delivery import delivery_accept
@@ -464,12 +465,15 @@ def conversation_rate(
     at = at or timezone.now()
     if conversation.is_open:
         conversation = conversation_end(conversation=conversation, by=EndedBy.CUSTOMER, at=at)
+    # Locked and read again: the survey dispatcher may have recorded the offered rating.
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     survey = conversation.survey
     if survey is None:
         survey = Survey.objects.create(
             client_id=conversation.client_id,
             ticket_id=conversation.ticket_id,
             channel=Channel.CHAT,
+            origin=SurveyOrigin.RESOLUTION,
             sent_at=at,
             answered_at=at,
             score=score,
@@ -480,6 +484,7 @@ def conversation_rate(
     else:
         survey.score, survey.comment, survey.answered_at = score, note, at
         survey.save(update_fields=["score", "comment", "answered_at"])
+    survey_followup(survey=survey)
     if conversation.agent_id is not None:
         events.to_agent(
             conversation.agent_id, "chat_rated", conversation=conversation.pk, score=score

@@ -25,6 +25,7 @@ from kefu.contracts.models import (
 )
 from kefu.sla.models import SlaPolicy
 from kefu.sla.policies import sla_policy_apply
+from kefu.surveys.rules import SurveyDoc, survey_rule_apply, survey_rule_dump
 
 KPI_KEYS = (
     "csat",
@@ -146,6 +147,7 @@ class ContractDoc(_Doc):
     kpis: list[KpiDoc] = []
     sla_targets: list[dict[str, Any]] = []
     improvement_goals: list[GoalDoc] = []
+    survey: SurveyDoc | None = None
 
     @model_validator(mode="after")
     def term_order(self) -> ContractDoc:
@@ -264,6 +266,7 @@ def contract_load(*, text: str) -> Contract:
             for g in doc.improvement_goals
         ]
     )
+    survey_rule_apply(contract=contract, doc=doc.survey)
     if doc.sla_targets:
         sla_policy_apply(
             data={
@@ -354,6 +357,9 @@ def contract_dump(contract: Contract) -> str:
             for g in contract.goals.all()
         ],
     }
+    survey = survey_rule_dump(contract)
+    if survey is not None:
+        doc["survey"] = survey
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 

@@ -31,10 +31,12 @@ from kefu.contracts.models import Client, Department
 from kefu.core.tenancy import ClientOwned
 from kefu.demo import kb as demo_kb
 from kefu.demo import mail as demo_mail
+from kefu.demo import surveys as demo_surveys
 from kefu.demo import vocabulary as vocab
 from kefu.demo.portal import demo_portal
 from kefu.reports.importer import CallIn, SurveyIn, TicketIn, import_history
 from kefu.sla import services as sla
+from kefu.surveys.senders import VIA as SURVEY_VIA
 from kefu.tickets import services
 from kefu.tickets.delivery import delivery_send
 from kefu.tickets.models import Delivery, DeliveryStatus, Status, Ticket
@@ -219,6 +221,8 @@ def build(
             counts[f"{spec.code} kb"] = demo_kb.demo_kb(client=client)
             if spec.code == "HUAXIN":
                 counts["mail"] = demo_mail.demo_mail(client=client, now=now)
+            counts[spec.code]["survey_mails"] = demo_surveys.demo_surveys(client=client, now=now)
+        counts["callback_sample"] = demo_surveys.demo_callback_sample(now=now)
     return counts
 
 
@@ -435,7 +439,7 @@ def _history(
                             )
                             if replied
                             else "",
-                            "channel": "sms",
+                            "channel": SURVEY_VIA.get(channel, "sms"),
                         }
                     )
                 )

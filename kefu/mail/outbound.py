@@ -253,6 +253,37 @@ def _transmit(outbound: OutboundMail) -> datetime:
     return timezone.now()
 
 
+def mail_notice_send(
+    *, mailbox: Mailbox, to_address: str, subject: str, body: str
+) -> tuple[datetime, str]:
+    """Send one automatic notice kefu writes itself (a satisfaction survey's link) through
+    the mailbox's transport, now; returns the instant it was accepted and its Message-ID.
+    Raises what the transport raised (the caller records and retries)."""
+    message_id = make_msgid(domain=mailbox.domain).strip("<>")
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=formataddr((mailbox.from_name, mailbox.address))
+        if mailbox.from_name
+        else mailbox.address,
+        to=[to_address],
+        headers={"Message-ID": f"<{message_id}>", "Auto-Submitted": "auto-generated"},
+    )
+    if mailbox.smtp_host == FILE_TRANSPORT:
+        outbox = Path(settings.KEFU_MAIL_OUTBOX)
+        outbox.mkdir(parents=True, exist_ok=True)
+        (outbox / f"{message_id.replace('/', '_')}.eml").write_bytes(email.message().as_bytes())
+    else:
+        with smtp_connection(mailbox) as connection:
+            connection.send_messages([email])
+    return timezone.now(), message_id
+
+
+def mail_failure_reason(exc: Exception) -> tuple[str, bool]:
+    """The transport's answer to a failed send, and whether trying again may pass."""
+    return _reason(exc), _retryable(exc)
+
+
 def _retryable(exc: Exception) -> bool:
     """A 5xx answer (an address or a message refused) will be refused again; a 4xx, a
     server down or a timeout may pass later."""

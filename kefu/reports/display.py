@@ -247,6 +247,13 @@ def channel_name(value: str) -> str:
     return str(Channel(value).label) if value in Channel.values else value
 
 
+def survey_channel_name(value: str) -> str:
+    """The way a survey went: a ticket channel, or a link by SMS."""
+    if value == "sms":
+        return str(_("短信链接"))
+    return channel_name(value)
+
+
 def kind_name(value: str) -> str:
     return str(Kind(value).label) if value in Kind.values else value
 

@@ -227,19 +227,37 @@ def call_kpis(client: Client, period: Period, service_level_s: int) -> dict[str,
 
 
 def survey_kpis(client: Client, period: Period) -> dict[str, Any]:
-    s = Survey.objects.filter(
-        client=client, sent_at__gte=period.start, sent_at__lt=period.end
-    ).aggregate(
-        sent=Count("id"),
-        answered=Count("id", filter=Q(score__isnull=False)),
-        satisfied=Count("id", filter=Q(score__gte=4)),
+    """CSAT and the response rate over the surveys sent in the period (a survey queued or
+    failed was never sent and counts nowhere), overall and per channel the survey went by
+    (email, sms, portal, chat, phone)."""
+    rows = (
+        Survey.objects.filter(client=client, sent_at__gte=period.start, sent_at__lt=period.end)
+        .order_by()
+        .values_list("channel")
+        .annotate(
+            sent=Count("id"),
+            answered=Count("id", filter=Q(score__isnull=False)),
+            satisfied=Count("id", filter=Q(score__gte=4)),
+        )
     )
+    by_channel = {}
+    totals = {"sent": 0, "answered": 0, "satisfied": 0}
+    for channel, sent, answered, satisfied in rows:
+        for key, n in (("sent", sent), ("answered", answered), ("satisfied", satisfied)):
+            totals[key] += n
+        by_channel[channel or "-"] = {
+            "surveys_sent": sent,
+            "surveys_answered": answered,
+            "csat": kpi.ratio(satisfied, answered),
+            "survey_response_rate": kpi.ratio(answered, sent),
+        }
     return {
-        "volume": {"surveys_sent": s["sent"], "surveys_answered": s["answered"]},
+        "volume": {"surveys_sent": totals["sent"], "surveys_answered": totals["answered"]},
         "kpis": {
-            "csat": kpi.ratio(s["satisfied"], s["answered"]),
-            "survey_response_rate": kpi.ratio(s["answered"], s["sent"]),
+            "csat": kpi.ratio(totals["satisfied"], totals["answered"]),
+            "survey_response_rate": kpi.ratio(totals["answered"], totals["sent"]),
         },
+        "by_channel": dict(sorted(by_channel.items())),
     }
 
 
@@ -428,4 +446,5 @@ def client_kpis(
             **sla_kpis(client, period),
         },
         "chat_agents": chats["agents"],
+        "surveys_by_channel": surveys["by_channel"],
     }

@@ -234,6 +234,7 @@ def report_context(data: dict[str, Any], *, plan: str = "") -> dict[str, Any]:
         # Figures from live chats (a snapshot issued before them has the tickets' AHT only).
         "live_chat": "asa_chat" in k,
         "chat_agents": _chat_agent_rows(data.get("chat_agents", [])),
+        "survey_rows": _survey_rows(data.get("surveys_by_channel", {})),
         "sla_rows": [_kpi_row(key, f) for key, f in k.items() if key.startswith("sla.")],
         "contract_rows": display.contract_rows(contract) if contract else [],
         "credit": contract
@@ -246,6 +247,24 @@ def report_context(data: dict[str, Any], *, plan: str = "") -> dict[str, Any]:
         "chart_channels": _chart(volume["by_channel"], display.channel_name),
         "chart_kinds": _chart(volume["by_kind"], display.kind_name),
     }
+
+
+def _survey_rows(by_channel: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """CSAT and the response rate of each channel the surveys went by, with their counts
+    (a snapshot issued before kefu sent its own surveys has none)."""
+    rows = []
+    for channel, figures in by_channel.items():
+        rows.append(
+            {
+                "channel": channel,
+                "name": display.survey_channel_name(channel),
+                "sent": figures["surveys_sent"],
+                "answered": figures["surveys_answered"],
+                "csat": _kpi_row("csat", figures["csat"]),
+                "response": _kpi_row("survey_response_rate", figures["survey_response_rate"]),
+            }
+        )
+    return rows
 
 
 def render_html(

@@ -244,6 +244,7 @@ def dispute_answer(request: HttpRequest, review_id: int) -> HttpResponse:
 
 _DASHBOARD_KPIS = (
     "csat",
+    "survey_response_rate",
     "fcr",
     "service_level",
     "asa",
@@ -319,8 +320,40 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "rows": rows,
             "chat_target": _chat_target_text(columns),
             "agents": _dashboard_agents(columns),
+            "surveys": _dashboard_surveys(client, columns),
         },
     )
+
+
+def _dashboard_surveys(client: Client, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CSAT and the response rate per survey channel across the dashboard's periods, each
+    with its counts and, for a month, a link to the surveys behind it."""
+    channels = sorted({ch for col in columns for ch in col["data"]["surveys_by_channel"]})
+    rows = []
+    for channel in channels:
+        cells = []
+        for col in columns:
+            figures = col["data"]["surveys_by_channel"].get(channel)
+            label = col["period"].label
+            is_month = len(label) == 7
+            cells.append(
+                figures
+                and {
+                    "csat": display.value_text("csat", figures["csat"]["value"]),
+                    "satisfied": figures["csat"]["numerator"],
+                    "answered": figures["surveys_answered"],
+                    "response": display.value_text(
+                        "survey_response_rate", figures["survey_response_rate"]["value"]
+                    ),
+                    "sent": figures["surveys_sent"],
+                    "link": is_month
+                    and f"/reports/surveys/{client.code}/{label}/?channel={channel}",
+                }
+            )
+        rows.append(
+            {"channel": channel, "name": display.survey_channel_name(channel), "cells": cells}
+        )
+    return rows
 
 
 def _chat_target_text(columns: list[dict[str, Any]]) -> str:
@@ -354,6 +387,7 @@ def _drill_down(
     answered_field: str,
     template: str,
     related: tuple[str, ...] = ("ticket",),
+    channel_field: str = "",
 ) -> HttpResponse:
     """The rows behind one month's figure: the model's rows whose ``stamp`` falls in the
     month, optionally only answered (``?answered=1``) or unanswered (``?answered=0``)."""
@@ -364,6 +398,9 @@ def _drill_down(
         client=client, **{f"{stamp}__gte": period.start, f"{stamp}__lt": period.end}
     )
     answered = request.GET.get("answered", "")
+    channel = request.GET.get("channel", "")
+    if channel and channel_field:
+        rows = rows.filter(**{channel_field: channel})
     if answered in ("0", "1"):
         rows = rows.filter(**{f"{answered_field}__isnull": answered == "0"})
     return render(
@@ -374,6 +411,7 @@ def _drill_down(
             "label": period.label,
             "count": rows.count(),
             "answered": answered,
+            "channel": channel,
             "rows": rows.select_related(*related).order_by(stamp)[:1000],
         },
     )
@@ -392,4 +430,13 @@ def calls(request: HttpRequest, code: str, label: str) -> HttpResponse:
 @require_GET
 def surveys(request: HttpRequest, code: str, label: str) -> HttpResponse:
     """The surveys behind the month's CSAT and response rate (sent in the month)."""
-    return _drill_down(request, code, label, Survey, "sent_at", "score", "reports/surveys.html")
+    return _drill_down(
+        request,
+        code,
+        label,
+        Survey,
+        "sent_at",
+        "score",
+        "reports/surveys.html",
+        channel_field="channel",
+    )

@@ -1,6 +1,6 @@
 """The surveys app's part of a data subject's data (:mod:`kefu.privacy.parts`): the surveys
-sent about the customer's tickets. Anonymising clears the comment; the score stays (CSAT of
-past months must not change)."""
+sent about the customer's tickets and the callbacks made to them. Anonymising clears the
+comments and call notes; scores and outcomes stay (CSAT of past months must not change)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.privacy.parts import Export, Part, Subject, Tally
-from kefu.surveys.models import Survey
+from kefu.surveys.models import CallbackTask, Survey
 
 
 def _iso(value: Any) -> str | None:
@@ -38,7 +38,22 @@ def export(subject: Subject, with_files: bool) -> Export:
                     "comment": s.comment,
                 }
                 for s in surveys
-            ]
+            ],
+            "callbacks": [
+                {
+                    "id": c.pk,
+                    "ticket": c.ticket.number,
+                    "kind": c.kind,
+                    "due_at": _iso(c.due_at),
+                    "done_at": _iso(c.done_at),
+                    "outcome": c.outcome,
+                    "score": c.score,
+                    "comment": c.comment,
+                }
+                for c in CallbackTask.objects.filter(ticket_id__in=subject.ticket_ids)
+                .select_related("ticket")
+                .order_by("created_at", "id")
+            ],
         }
     )
 
@@ -53,6 +68,12 @@ def _clear_comments(surveys: QuerySet[Survey], tally: Tally, write: bool) -> Non
 
 def anonymise(subject: Subject, tally: Tally, write: bool) -> None:
     _clear_comments(_of(subject), tally, write)
+    notes = CallbackTask.objects.filter(ticket_id__in=subject.ticket_ids).exclude(comment="")
+    ids = list(notes.values_list("pk", flat=True))
+    for pk in ids:
+        tally.add("callback", pk)
+    if write:
+        CallbackTask.objects.filter(pk__in=ids).update(comment="")
 
 
 def count(subject: Subject) -> dict[str, int]:
@@ -81,5 +102,5 @@ PART = Part(
     orphans=orphans,
     anonymise_orphans=anonymise_orphans,
     count_orphans=lambda client_id: _without_ticket(client_id).count(),
-    kinds={"survey": "回访评价"},
+    kinds={"survey": "回访评价", "callback": "回访记录"},
 )

@@ -54,6 +54,10 @@ PARAMS_BY_NAME = {
     "reports:sign_off": "report",
     "reports:dispute": "report",
     "privacy:retention_certificate": "retention_run",
+    "surveys:callback": "callback",
+    # A survey's answer link needs no login (its signature is the key): one of client B
+    # never sent is no page for anybody.
+    "survey_answer": "survey_token",
 }
 # The Django admin is the provider admin's tool over all tenants (is_staff only); users of a
 # client are never staff, which test_admin_is_closed_to_client_users checks.
@@ -137,6 +141,25 @@ def _conversation(b: Tenant) -> int:
     return int(started.conversation.pk)
 
 
+def _callback(b: Tenant) -> int:
+    from django.utils import timezone
+
+    from kefu.surveys.models import CallbackTask
+
+    now = timezone.now()
+    task = CallbackTask.objects.create(
+        client=b.client, ticket=b.ticket, kind="sample", created_at=now, due_at=now
+    )
+    return int(task.pk)
+
+
+def _survey_token(b: Tenant) -> str:
+    from kefu.surveys.links import survey_token
+    from kefu.surveys.models import Survey
+
+    return survey_token(Survey.objects.create(client=b.client, status="queued").pk)
+
+
 def _report_review(b: Tenant, report: ServiceReport) -> int:
     from kefu.reports.review import report_dispute
 
@@ -174,6 +197,8 @@ def _objects(b: Tenant, token_id: int) -> dict[str, object]:
         "identifier": b.customer.identifiers.values_list("pk", flat=True)[0],
         "delivery": b.ticket.deliveries.values_list("pk", flat=True)[0],
         "conversation": _conversation(b),
+        "callback": _callback(b),
+        "survey_token": _survey_token(b),
         "report_review": _report_review(b, report),
         "saved_view": SavedView.objects.create(owner=b.agent, name="B 的视图", query="").pk,
         "ticket_number": b.ticket.number,

@@ -17,6 +17,7 @@ from kefu.portal.models import PortalSite
 from kefu.privacy.fields import phone_index
 from kefu.sla.models import SlaClock
 from kefu.sms.models import SmsMessage
+from kefu.surveys.models import CallbackTask, Survey, SurveyRule
 from kefu.tickets import services
 from kefu.tickets.models import Channel, Delivery, Escalation, Kind, Message, Ticket
 
@@ -81,7 +82,20 @@ def test_demo_builds_a_working_help_desk_once(settings: Any) -> None:
     notices = Delivery.objects.filter(is_reply=False, channel=Channel.EMAIL)
     assert not notices.exclude(status="sent").exists()
     outbox = Path(settings.KEFU_MAIL_OUTBOX)
-    assert len(list(outbox.glob("*.eml"))) == notices.count()
+    # kefu's own surveys of the latest resolved email tickets went out by mail too.
+    mailed = Survey.objects.filter(channel="email", origin="resolution", status="sent")
+    assert mailed.exists()
+    # One that could not go says why and is in no figure.
+    assert not Survey.objects.filter(origin="resolution", status="failed", last_error="").exists()
+    assert len(list(outbox.glob("*.eml"))) == notices.count() + mailed.count()
+    # The contracts' survey rules are loaded; the history's surveys went by the ticket's
+    # channel; recent low scores have callbacks; last week's phone sample is drawn.
+    assert SurveyRule.objects.count() == 2
+    imported = Survey.objects.filter(external_id__startswith="demo-survey-")
+    assert set(imported.values_list("channel", flat=True)) <= {"email", "chat", "portal", "sms"}
+    assert not imported.filter(channel="sms").exclude(ticket__channel__in=["phone", "wechat"])
+    assert CallbackTask.objects.filter(kind="low_score").exists()
+    assert CallbackTask.objects.filter(kind="sample").exists()
     # Open tickets run SLA clocks; some are escalated to a department.
     assert SlaClock.objects.exists()
     assert Escalation.objects.filter(status="open").exists()
