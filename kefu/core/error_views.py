@@ -14,14 +14,17 @@ from django.views import defaults
 _PORTAL_PATH = re.compile(r"^/p/([A-Za-z0-9][A-Za-z0-9_-]*)/")
 
 
+def portal_code_of(path: str) -> str | None:
+    """The client code of a path under a portal (``/p/<code>/…``), else None."""
+    found = _PORTAL_PATH.match(path)
+    return found.group(1) if found else None
+
+
 def _portal_home(request: HttpRequest) -> str | None:
     """The portal's start page when the request is for one: by its path, or by the client
     host name the portal's middleware recognised (``request.portal_code``)."""
-    code = getattr(request, "portal_code", None)
-    if code:
-        return f"/p/{code}/"
-    found = _PORTAL_PATH.match(request.path)
-    return f"/p/{found.group(1)}/" if found else None
+    code = getattr(request, "portal_code", None) or portal_code_of(request.path)
+    return f"/p/{code}/" if code else None
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -4,22 +4,19 @@ only if the page uses them and never over what a view passed itself."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from kefu.core.error_views import portal_code_of
 from kefu.portal.models import PortalSite
-
-_PORTAL_PATH = re.compile(r"^/p/([A-Za-z0-9][A-Za-z0-9_-]*)/")
 
 
 def portal_frame(request: HttpRequest) -> dict[str, Any]:
-    found = _PORTAL_PATH.match(request.path)
-    if found is None:
+    code = portal_code_of(request.path)
+    if code is None:
         return {}
-    code = found.group(1)
     return {
         "code": code,
         "site": SimpleLazyObject(
