@@ -157,7 +157,7 @@ def test_auditor_reads_own_client_only(open_page: Any, tenant_a: Tenant, tenant_
     page.wait_for_load_state()
     assert page.locator("#reply-form").count() == 0
     assert page.locator("#status-form").count() == 0
-    assert "只读视图" in page.content()
+    assert "只读：您的角色可查看，不能修改。" in page.content()
     response = page.goto(f"{p.base}/tickets/{tenant_b.ticket.pk}/")
     assert response is not None and response.status == 404
     p.errors.clear()  # the 404 page itself is reported as a failed resource
