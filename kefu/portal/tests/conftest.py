@@ -9,6 +9,7 @@ from kefu.conftest import Tenant, run_tasks
 from kefu.portal.models import PortalSite
 from kefu.sla.tests.conftest import sla_tenant  # noqa: F401  (a fixture)
 from kefu.sms.models import Purpose, SmsMessage, SmsTemplate
+from kefu.surveys.tests.conftest import rule  # noqa: F401  (a fixture)
 
 
 def make_site(tenant: Tenant, **extra: object) -> PortalSite:

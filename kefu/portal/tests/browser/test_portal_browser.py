@@ -1,23 +1,29 @@
 """The portal in a real browser (Debian's Chromium through Playwright) at a phone's width,
 against kefu as ``kefu serve`` runs it: a customer signs in with a code from the console
 SMS outbox, submits an urgent request with a picture, sees it; an agent replies on kefu's
-ticket page; the customer reads the reply (under the service's name, not the agent's) and
-answers."""
+ticket page; the customer reads the reply (under the service's name, not the agent's),
+answers, and once the ticket is resolved rates it on the portal; another customer's ticket is
+not there for them."""
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
 from playwright.sync_api import ViewportSize
 
 from kefu.conftest import Tenant, run_tasks
 from kefu.core.tests import test_browser
 from kefu.portal.tests.conftest import make_site
 from kefu.portal.tests.test_pages import PNG
-from kefu.tickets.models import Direction, Priority, Ticket
+from kefu.surveys.models import Survey, SurveyRule
+from kefu.surveys.services import survey_dispatch_due
+from kefu.tickets import services as tickets
+from kefu.tickets.models import Direction, Priority, Status, Ticket
 
 pytestmark = test_browser.pytestmark
 browser = test_browser.browser
@@ -45,7 +51,7 @@ def _fits(page: Any) -> None:
 
 
 def test_customer_signs_in_submits_urgent_and_talks_with_an_agent(
-    open_page: Any, tenant_a: Tenant, sms_outbox: Path, tmp_path: Path
+    open_page: Any, tenant_a: Tenant, sms_outbox: Path, tmp_path: Path, rule: SurveyRule
 ) -> None:
     make_site(tenant_a)
     tenant_a.agent.display_name = "张伟明"
@@ -105,5 +111,35 @@ def test_customer_signs_in_submits_urgent_and_talks_with_an_agent(
     assert last is not None and last.direction == Direction.INBOUND
     assert last.body_text == "好的，我在家等。"
     _fits(page)
+
+    # Resolved, the survey is published on the portal after the contract's delay: rate it.
+    tickets.ticket_set_status(ticket=ticket, actor=tenant_a.agent, status=Status.RESOLVED)
+    survey_dispatch_due(now=timezone.now() + timedelta(minutes=rule.delay_minutes + 1))
+    run_tasks("survey_send_task")
+    page.goto(f"{c.base}/p/ACME/tickets/{ticket.number}/")
+    page.click("#survey-link")
+    page.check("input[name=score][value='5']")
+    page.fill("#comment", "工程师很准时")
+    _fits(page)
+    page.click("#survey-form button[type=submit]")
+    page.locator("#survey-thanks").wait_for(timeout=10_000)
+    answered = Survey.objects.get(ticket=ticket)
+    assert (answered.channel, answered.score, answered.comment) == ("portal", 5, "工程师很准时")
+
+    # Another customer's ticket, by its number: the same page as a number that does not exist.
+    other = tickets.ticket_create(
+        client=tenant_a.client,
+        subject="别人的宽带报修",
+        body="x",
+        channel="phone",
+        customer=tickets.CustomerData(name="李四", phone="13900139000"),
+    )
+    theirs = page.goto(f"{c.base}/p/ACME/tickets/{other.number}/")
+    missing = page.content()
+    assert theirs is not None and theirs.status == 404
+    assert "别人的宽带报修" not in missing and "李四" not in missing
+    none = page.goto(f"{c.base}/p/ACME/tickets/KF-2099-999999/")
+    assert none is not None and none.status == 404 and page.content() == missing
+    c.errors = [e for e in c.errors if "404" not in e]  # the browser logs the pages' status
     c.clean()
     agent.clean()
