@@ -160,7 +160,7 @@ def report_dispute_answer(*, review: ReportReview, actor: User, answer: str) -> 
     review.save(update_fields=["answer", "answered_by", "answered_at"])
     audit_record(
         actor=actor,
-        action="report.dispute_answer",
+        action="report.dispute_reply",
         obj=review.report,
         reason=review.answer,
         data={"version": review.report.version, "review": review.pk},

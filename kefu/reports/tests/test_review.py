@@ -77,7 +77,7 @@ def test_dispute_needs_a_reason_and_is_answered_once(tenant_a: Tenant) -> None:
         review.report_dispute_answer(review=disputed, actor=tenant_a.supervisor, answer="again")
     assert review.report_review_state(report).open_disputes == 0
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"report.dispute", "report.dispute_answer"} <= actions
+    assert {"report.dispute", "report.dispute_reply"} <= actions
     # A disputed version can still be signed off once the answer settles it.
     review.report_sign_off(report=report, actor=tenant_a.auditor, comment="答复已接受")
     kinds = list(report.reviews.values_list("kind", flat=True))
