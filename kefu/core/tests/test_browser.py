@@ -376,7 +376,15 @@ def test_error_page_in_kefus_layout_fits_a_phone(open_page: Any, tenant_a: Tenan
 
 PHONE_PAGES = {
     "agent": ["/tickets/", "{ticket}", "/tickets/new/", "/chat/console/"],
-    "supervisor": ["/tickets/", "{ticket}", "/tickets/overview/", "{dashboard}", "/reports/"],
+    "supervisor": [
+        "/tickets/",
+        "{ticket}",
+        "/tickets/overview/",
+        "{dashboard}",
+        "/reports/",
+        "/kb/",
+        "/surveys/callbacks/",
+    ],
 }
 
 
