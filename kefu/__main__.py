@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+# Plain Python (no Django import), so it can speak before Django's settings load.
+from kefu.core.doctor import doctor_report, settings_findings
+
 
 def _doctor_settings() -> None:
     """``kefu doctor`` with settings that stop kefu from starting (production without its
@@ -16,8 +19,6 @@ def _doctor_settings() -> None:
     try:
         settings.INSTALLED_APPS  # noqa: B018  (loads the settings module)
     except ImproperlyConfigured as exc:
-        from kefu.core.doctor import doctor_report, settings_findings
-
         _healthy, lines = doctor_report(settings_findings(exc))
         print("\n".join(lines))
         sys.exit(1)

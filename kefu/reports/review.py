@@ -168,14 +168,15 @@ def report_dispute_answer(*, review: ReportReview, actor: User, answer: str) -> 
     return review
 
 
-def report_stamp(report: ServiceReport) -> str:
+def report_stamp(report: ServiceReport, state: ReviewState | None = None) -> str:
     """The line an issued version carries on its page and its PDF: version, issue time
-    (the client's zone) and review state, with who signed it off and when."""
+    (the client's zone) and review state, with who signed it off and when. ``state``: the
+    one the caller already read (:func:`report_review_state`), else read here."""
     zone = ZoneInfo(report.client.time_zone)
     parts = [
         _("版本 v%(version)s") % {"version": report.version},
         _("发布于 %(at)s") % {"at": report.issued_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")},
-        report_review_state(report).label,
+        (state or report_review_state(report)).label,
     ]
     if report.signed_off_at is not None:
         parts.append(

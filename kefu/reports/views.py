@@ -148,7 +148,7 @@ def _review_context(user: User, report: ServiceReport) -> dict[str, Any]:
     may_review = user.role == Role.AUDITOR and state.current and not state.signed
     return {
         "review_state": state,
-        "stamp": review.report_stamp(report),
+        "stamp": review.report_stamp(report, state),
         "reviews": report.reviews.select_related("by", "answered_by"),
         "can_sign": may_review,
         "can_dispute": may_review,

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.accounts.roles import PROVIDER_ROLES, Perm
+from kefu.accounts.roles import Perm
 from kefu.tickets import services
 from kefu.tickets.models import Ticket
+from kefu.tickets.selectors import agents_serving
 
 MAX_BULK = 1000
 # The "assignee" value that unassigns.
@@ -90,8 +91,4 @@ def tickets_bulk_update(
 def bulk_assignable_agents(user: User) -> list[User]:
     """Agents who serve at least one of the user's clients (each ticket still checks its
     own client when assigned)."""
-    ids = user.visible_client_ids()
-    agents = User.objects.filter(is_active=True, role__in=PROVIDER_ROLES)
-    if ids is not None:
-        agents = agents.filter(clients__in=ids)
-    return list(agents.distinct().order_by("username"))
+    return list(agents_serving(user.visible_client_ids()))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
-from kefu.accounts.roles import Perm
+from kefu.accounts.roles import PROVIDER_ROLES, Perm, Role
 from kefu.contracts.models import Client
 from kefu.core.params import date_param, int_param
 from kefu.core.prepared import PreparedQuery
@@ -438,15 +438,17 @@ def open_escalations_for(*, user: User) -> QuerySet[Escalation]:
     )
 
 
-def assignable_agents(*, ticket: Ticket) -> QuerySet[User]:
-    from kefu.accounts.roles import PROVIDER_ROLES
+def agents_serving(client_ids: list[int] | None) -> QuerySet[User]:
+    """Active provider staff who may be assigned tickets of any of ``client_ids`` (admins
+    serve every client; ``None``: every client)."""
+    agents = User.objects.filter(is_active=True, role__in=PROVIDER_ROLES)
+    if client_ids is not None:
+        agents = agents.filter(Q(role=Role.ADMIN) | Q(clients__in=client_ids))
+    return agents.distinct().order_by("username")
 
-    return (
-        User.objects.filter(is_active=True, role__in=PROVIDER_ROLES)
-        .filter(Q(role="admin") | Q(clients=ticket.client_id))
-        .distinct()
-        .order_by("username")
-    )
+
+def assignable_agents(*, ticket: Ticket) -> QuerySet[User]:
+    return agents_serving([ticket.client_id])
 
 
 def with_undelivered_flag(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
